@@ -1,0 +1,167 @@
+/**
+ * D1 schema (drizzle). `npm run db:generate` turns changes here into a new flat migration in
+ * `migrations/`. Singleton configuration tables use a fixed primary key `id = 1`.
+ * All times are Unix seconds unless a column name says `_ms`.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(unixepoch())`;
+
+/** Bloomreach Engagement project connection. The API secret is stored AES-GCM encrypted. */
+export const bloomreachConnection = sqliteTable("bloomreach_connection", {
+  id: integer("id").primaryKey(),
+  baseUrl: text("base_url").notNull(),
+  projectToken: text("project_token").notNull(),
+  apiKeyId: text("api_key_id").notNull(),
+  apiSecretEnc: text("api_secret_enc"),
+  /** `active`, or `paused` after a 401/403 from Bloomreach: delivery waits until it is fixed. */
+  deliveryState: text("delivery_state").notNull().default("active"),
+  pausedReason: text("paused_reason"),
+  pausedAt: integer("paused_at"),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Antavo API connection, used for enrichment and the reward-claim action. */
+export const antavoConnection = sqliteTable("antavo_connection", {
+  id: integer("id").primaryKey(),
+  baseUrl: text("base_url").notNull(),
+  environment: text("environment").notNull(),
+  apiKey: text("api_key").notNull(),
+  apiSecretEnc: text("api_secret_enc"),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** The hard ID: which loyalty field identifies the customer in Bloomreach. Set once. */
+export const hardIdMapping = sqliteTable("hard_id_mapping", {
+  id: integer("id").primaryKey(),
+  loyaltyField: text("loyalty_field").notNull(),
+  remoteId: text("remote_id").notNull(),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Loyalty field -> Bloomreach customer property. */
+export const fieldMappings = sqliteTable("field_mappings", {
+  position: integer("position").primaryKey(),
+  loyaltyField: text("loyalty_field").notNull(),
+  remoteField: text("remote_field").notNull(),
+});
+
+export const settings = sqliteTable("settings", {
+  id: integer("id").primaryKey(),
+  asyncSync: integer("async_sync", { mode: "boolean" }).notNull().default(true),
+  /** Bloomreach calls per second allowed for the project, across all consumers. */
+  rateLimitPerSecond: integer("rate_limit_per_second").notNull().default(50),
+  retentionDays: integer("retention_days").notNull().default(30),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
+
+/** Antavo actions selected for event synchronisation and their Bloomreach event names. */
+export const eventSync = sqliteTable("event_sync", {
+  action: text("action").primaryKey(),
+  remoteEvent: text("remote_event").notNull(),
+});
+
+export const workflows = sqliteTable(
+  "workflows",
+  {
+    id: text("id").primaryKey(),
+    name: text("name").notNull(),
+    active: integer("active", { mode: "boolean" }).notNull().default(false),
+    priority: integer("priority").notNull().default(100),
+    /** The workflow document (DESIGN 4.3) as JSON. */
+    document: text("document").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+    updatedAt: integer("updated_at").notNull().default(now),
+    lastRunAt: integer("last_run_at"),
+  },
+  (t) => [index("workflows_order").on(t.priority, t.createdAt)],
+);
+
+/** One run of a date workflow for one customer on one date: the primary key makes it happen once. */
+export const workflowRuns = sqliteTable(
+  "workflow_runs",
+  {
+    workflowId: text("workflow_id").notNull(),
+    customerId: text("customer_id").notNull(),
+    runDate: text("run_date").notNull(),
+    createdAt: integer("created_at").notNull().default(now),
+  },
+  (t) => [primaryKey({ columns: [t.workflowId, t.customerId, t.runDate] })],
+);
+
+/** Mirror of Antavo customers, written by the CustomerSync objects and the import. */
+export const customers = sqliteTable(
+  "customers",
+  {
+    id: text("id").primaryKey(),
+    email: text("email"),
+    /** `MM-DD` of birth_date, indexed for birthday workflows. */
+    birthMonthDay: text("birth_month_day"),
+    snapshot: text("snapshot").notNull(),
+    updatedAt: integer("updated_at").notNull().default(now),
+  },
+  (t) => [index("customers_birth_month_day").on(t.birthMonthDay, t.id)],
+);
+
+/**
+ * Every accepted inbound event, keyed by its dedupe key. `payload` is the normalised event so that
+ * the sweeper and replay can requeue it without Antavo.
+ */
+export const inboundEvents = sqliteTable(
+  "inbound_events",
+  {
+    id: text("id").primaryKey(),
+    action: text("action").notNull(),
+    customerId: text("customer_id").notNull(),
+    payload: text("payload").notNull(),
+    /** `received` until handed to the queue or delivered; then `queued`. */
+    state: text("state").notNull().default("received"),
+    receivedAt: integer("received_at").notNull(),
+  },
+  (t) => [index("inbound_events_received").on(t.state, t.receivedAt)],
+);
+
+/** One delivery per inbound event: its Bloomreach commands and their fate. */
+export const deliveries = sqliteTable(
+  "deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id").notNull(),
+    customerId: text("customer_id").notNull(),
+    action: text("action").notNull(),
+    /** pending | retrying | delivered | dead | paused */
+    status: text("status").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    commands: text("commands").notNull().default("[]"),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("deliveries_event").on(t.eventId),
+    index("deliveries_status").on(t.status, t.createdAt),
+    index("deliveries_customer").on(t.customerId, t.createdAt),
+    index("deliveries_created").on(t.createdAt),
+  ],
+);
+
+/** Each Bloomreach (or Antavo) call made for a delivery, with its outcome. */
+export const deliveryAttempts = sqliteTable(
+  "delivery_attempts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    deliveryId: text("delivery_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    target: text("target").notNull().default("bloomreach"),
+    outcome: text("outcome").notNull(),
+    httpStatus: integer("http_status"),
+    error: text("error"),
+    request: text("request"),
+    response: text("response"),
+    durationMs: integer("duration_ms").notNull(),
+    startedAt: integer("started_at").notNull(),
+  },
+  (t) => [index("delivery_attempts_delivery").on(t.deliveryId, t.id)],
+);

@@ -1,0 +1,51 @@
+/**
+ * Bloomreach batch commands (the `commands[]` items of `/track/v2/projects/{token}/batch`) and the
+ * Antavo actions a plan may carry. `source` records what produced a command so previews and the
+ * delivery log can say why it exists; it is stripped before sending.
+ */
+export type CustomerIds = Record<string, string>;
+
+export interface CustomerCommandData {
+  customer_ids: CustomerIds;
+  properties: Record<string, unknown>;
+  update_timestamp?: number;
+}
+
+export interface EventCommandData {
+  customer_ids: CustomerIds;
+  event_type: string;
+  timestamp: number;
+  properties: Record<string, unknown>;
+}
+
+export type BloomreachCommand =
+  | { name: "customers"; command_id?: string; data: CustomerCommandData }
+  | { name: "customers/events"; command_id?: string; data: EventCommandData };
+
+export type CommandSource =
+  | { kind: "mapping" }
+  | { kind: "event_sync"; action: string }
+  | { kind: "workflow"; workflowId: string; workflowName: string };
+
+export interface PlannedCommand {
+  command: BloomreachCommand;
+  source: CommandSource;
+}
+
+/** A reward claim through Antavo's API, produced by a workflow's `reward_claim` action. */
+export interface RewardClaimAction {
+  type: "reward_claim";
+  customerId: string;
+  rewardId: string;
+  free: boolean;
+  source: Extract<CommandSource, { kind: "workflow" }>;
+}
+
+export type AntavoAction = RewardClaimAction;
+
+export interface Plan {
+  commands: PlannedCommand[];
+  actions: AntavoAction[];
+  /** Why the plan may be incomplete (e.g. the hard-ID field is missing from the snapshot). */
+  warnings: string[];
+}

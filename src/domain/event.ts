@@ -1,0 +1,24 @@
+/**
+ * The one internal event type every transport hands on: an Antavo event after validation and
+ * normalisation. Timestamps are Unix seconds (DESIGN invariant 6). The valibot schema guards the
+ * queue message and Durable Object boundaries on the hot path.
+ */
+import * as v from "valibot";
+
+export const JsonObjectSchema = v.record(v.string(), v.unknown());
+export type JsonObject = v.InferOutput<typeof JsonObjectSchema>;
+
+export const RelayEventSchema = v.object({
+  /** Dedupe key: Antavo's event id, or `sha256:<hex>` of the canonical event when it has none. */
+  id: v.pipe(v.string(), v.minLength(1)),
+  action: v.pipe(v.string(), v.minLength(1)),
+  customerId: v.pipe(v.string(), v.minLength(1)),
+  /** Loyalty fields sent with the event (when `customer` was an object), else absent. */
+  customer: v.optional(JsonObjectSchema),
+  data: JsonObjectSchema,
+  /** When the event happened (Unix seconds). Orders one customer's updates. */
+  createdAt: v.number(),
+  /** When the relay accepted it (Unix seconds). */
+  receivedAt: v.number(),
+});
+export type RelayEvent = v.InferOutput<typeof RelayEventSchema>;

@@ -1,0 +1,32 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+/** Secrets the tests run with; test/support/env.ts exports the same values for assertions. */
+export const testSecrets = {
+  ADMIN_TOKEN: "test-admin-token",
+  ENCRYPTION_KEY: "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
+  WEBHOOK_BASIC_USER: "antavo",
+  WEBHOOK_BASIC_PASSWORD: "webhook-password",
+  WEBHOOK_JWT_SECRET: "webhook-jwt-secret",
+};
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(`${root}/migrations`);
+  return {
+    root,
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: `${root}/wrangler.toml` },
+        miniflare: { bindings: { ...testSecrets, TEST_MIGRATIONS: migrations } },
+      }),
+    ],
+    test: {
+      include: ["test/**/*.test.ts"],
+      exclude: ["test/browser/**"],
+      setupFiles: ["test/support/setup.ts"],
+    },
+  };
+});
