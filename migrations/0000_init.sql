@@ -84,11 +84,10 @@ CREATE TABLE `inbound_events` (
 	`action` text NOT NULL,
 	`customer_id` text NOT NULL,
 	`payload` text NOT NULL,
-	`state` text DEFAULT 'received' NOT NULL,
 	`received_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX `inbound_events_received` ON `inbound_events` (`state`,`received_at`);--> statement-breakpoint
+CREATE INDEX `inbound_events_received` ON `inbound_events` (`received_at`);--> statement-breakpoint
 CREATE TABLE `settings` (
 	`id` integer PRIMARY KEY NOT NULL,
 	`async_sync` integer DEFAULT true NOT NULL,

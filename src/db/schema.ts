@@ -105,8 +105,8 @@ export const customers = sqliteTable(
 );
 
 /**
- * Every accepted inbound event, keyed by its dedupe key. `payload` is the normalised event so that
- * the sweeper and replay can requeue it without Antavo.
+ * Every accepted inbound event, keyed by its dedupe key (a redelivery hits the primary key).
+ * `payload` is the normalised event so that the sweeper and replay can requeue it without Antavo.
  */
 export const inboundEvents = sqliteTable(
   "inbound_events",
@@ -115,11 +115,10 @@ export const inboundEvents = sqliteTable(
     action: text("action").notNull(),
     customerId: text("customer_id").notNull(),
     payload: text("payload").notNull(),
-    /** `received` until handed to the queue or delivered; then `queued`. */
-    state: text("state").notNull().default("received"),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("inbound_events_received").on(t.state, t.receivedAt)],
+  // An inbound event with no delivery row after a while was never handed off: the sweeper requeues it.
+  (t) => [index("inbound_events_received").on(t.receivedAt)],
 );
 
 /** One delivery per inbound event: its Bloomreach commands and their fate. */

@@ -1,0 +1,52 @@
+/**
+ * The Hono application: routes, request ids, secure headers and the one error envelope.
+ * Every failure leaves as {"error": {code, message, issues?, requestId}}.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { RelayDeps } from "./composition";
+import { errorBody, RelayError, type ErrorCode } from "./lib/errors";
+import { configRoutes } from "./routes/admin/config-routes";
+import { adminAuth } from "./routes/middleware/admin-auth";
+import { provideDeps, type AppEnv } from "./routes/middleware/deps";
+import { webhookRoutes } from "./routes/webhook/route";
+
+function httpExceptionCode(status: number): ErrorCode {
+  if (status === 401) return "unauthorized";
+  if (status === 404) return "not_found";
+  if (status === 413) return "payload_too_large";
+  if (status === 415) return "unsupported_media_type";
+  if (status >= 500) return "internal";
+  return "invalid_body";
+}
+
+export function createApp(buildDeps?: (env: Env) => RelayDeps) {
+  const app = new Hono<AppEnv>();
+  app.use(requestId());
+  app.use(secureHeaders());
+  app.use(provideDeps(buildDeps));
+
+  app.get("/healthz", (c) => c.json({ ok: true, environment: c.get("deps").environment }));
+  app.route("/webhooks", webhookRoutes);
+  app.use("/api/*", adminAuth);
+  app.route("/api", configRoutes);
+
+  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, c.get("requestId")), 404));
+  app.onError((error, c) => {
+    const id = c.get("requestId") ?? "unknown";
+    if (error instanceof RelayError) {
+      if (error.status >= 500) console.error(JSON.stringify({ requestId: id, code: error.code, message: error.message }));
+      return c.json(errorBody(error.code, error.message, id, error.issues), error.status);
+    }
+    if (error instanceof HTTPException) {
+      const code = httpExceptionCode(error.status);
+      return c.json(errorBody(code, error.message || code, id), error.status);
+    }
+    // Unknown failures: log the message only (never request bodies, which may carry secrets).
+    console.error(JSON.stringify({ requestId: id, code: "internal", message: (error as Error).message }));
+    return c.json(errorBody("internal", "internal error", id), 500);
+  });
+  return app;
+}

@@ -1,0 +1,74 @@
+/**
+ * The composition root: the one place that reads `env`. Transports call `createDeps(env)` and hand
+ * the result to services; services never see `env` or a Hono context.
+ */
+import { z } from "zod";
+import { openDatabase, type Database } from "./db/client";
+import { importEncryptionKey } from "./lib/secrets";
+import type { QueueMessage } from "./queue/message";
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v : undefined));
+
+const EnvConfigSchema = z.object({
+  ADMIN_TOKEN: optionalSecret,
+  ENCRYPTION_KEY: optionalSecret,
+  WEBHOOK_BASIC_USER: optionalSecret,
+  WEBHOOK_BASIC_PASSWORD: optionalSecret,
+  WEBHOOK_JWT_SECRET: optionalSecret,
+  ENVIRONMENT: z.string().default("local"),
+});
+
+export interface WebhookAuthConfig {
+  basic?: { user: string; password: string };
+  jwtSecret?: string;
+}
+
+export interface RelayDeps {
+  environment: string;
+  db: Database;
+  queue: Queue<QueueMessage>;
+  customerSync: DurableObjectNamespace;
+  rateLimiter: DurableObjectNamespace;
+  /** Outbound HTTP for the vendor clients (tests route it to fakes). */
+  fetch: typeof fetch;
+  /** Current time in Unix seconds. */
+  now: () => number;
+  adminToken?: string;
+  webhookAuth: WebhookAuthConfig;
+  /** The AES-GCM key for secrets at rest; throws `not_configured` when ENCRYPTION_KEY is missing. */
+  encryptionKey: () => Promise<CryptoKey>;
+}
+
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+export function createDeps(env: Env): RelayDeps {
+  const config = EnvConfigSchema.parse(env);
+  const basic =
+    config.WEBHOOK_BASIC_USER && config.WEBHOOK_BASIC_PASSWORD
+      ? { user: config.WEBHOOK_BASIC_USER, password: config.WEBHOOK_BASIC_PASSWORD }
+      : undefined;
+  return {
+    environment: config.ENVIRONMENT,
+    db: openDatabase(env.DB),
+    queue: env.EVENTS_QUEUE as Queue<QueueMessage>,
+    customerSync: env.CUSTOMER_SYNC,
+    rateLimiter: env.RATE_LIMITER,
+    fetch: (input, init) => fetch(input, init),
+    now: () => Math.floor(Date.now() / 1000),
+    adminToken: config.ADMIN_TOKEN,
+    webhookAuth: { basic, jwtSecret: config.WEBHOOK_JWT_SECRET },
+    encryptionKey: () => {
+      const raw = config.ENCRYPTION_KEY;
+      if (!raw) return Promise.reject(new Error("ENCRYPTION_KEY is not set"));
+      let key = keyCache.get(raw);
+      if (!key) {
+        key = importEncryptionKey(raw);
+        keyCache.set(raw, key);
+      }
+      return key;
+    },
+  };
+}

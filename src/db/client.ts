@@ -1,0 +1,16 @@
+/** Opens the drizzle client over the D1 binding; the only place that knows the schema object. */
+import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import * as schema from "./schema";
+
+export type Database = DrizzleD1Database<typeof schema>;
+
+export const openDatabase = (d1: D1Database): Database => drizzle(d1, { schema });
+
+/** D1 allows 100 bound parameters per statement: how many rows of `columns` fit in one insert. */
+export const rowsPerStatement = (columns: number) => Math.floor(100 / columns);
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}

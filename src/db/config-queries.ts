@@ -1,0 +1,102 @@
+/**
+ * Reads and writes of the configuration tables (singletons keyed `id = 1`). Secrets arrive here
+ * already encrypted; this module never sees plaintext.
+ */
+import { asc, eq } from "drizzle-orm";
+import { DEFAULT_SETTINGS, type Mapping, type Settings } from "../domain/config";
+import type { Database } from "./client";
+import { antavoConnection, bloomreachConnection, eventSync, fieldMappings, hardIdMapping, settings } from "./schema";
+
+const SINGLETON = 1;
+
+export type BloomreachConnectionRow = typeof bloomreachConnection.$inferSelect;
+export type AntavoConnectionRow = typeof antavoConnection.$inferSelect;
+
+export async function readBloomreachConnection(db: Database): Promise<BloomreachConnectionRow | undefined> {
+  return db.select().from(bloomreachConnection).where(eq(bloomreachConnection.id, SINGLETON)).get();
+}
+
+export async function writeBloomreachConnection(
+  db: Database,
+  values: Omit<typeof bloomreachConnection.$inferInsert, "id" | "updatedAt">,
+  nowSeconds: number,
+): Promise<void> {
+  const row = { ...values, id: SINGLETON, updatedAt: nowSeconds };
+  await db.insert(bloomreachConnection).values(row).onConflictDoUpdate({ target: bloomreachConnection.id, set: row });
+}
+
+export async function setDeliveryState(
+  db: Database,
+  state: { deliveryState: "active" } | { deliveryState: "paused"; pausedReason: string; pausedAt: number },
+): Promise<void> {
+  const values = state.deliveryState === "active" ? { deliveryState: "active", pausedReason: null, pausedAt: null } : state;
+  await db.update(bloomreachConnection).set(values).where(eq(bloomreachConnection.id, SINGLETON));
+}
+
+export async function readAntavoConnection(db: Database): Promise<AntavoConnectionRow | undefined> {
+  return db.select().from(antavoConnection).where(eq(antavoConnection.id, SINGLETON)).get();
+}
+
+export async function writeAntavoConnection(
+  db: Database,
+  values: Omit<typeof antavoConnection.$inferInsert, "id" | "updatedAt">,
+  nowSeconds: number,
+): Promise<void> {
+  const row = { ...values, id: SINGLETON, updatedAt: nowSeconds };
+  await db.insert(antavoConnection).values(row).onConflictDoUpdate({ target: antavoConnection.id, set: row });
+}
+
+export async function readMapping(db: Database): Promise<Mapping> {
+  const [hardId, fields] = await db.batch([
+    db.select().from(hardIdMapping).where(eq(hardIdMapping.id, SINGLETON)),
+    db.select().from(fieldMappings).orderBy(asc(fieldMappings.position)),
+  ]);
+  const stored = hardId[0];
+  return {
+    hardId: stored ? { loyaltyField: stored.loyaltyField, remoteId: stored.remoteId } : null,
+    fields: fields.map(({ loyaltyField, remoteField }) => ({ loyaltyField, remoteField })),
+  };
+}
+
+/** Replaces the whole mapping in one D1 batch (atomic: nothing half-stored). */
+export async function writeMapping(db: Database, mapping: Mapping, nowSeconds: number): Promise<void> {
+  const hardId = mapping.hardId;
+  await db.batch([
+    hardId
+      ? db
+          .insert(hardIdMapping)
+          .values({ id: SINGLETON, ...hardId, updatedAt: nowSeconds })
+          .onConflictDoUpdate({ target: hardIdMapping.id, set: { ...hardId, updatedAt: nowSeconds } })
+      : db.delete(hardIdMapping),
+    db.delete(fieldMappings),
+    ...mapping.fields.map((field, position) => db.insert(fieldMappings).values({ position, ...field })),
+  ]);
+}
+
+export async function readSettings(db: Database): Promise<Settings> {
+  const [rows, events] = await db.batch([
+    db.select().from(settings).where(eq(settings.id, SINGLETON)),
+    db.select().from(eventSync).orderBy(asc(eventSync.action)),
+  ]);
+  const row = rows[0];
+  return {
+    asyncSync: row?.asyncSync ?? DEFAULT_SETTINGS.asyncSync,
+    rateLimitPerSecond: row?.rateLimitPerSecond ?? DEFAULT_SETTINGS.rateLimitPerSecond,
+    retentionDays: row?.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
+    events: events.map(({ action, remoteEvent }) => ({ action, remoteEvent })),
+  };
+}
+
+export async function writeSettings(db: Database, value: Settings, nowSeconds: number): Promise<void> {
+  const row = {
+    asyncSync: value.asyncSync,
+    rateLimitPerSecond: value.rateLimitPerSecond,
+    retentionDays: value.retentionDays,
+    updatedAt: nowSeconds,
+  };
+  await db.batch([
+    db.insert(settings).values({ id: SINGLETON, ...row }).onConflictDoUpdate({ target: settings.id, set: row }),
+    db.delete(eventSync),
+    ...value.events.map((event) => db.insert(eventSync).values(event)),
+  ]);
+}

@@ -1,0 +1,11 @@
+/** Builds the request's dependencies once from the composition root and exposes them as `c.var.deps`. */
+import { createMiddleware } from "hono/factory";
+import { createDeps, type RelayDeps } from "../../composition";
+
+export type AppEnv = { Bindings: Env; Variables: { deps: RelayDeps; requestId: string } };
+
+export const provideDeps = (build: (env: Env) => RelayDeps = createDeps) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    c.set("deps", build(c.env));
+    await next();
+  });

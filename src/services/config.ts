@@ -1,0 +1,192 @@
+/**
+ * Configuration use cases behind `/api/connection`, `/api/antavo`, `/api/mapping`, `/api/settings`.
+ * Secrets are encrypted before they reach D1 and are never part of a returned view.
+ */
+import type { Database } from "../db/client";
+import {
+  readAntavoConnection,
+  readBloomreachConnection,
+  readMapping,
+  readSettings,
+  setDeliveryState,
+  writeAntavoConnection,
+  writeBloomreachConnection,
+  writeMapping,
+  writeSettings,
+} from "../db/config-queries";
+import { DEFAULT_SETTINGS, type Mapping, type Settings, type SettingsInput, type SyncConfig } from "../domain/config";
+import { RelayError } from "../lib/errors";
+import { decryptSecret, encryptSecret } from "../lib/secrets";
+
+export interface ConfigDeps {
+  db: Database;
+  now: () => number;
+  encryptionKey: () => Promise<CryptoKey>;
+}
+
+// The column each secret lives in doubles as its AES-GCM additional data.
+const BLOOMREACH_SECRET = "bloomreach_connection.api_secret";
+const ANTAVO_SECRET = "antavo_connection.api_secret";
+
+async function key(deps: ConfigDeps): Promise<CryptoKey> {
+  try {
+    return await deps.encryptionKey();
+  } catch (error) {
+    throw new RelayError("not_configured", `secrets cannot be stored or read: ${(error as Error).message}`);
+  }
+}
+
+async function sealSecret(deps: ConfigDeps, plaintext: string | undefined, existing: string | null | undefined, context: string) {
+  if (plaintext !== undefined) return encryptSecret(await key(deps), plaintext, context);
+  if (existing) return existing;
+  throw new RelayError("validation_failed", "the API secret is required the first time", [{ path: "apiSecret", message: "is required" }]);
+}
+
+// ---- Bloomreach connection -------------------------------------------------------------------
+
+export interface BloomreachConnectionInput {
+  baseUrl: string;
+  projectToken: string;
+  apiKeyId: string;
+  apiSecret?: string;
+}
+
+export interface BloomreachCredentials {
+  baseUrl: string;
+  projectToken: string;
+  apiKeyId: string;
+  apiSecret: string;
+}
+
+export async function getBloomreachConnection(deps: ConfigDeps) {
+  const row = await readBloomreachConnection(deps.db);
+  if (!row) return { configured: false as const, apiSecretSet: false, deliveryState: "active" };
+  return {
+    configured: true as const,
+    baseUrl: row.baseUrl,
+    projectToken: row.projectToken,
+    apiKeyId: row.apiKeyId,
+    apiSecretSet: Boolean(row.apiSecretEnc),
+    deliveryState: row.deliveryState,
+    ...(row.pausedReason ? { pausedReason: row.pausedReason, pausedAt: row.pausedAt } : {}),
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** Saving the connection also resumes delivery paused by a 401/403: the admin has fixed it. */
+export async function putBloomreachConnection(deps: ConfigDeps, input: BloomreachConnectionInput) {
+  const existing = await readBloomreachConnection(deps.db);
+  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing?.apiSecretEnc, BLOOMREACH_SECRET);
+  await writeBloomreachConnection(
+    deps.db,
+    { baseUrl: input.baseUrl.replace(/\/+$/, ""), projectToken: input.projectToken, apiKeyId: input.apiKeyId, apiSecretEnc, deliveryState: "active", pausedReason: null, pausedAt: null },
+    deps.now(),
+  );
+  return getBloomreachConnection(deps);
+}
+
+export async function loadBloomreachCredentials(deps: ConfigDeps): Promise<(BloomreachCredentials & { paused: boolean; pausedReason?: string }) | undefined> {
+  const row = await readBloomreachConnection(deps.db);
+  if (!row?.apiSecretEnc) return undefined;
+  return {
+    baseUrl: row.baseUrl,
+    projectToken: row.projectToken,
+    apiKeyId: row.apiKeyId,
+    apiSecret: await decryptSecret(await key(deps), row.apiSecretEnc, BLOOMREACH_SECRET),
+    paused: row.deliveryState === "paused",
+    ...(row.pausedReason ? { pausedReason: row.pausedReason } : {}),
+  };
+}
+
+export async function pauseBloomreachDelivery(deps: ConfigDeps, reason: string): Promise<void> {
+  await setDeliveryState(deps.db, { deliveryState: "paused", pausedReason: reason, pausedAt: deps.now() });
+}
+
+export async function resumeBloomreachDelivery(deps: ConfigDeps): Promise<void> {
+  await setDeliveryState(deps.db, { deliveryState: "active" });
+}
+
+// ---- Antavo API connection -------------------------------------------------------------------
+
+export interface AntavoConnectionInput {
+  baseUrl: string;
+  environment: string;
+  apiKey: string;
+  apiSecret?: string;
+}
+
+export type AntavoCredentials = Required<AntavoConnectionInput>;
+
+export async function getAntavoConnection(deps: ConfigDeps) {
+  const row = await readAntavoConnection(deps.db);
+  if (!row) return { configured: false as const, apiSecretSet: false };
+  return {
+    configured: true as const,
+    baseUrl: row.baseUrl,
+    environment: row.environment,
+    apiKey: row.apiKey,
+    apiSecretSet: Boolean(row.apiSecretEnc),
+    updatedAt: row.updatedAt,
+  };
+}
+
+export async function putAntavoConnection(deps: ConfigDeps, input: AntavoConnectionInput) {
+  const existing = await readAntavoConnection(deps.db);
+  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing?.apiSecretEnc, ANTAVO_SECRET);
+  await writeAntavoConnection(
+    deps.db,
+    { baseUrl: input.baseUrl.replace(/\/+$/, ""), environment: input.environment, apiKey: input.apiKey, apiSecretEnc },
+    deps.now(),
+  );
+  return getAntavoConnection(deps);
+}
+
+export async function loadAntavoCredentials(deps: ConfigDeps): Promise<AntavoCredentials | undefined> {
+  const row = await readAntavoConnection(deps.db);
+  if (!row?.apiSecretEnc) return undefined;
+  return {
+    baseUrl: row.baseUrl,
+    environment: row.environment,
+    apiKey: row.apiKey,
+    apiSecret: await decryptSecret(await key(deps), row.apiSecretEnc, ANTAVO_SECRET),
+  };
+}
+
+// ---- Mapping and settings --------------------------------------------------------------------
+
+export const getMapping = (deps: ConfigDeps) => readMapping(deps.db);
+
+/** The hard ID can be set once: changing or removing it answers 409 `hard_id_locked`. */
+export async function putMapping(deps: ConfigDeps, mapping: Mapping): Promise<Mapping> {
+  const current = await readMapping(deps.db);
+  const locked = current.hardId;
+  const wanted = mapping.hardId;
+  if (locked && (!wanted || wanted.loyaltyField !== locked.loyaltyField || wanted.remoteId !== locked.remoteId)) {
+    throw new RelayError(
+      "hard_id_locked",
+      `the hard ID is already ${locked.loyaltyField} -> ${locked.remoteId} and cannot change (Bloomreach customers are keyed by it)`,
+      [{ path: "hardId", message: "is locked" }],
+    );
+  }
+  await writeMapping(deps.db, mapping, deps.now());
+  return readMapping(deps.db);
+}
+
+export const getSettings = (deps: ConfigDeps) => readSettings(deps.db);
+
+export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promise<Settings> {
+  const current = await readSettings(deps.db);
+  const settings: Settings = {
+    asyncSync: input.asyncSync,
+    rateLimitPerSecond: input.rateLimitPerSecond ?? current.rateLimitPerSecond ?? DEFAULT_SETTINGS.rateLimitPerSecond,
+    retentionDays: input.retentionDays ?? current.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
+    events: input.events.map((e) => ({ action: e.action, remoteEvent: e.remoteEvent ?? e.action })),
+  };
+  await writeSettings(deps.db, settings, deps.now());
+  return readSettings(deps.db);
+}
+
+export async function loadSyncConfig(deps: Pick<ConfigDeps, "db">): Promise<SyncConfig> {
+  const [mapping, settings] = await Promise.all([readMapping(deps.db), readSettings(deps.db)]);
+  return { mapping, settings };
+}
