@@ -1,0 +1,178 @@
+/**
+ * Antavo API adapter for enrichment (`GET /customers/{id}`) and the `reward_claim` workflow action.
+ * Every request is signed (./signer). Vendor behaviour comes back as values the pipeline can act on
+ * (retry with backoff, or dead with Antavo's message), never as exceptions.
+ */
+import { parseRetryAfter } from "../domain/retry-policy";
+import { signAntavoRequest } from "./signer";
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** Antavo's error code for an unknown customer on `GET /customers/{id}`. */
+export const ANTAVO_CUSTOMER_NOT_FOUND = "160212";
+
+export interface AntavoConnection {
+  /** e.g. `https://api.<environment>.antavo.com` */
+  baseUrl: string;
+  environment: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+export interface AntavoDeps {
+  fetch: typeof fetch;
+  /** Milliseconds; signs the request and reads HTTP-date Retry-After. */
+  now?: () => number;
+  timeoutMs?: number;
+}
+
+export type AntavoFailure =
+  | { status: "retry"; error: string; retryAfterSeconds?: number }
+  | { status: "dead"; error: string };
+
+export type GetCustomerResult =
+  | { status: "found"; customer: Record<string, unknown> }
+  | { status: "not_found" }
+  | AntavoFailure;
+
+export type ClaimRewardResult = { status: "claimed"; claim: Record<string, unknown> } | AntavoFailure;
+
+export interface ClaimOptions {
+  /** Claim at price zero through the bulk-operation endpoint (`force_claim`). */
+  free: boolean;
+  /** Optional form fields of the paid claim endpoint. */
+  points?: number;
+  count?: number;
+}
+
+export interface AntavoClient {
+  getCustomer(id: string): Promise<GetCustomerResult>;
+  claimReward(customerId: string, rewardId: string, options: ClaimOptions): Promise<ClaimRewardResult>;
+}
+
+type Exchange =
+  | { kind: "response"; status: number; headers: Headers; text: string }
+  | { kind: "failed"; error: string };
+
+export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): AntavoClient {
+  const fetchFn = deps.fetch;
+  const now = deps.now ?? Date.now;
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const base = conn.baseUrl.replace(/\/+$/, "");
+  const redact = (text: string) => (conn.apiSecret === "" ? text : text.split(conn.apiSecret).join("[redacted]"));
+
+  async function send(method: "GET" | "POST", path: string, body?: { type: string; text: string }): Promise<Exchange> {
+    const url = `${base}${path}`;
+    const signed = await signAntavoRequest({
+      method,
+      url,
+      body: body?.text ?? "",
+      apiKey: conn.apiKey,
+      apiSecret: conn.apiSecret,
+      environment: conn.environment,
+      now: new Date(now()),
+    });
+    const headers: Record<string, string> = { ...signed, accept: "application/json" };
+    if (body) headers["content-type"] = body.type;
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    try {
+      const response = await fetchFn(url, { method, headers, body: body?.text, signal: controller.signal });
+      const text = await response.text();
+      return { kind: "response", status: response.status, headers: response.headers, text };
+    } catch (err) {
+      if (timedOut) return { kind: "failed", error: `timeout: no answer within ${timeoutMs} ms` };
+      return { kind: "failed", error: redact(`network error: ${err instanceof Error ? err.message || err.name : String(err)}`) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** 429 and 5xx are Antavo's transient answers; every other non-2xx is permanent. */
+  function failure(result: Exchange, context: string): AntavoFailure {
+    if (result.kind === "failed") return { status: "retry", error: `${context}: ${result.error}` };
+    const error = `${context}: ${redact(antavoErrorMessage(result.status, result.text))}`;
+    if (result.status === 429 || result.status >= 500) {
+      const retryAfterSeconds = parseRetryAfter(result.headers.get("retry-after"), now());
+      return retryAfterSeconds === undefined ? { status: "retry", error } : { status: "retry", error, retryAfterSeconds };
+    }
+    return { status: "dead", error };
+  }
+
+  async function getCustomer(id: string): Promise<GetCustomerResult> {
+    const result = await send("GET", `/customers/${encodeURIComponent(id)}`);
+    const context = `GET customer ${id}`;
+    if (result.kind === "response" && result.status >= 200 && result.status < 300) {
+      const body = parseJson(result.text);
+      if (isRecord(body)) return { status: "found", customer: body };
+      return { status: "dead", error: `${context}: HTTP ${result.status} without a customer object` };
+    }
+    if (result.kind === "response" && result.status === 404 && antavoError(result.text)?.code === ANTAVO_CUSTOMER_NOT_FOUND) {
+      return { status: "not_found" };
+    }
+    return failure(result, context);
+  }
+
+  async function claimReward(customerId: string, rewardId: string, options: ClaimOptions): Promise<ClaimRewardResult> {
+    let result: Exchange;
+    if (options.free) {
+      result = await send("POST", `/v1/bulk-operation/reward/claim/${encodeURIComponent(rewardId)}`, {
+        type: "application/json",
+        text: JSON.stringify({ customers: [customerId], force_claim: true }),
+      });
+    } else {
+      const form = new URLSearchParams();
+      if (options.points !== undefined) form.set("points", String(options.points));
+      if (options.count !== undefined) form.set("count", String(options.count));
+      result = await send(
+        "POST",
+        `/customers/${encodeURIComponent(customerId)}/activities/rewards/${encodeURIComponent(rewardId)}/claim`,
+        { type: "application/x-www-form-urlencoded", text: form.toString() },
+      );
+    }
+    if (result.kind === "response" && result.status >= 200 && result.status < 300) {
+      // Antavo answered 2xx, so the claim happened; an unreadable body must not cause a second claim.
+      const body = parseJson(result.text);
+      return { status: "claimed", claim: isRecord(body) ? body : {} };
+    }
+    // No idempotency key: a timeout or reset here may have claimed already; the error says so.
+    const context = `claim reward ${rewardId} for ${customerId}${result.kind === "failed" ? " (outcome unknown)" : ""}`;
+    return failure(result, context);
+  }
+
+  return { getCustomer, claimReward };
+}
+
+/** Antavo errors are `{"error": {"type", "code", "message"}}`; the code is compared as text. */
+function antavoError(text: string): { type?: string; code?: string; message?: string } | undefined {
+  const body = parseJson(text);
+  if (!isRecord(body) || !isRecord(body.error)) return undefined;
+  const { type, code, message } = body.error;
+  return {
+    ...(typeof type === "string" ? { type } : {}),
+    ...(typeof code === "string" || typeof code === "number" ? { code: String(code) } : {}),
+    ...(typeof message === "string" ? { message } : {}),
+  };
+}
+
+function antavoErrorMessage(status: number, text: string): string {
+  const err = antavoError(text);
+  if (!err || (err.message === undefined && err.code === undefined)) return `HTTP ${status}`;
+  const detail = [err.message, err.code === undefined ? undefined : `code ${err.code}`].filter(Boolean).join(", ");
+  return `HTTP ${status}: ${detail}`;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

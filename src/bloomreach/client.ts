@@ -1,0 +1,319 @@
+/**
+ * Bloomreach Engagement adapter: one batch call (<= 50 commands) turned into one outcome per command,
+ * and the admin "test connection" probe. Vendor behaviour (HTTP errors, timeouts, resets) comes back
+ * as values, never exceptions, so the pipeline can decide delivered / retry / dead per command.
+ * The API secret never appears in anything returned: every string passes through `redact`.
+ */
+import type { BloomreachCommand } from "../domain/commands";
+import { parseRetryAfter } from "../domain/retry-policy";
+
+export const MAX_BATCH_COMMANDS = 50;
+const DEFAULT_TIMEOUT_MS = 10_000;
+const MAX_RECORDED_BODY = 4096;
+
+export interface BloomreachCredentials {
+  baseUrl: string;
+  projectToken: string;
+  apiKeyId: string;
+  apiSecret: string;
+}
+
+export interface BloomreachDeps {
+  fetch: typeof fetch;
+  timeoutMs?: number;
+  /** Milliseconds; used for durations and HTTP-date Retry-After. */
+  now?: () => number;
+}
+
+export type CommandOutcome =
+  | { status: "delivered" }
+  | { status: "retry"; error: string; retryAfterSeconds?: number }
+  | { status: "dead"; error: string };
+
+export interface BatchResult {
+  /** Exactly one per command, in request order. */
+  outcomes: CommandOutcome[];
+  httpStatus?: number;
+  durationMs: number;
+  /** Set on 401/403: the pipeline pauses the project rather than burning retries. */
+  authFailure?: { status: 401 | 403; message: string };
+  requestBody: string;
+  responseBody?: string;
+}
+
+export type ConnectionCheckName = "reachability" | "credentials" | "permissions";
+export interface ConnectionCheck {
+  name: ConnectionCheckName;
+  ok: boolean;
+  message: string;
+}
+export interface ConnectionTestResult {
+  ok: boolean;
+  checks: ConnectionCheck[];
+}
+
+export interface BloomreachClient {
+  sendBatch(commands: BloomreachCommand[]): Promise<BatchResult>;
+  testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult>;
+}
+
+/** Statuses Bloomreach documents as transient. */
+const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+type Exchange =
+  | { kind: "response"; status: number; headers: Headers; text: string }
+  | { kind: "failed"; error: string };
+
+export function createBloomreachClient(credentials: BloomreachCredentials, deps: BloomreachDeps): BloomreachClient {
+  const fetchFn = deps.fetch;
+  const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const now = deps.now ?? Date.now;
+  const origin = credentials.baseUrl.replace(/\/+$/, "");
+  const token = encodeURIComponent(credentials.projectToken);
+  const basic = `Basic ${base64Utf8(`${credentials.apiKeyId}:${credentials.apiSecret}`)}`;
+  const secrets = [credentials.apiSecret, basic.slice("Basic ".length)].filter((s) => s.length > 0);
+
+  const redact = (text: string): string => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join("[redacted]");
+    return out;
+  };
+
+  /** Sends one request; the timeout covers reading the body too, since a stalled body is a stalled call. */
+  async function exchange(url: string, init: RequestInit): Promise<Exchange> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    try {
+      const response = await fetchFn(url, { ...init, signal: controller.signal });
+      const text = await response.text();
+      return { kind: "response", status: response.status, headers: response.headers, text };
+    } catch (err) {
+      if (timedOut) return { kind: "failed", error: `timeout: no answer within ${timeoutMs} ms` };
+      return { kind: "failed", error: redact(`network error: ${errorText(err)}`) };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function sendBatch(commands: BloomreachCommand[]): Promise<BatchResult> {
+    if (commands.length === 0 || commands.length > MAX_BATCH_COMMANDS) {
+      // A caller bug, not vendor behaviour: the batcher must split before calling.
+      throw new RangeError(`sendBatch takes 1..${MAX_BATCH_COMMANDS} commands, got ${commands.length}`);
+    }
+    // Rebuild each command so stray fields (e.g. a planner's `source`) never reach the vendor.
+    const wire = commands.map((c) =>
+      c.command_id === undefined ? { name: c.name, data: c.data } : { name: c.name, command_id: c.command_id, data: c.data },
+    );
+    const requestBody = JSON.stringify({ commands: wire });
+    const started = now();
+    const result = await exchange(`${origin}/track/v2/projects/${token}/batch`, {
+      method: "POST",
+      headers: { authorization: basic, "content-type": "application/json", accept: "application/json" },
+      body: requestBody,
+    });
+    const durationMs = Math.max(0, now() - started);
+    const base = { durationMs, requestBody: redact(requestBody) };
+    const all = (outcome: CommandOutcome) => commands.map(() => outcome);
+
+    if (result.kind === "failed") {
+      return { ...base, outcomes: all({ status: "retry", error: result.error }) };
+    }
+    const { status, headers, text } = result;
+    const responseBody = truncate(redact(text));
+    const withResponse = { ...base, httpStatus: status, responseBody };
+
+    if (status >= 200 && status < 300) {
+      return { ...withResponse, outcomes: perCommandOutcomes(commands.length, text, status, redact) };
+    }
+    const message = redact(errorMessage(status, text));
+    const retryAfterSeconds = parseRetryAfter(headers.get("retry-after"), now());
+    const retry = (error: string): CommandOutcome =>
+      retryAfterSeconds === undefined ? { status: "retry", error } : { status: "retry", error, retryAfterSeconds };
+    if (status === 401 || status === 403) {
+      return { ...withResponse, outcomes: all(retry(message)), authFailure: { status, message } };
+    }
+    if (RETRYABLE_STATUSES.has(status)) return { ...withResponse, outcomes: all(retry(message)) };
+    return { ...withResponse, outcomes: all({ status: "dead", error: message }) };
+  }
+
+  async function testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult> {
+    const checks: ConnectionCheck[] = [];
+    const finish = (skipReason: string): ConnectionTestResult => {
+      for (const name of ["reachability", "credentials", "permissions"] as const) {
+        if (!checks.some((c) => c.name === name)) checks.push({ name, ok: false, message: `skipped: ${skipReason}` });
+      }
+      return { ok: checks.every((c) => c.ok), checks };
+    };
+
+    // Step 1: needs no permission, so it isolates base URL + project token from credentials.
+    const time = await exchange(`${origin}/track/v2/projects/${token}/system/time`, {
+      method: "GET",
+      headers: { accept: "application/json" },
+    });
+    const reach = reachabilityCheck(time, origin, redact);
+    checks.push(reach);
+    if (!reach.ok) return finish("the base URL or project token does not work");
+
+    // Step 2: a private-access read, which proves the key pair and the Get permission together.
+    const probe = await exchange(`${origin}/data/v2/projects/${token}/customers/attributes`, {
+      method: "POST",
+      headers: { authorization: basic, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ customer_ids: probeCustomerIds, attributes: [{ type: "property", property: "email" }] }),
+    });
+    if (probe.kind === "failed") {
+      checks.push({ name: "credentials", ok: false, message: `could not check the credentials: ${probe.error}` });
+      return finish("the credentials could not be checked");
+    }
+    if (probe.status === 401 || probe.status === 403) {
+      const reason = redact(errorMessage(probe.status, probe.text));
+      const hint = probe.status === 401 ? "unknown API key id" : "wrong API secret or missing permission";
+      checks.push({ name: "credentials", ok: false, message: `rejected (${hint}): ${reason}` });
+      return finish("the credentials were rejected");
+    }
+    if (probe.status < 200 || probe.status >= 300) {
+      checks.push({
+        name: "credentials",
+        ok: false,
+        message: `could not check the credentials: ${redact(errorMessage(probe.status, probe.text))}`,
+      });
+      return finish("the credentials could not be checked");
+    }
+    checks.push({ name: "credentials", ok: true, message: "the API key id and secret were accepted" });
+    checks.push(permissionsCheck(probe.text, redact));
+    return finish("not reached");
+  }
+
+  return { sendBatch, testConnection };
+}
+
+function perCommandOutcomes(
+  count: number,
+  text: string,
+  status: number,
+  redact: (s: string) => string,
+): CommandOutcome[] {
+  const body = parseJson(text);
+  const results = isRecord(body) && Array.isArray(body.results) ? (body.results as unknown[]) : [];
+  const outcomes: CommandOutcome[] = [];
+  for (let i = 0; i < count; i++) {
+    if (i >= results.length) {
+      // Bloomreach promises one result per command; without one we cannot know it was applied.
+      outcomes.push({
+        status: "retry",
+        error: `HTTP ${status} answered ${results.length} results for ${count} commands; no result for command ${i}`,
+      });
+      continue;
+    }
+    const r = results[i];
+    if (isRecord(r) && r.success === true) outcomes.push({ status: "delivered" });
+    else if (isRecord(r) && r.success === false) {
+      outcomes.push({ status: "dead", error: redact(extractMessage(r) ?? "rejected without a reason") });
+    } else {
+      outcomes.push({ status: "retry", error: `unrecognised result for command ${i}: ${truncate(JSON.stringify(r) ?? "", 200)}` });
+    }
+  }
+  return outcomes;
+}
+
+function reachabilityCheck(result: Exchange, origin: string, redact: (s: string) => string): ConnectionCheck {
+  const name = "reachability" as const;
+  if (result.kind === "failed") return { name, ok: false, message: `cannot reach ${origin}: ${result.error}` };
+  if (result.status === 404) {
+    return { name, ok: false, message: `HTTP 404 from ${origin}: check the base URL and the project token` };
+  }
+  const body = parseJson(result.text);
+  if (result.status < 200 || result.status >= 300) {
+    return { name, ok: false, message: `${redact(errorMessage(result.status, result.text))}: check the project token` };
+  }
+  if (!isRecord(body)) {
+    return { name, ok: false, message: `${origin} answered HTTP ${result.status} but not with JSON: is it a Bloomreach API base URL?` };
+  }
+  if (body.success === false) {
+    return { name, ok: false, message: redact(extractMessage(body) ?? "the project token was not accepted") };
+  }
+  return { name, ok: true, message: `reached ${origin}; server time ${String(body.time ?? "unknown")}` };
+}
+
+/**
+ * Any per-item failure naming a permission means the API group lacks Get. Other per-item errors
+ * (e.g. an unknown probe customer) still prove the read was allowed, so they pass with a note.
+ */
+function permissionsCheck(text: string, redact: (s: string) => string): ConnectionCheck {
+  const name = "permissions" as const;
+  const body = parseJson(text);
+  const items: unknown[] = isRecord(body) && Array.isArray(body.results) ? body.results : isRecord(body) ? [body] : [];
+  const failures = items.filter((i): i is Record<string, unknown> => isRecord(i) && i.success === false);
+  const denied = failures.map((f) => extractMessage(f) ?? "").find((m) => /permission/i.test(m));
+  if (denied !== undefined) {
+    return {
+      name,
+      ok: false,
+      message: `the API group cannot read customer properties (${redact(denied)}): grant Get and Set on customer properties and events`,
+    };
+  }
+  const other = failures.map((f) => extractMessage(f)).find((m) => m !== undefined);
+  return {
+    name,
+    ok: true,
+    message: other === undefined ? "customer properties can be read" : `customer properties can be read (probe said: ${redact(other)})`,
+  };
+}
+
+/** Bloomreach error bodies carry `error`, `errors` (array or object) or `message`; take what exists. */
+function errorMessage(status: number, text: string): string {
+  const body = parseJson(text);
+  const extracted = isRecord(body) ? extractMessage(body) : undefined;
+  return extracted === undefined ? `HTTP ${status}` : `HTTP ${status}: ${extracted}`;
+}
+
+function extractMessage(body: Record<string, unknown>): string | undefined {
+  const { error, errors, message } = body;
+  if (typeof error === "string" && error !== "") return error;
+  if (isRecord(error) && typeof error.message === "string") return error.message;
+  if (Array.isArray(errors) && errors.length > 0) return errors.map(stringify).join("; ");
+  if (isRecord(errors) && Object.keys(errors).length > 0) {
+    return Object.entries(errors)
+      .map(([k, v]) => `${k}: ${stringify(v)}`)
+      .join("; ");
+  }
+  if (typeof message === "string" && message !== "") return message;
+  return undefined;
+}
+
+function stringify(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v)) return v.map(stringify).join(", ");
+  return JSON.stringify(v) ?? String(v);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function truncate(text: string, max = MAX_RECORDED_BODY): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…[truncated ${text.length - max} chars]`;
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+}
+
+/** btoa only takes Latin-1; key ids and secrets are not guaranteed to be. */
+function base64Utf8(text: string): string {
+  let binary = "";
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary);
+}
