@@ -1,0 +1,123 @@
+/**
+ * `{{root.path}}` templates in workflow action properties. A property that is exactly one
+ * placeholder keeps the value's type (Bloomreach stores numbers as numbers), and a missing value
+ * drops the property instead of writing the text "undefined" into a customer profile (DESIGN 4.3).
+ */
+import { readLoyaltyField, readPath } from "../paths";
+
+/** `claim` is the Antavo reward-claim answer, available only to actions after a `reward_claim`. */
+export const TEMPLATE_ROOTS = ["event", "customer", "now", "claim"] as const;
+export type TemplateRoot = (typeof TEMPLATE_ROOTS)[number];
+
+/**
+ * `count` exists because a template cannot otherwise turn `items[]` into a number
+ * (`{{event.items|count}}` is the number of array entries; not an array → missing).
+ */
+export const TEMPLATE_FILTERS = ["count"] as const;
+export type TemplateFilter = (typeof TEMPLATE_FILTERS)[number];
+
+export interface Placeholder {
+  /** The whole `{{…}}` text. */
+  text: string;
+  root: string;
+  path?: string;
+  filter?: string;
+}
+
+export interface TemplateScope {
+  event?: Record<string, unknown>;
+  customer?: Record<string, unknown>;
+  claim?: Record<string, unknown>;
+  /** Unix seconds. */
+  now: number;
+}
+
+const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
+const WHOLE_PLACEHOLDER = /^\s*\{\{[^{}]*\}\}\s*$/;
+const EXPRESSION = /^([A-Za-z_][A-Za-z0-9_]*)(?:\.(.*))?$/;
+const PATH_SEGMENT = /^[^\s.]+$/;
+
+function parseExpression(text: string, inner: string): Placeholder {
+  const [expression = "", filter, ...extra] = inner.split("|").map((part) => part.trim());
+  const match = EXPRESSION.exec(expression);
+  const placeholder: Placeholder = { text, root: match?.[1] ?? expression };
+  if (match?.[2] !== undefined) placeholder.path = match[2];
+  if (filter !== undefined) placeholder.filter = [filter, ...extra].join("|");
+  return placeholder;
+}
+
+export function parsePlaceholders(template: string): Placeholder[] {
+  return [...template.matchAll(PLACEHOLDER)].map((match) => parseExpression(match[0], match[1] ?? ""));
+}
+
+/** The distinct roots a template reads, in order of first use (e.g. to reject `event` in a date workflow). */
+export function templateRoots(template: string): string[] {
+  return [...new Set(parsePlaceholders(template).map((placeholder) => placeholder.root))];
+}
+
+/** Syntax problems in one template string; the document schema adds the rules that depend on context. */
+export function templateProblems(template: string): string[] {
+  const problems: string[] = [];
+  for (const { text, root, path, filter } of parsePlaceholders(template)) {
+    if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
+      problems.push(`${text}: unknown root "${root}"; expected one of ${TEMPLATE_ROOTS.join(", ")}`);
+      continue;
+    }
+    if (root === "now" && path !== undefined) problems.push(`${text}: "now" takes no path`);
+    if (root !== "now" && (path === undefined || !path.split(".").every((segment) => PATH_SEGMENT.test(segment)))) {
+      problems.push(`${text}: needs a dot path after "${root}", like {{${root}.name}}`);
+    }
+    if (filter !== undefined && !(TEMPLATE_FILTERS as readonly string[]).includes(filter)) {
+      problems.push(`${text}: unknown filter "${filter}"; expected one of ${TEMPLATE_FILTERS.join(", ")}`);
+    }
+  }
+  return problems;
+}
+
+function resolve({ root, path, filter }: Placeholder, scope: TemplateScope): unknown {
+  let value: unknown;
+  if (root === "now") value = path === undefined ? scope.now : undefined;
+  else if (path === undefined) value = undefined;
+  else if (root === "customer") value = scope.customer ? readLoyaltyField(scope.customer, path) : undefined;
+  else if (root === "event") value = readPath(scope.event, path);
+  else if (root === "claim") value = readPath(scope.claim, path);
+  if (filter === "count") return Array.isArray(value) ? value.length : undefined;
+  return filter === undefined ? value : undefined;
+}
+
+function toText(value: unknown): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * Renders a template value recursively. `undefined` means "absent": a whole-placeholder string
+ * whose path is missing. Absent entries are dropped from objects and arrays alike (an array entry
+ * cannot be "absent" any other way without inventing a null).
+ */
+export function renderValue(value: unknown, scope: TemplateScope): unknown {
+  if (typeof value === "string") {
+    if (WHOLE_PLACEHOLDER.test(value)) {
+      const [placeholder] = parsePlaceholders(value);
+      return placeholder ? resolve(placeholder, scope) : value;
+    }
+    return value.replace(PLACEHOLDER, (text, inner: string) => toText(resolve(parseExpression(text, inner), scope)));
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => renderValue(item, scope)).filter((item) => item !== undefined);
+  }
+  if (value !== null && typeof value === "object") return renderProperties(value as Record<string, unknown>, scope);
+  return value;
+}
+
+/** Renders each property; properties whose value is absent are left out. */
+export function renderProperties(properties: Record<string, unknown>, scope: TemplateScope): Record<string, unknown> {
+  const rendered: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    const output = renderValue(value, scope);
+    if (output !== undefined) rendered[key] = output;
+  }
+  return rendered;
+}
