@@ -4,6 +4,8 @@
  */
 import { z } from "zod";
 import { openDatabase, type Database } from "./db/client";
+import type { CustomerSync } from "./durable/customer-sync";
+import type { RateLimiter } from "./durable/rate-limiter";
 import { importEncryptionKey } from "./lib/secrets";
 import type { QueueMessage } from "./queue/message";
 
@@ -30,8 +32,8 @@ export interface RelayDeps {
   environment: string;
   db: Database;
   queue: Queue<QueueMessage>;
-  customerSync: DurableObjectNamespace;
-  rateLimiter: DurableObjectNamespace;
+  customerSync: DurableObjectNamespace<CustomerSync>;
+  rateLimiter: DurableObjectNamespace<RateLimiter>;
   /** Outbound HTTP for the vendor clients (tests route it to fakes). */
   fetch: typeof fetch;
   /** Current time in Unix seconds. */
@@ -54,8 +56,8 @@ export function createDeps(env: Env): RelayDeps {
     environment: config.ENVIRONMENT,
     db: openDatabase(env.DB),
     queue: env.EVENTS_QUEUE as Queue<QueueMessage>,
-    customerSync: env.CUSTOMER_SYNC,
-    rateLimiter: env.RATE_LIMITER,
+    customerSync: env.CUSTOMER_SYNC as unknown as DurableObjectNamespace<CustomerSync>,
+    rateLimiter: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
     fetch: (input, init) => fetch(input, init),
     now: () => Math.floor(Date.now() / 1000),
     adminToken: config.ADMIN_TOKEN,

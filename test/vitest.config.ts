@@ -20,7 +20,12 @@ export default defineConfig(async () => {
     plugins: [
       cloudflareTest({
         wrangler: { configPath: `${root}/wrangler.toml` },
-        miniflare: { bindings: { ...testSecrets, TEST_MIGRATIONS: migrations } },
+        miniflare: {
+          bindings: { ...testSecrets, TEST_MIGRATIONS: migrations },
+          // Tests drive the consumer themselves (createMessageBatch/getQueueResult) with injected time,
+          // so what ingest sends goes to a queue nobody consumes instead of a background consumer.
+          queueProducers: { EVENTS_QUEUE: { queueName: "relay-events-under-test" } },
+        },
       }),
     ],
     test: {

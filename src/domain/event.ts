@@ -20,5 +20,7 @@ export const RelayEventSchema = v.object({
   createdAt: v.number(),
   /** When the relay accepted it (Unix seconds). */
   receivedAt: v.number(),
+  /** Set on the synthetic events a cron run creates for one date workflow and one customer. */
+  dateRun: v.optional(v.object({ workflowId: v.string(), occurrence: v.string() })),
 });
 export type RelayEvent = v.InferOutput<typeof RelayEventSchema>;

@@ -14,7 +14,10 @@ import {
   writeMapping,
   writeSettings,
 } from "../db/config-queries";
-import { DEFAULT_SETTINGS, type Mapping, type Settings, type SettingsInput, type SyncConfig } from "../domain/config";
+import { listActiveWorkflows } from "../db/workflow-queries";
+import { DEFAULT_SETTINGS, type Mapping, type Settings, type SettingsInput } from "../domain/config";
+import type { PlanConfig } from "../domain/plan-event";
+import type { BloomreachCredentials } from "../bloomreach/client";
 import { RelayError } from "../lib/errors";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 
@@ -51,12 +54,6 @@ export interface BloomreachConnectionInput {
   apiSecret?: string;
 }
 
-export interface BloomreachCredentials {
-  baseUrl: string;
-  projectToken: string;
-  apiKeyId: string;
-  apiSecret: string;
-}
 
 export async function getBloomreachConnection(deps: ConfigDeps) {
   const row = await readBloomreachConnection(deps.db);
@@ -186,7 +183,8 @@ export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promi
   return readSettings(deps.db);
 }
 
-export async function loadSyncConfig(deps: Pick<ConfigDeps, "db">): Promise<SyncConfig> {
-  const [mapping, settings] = await Promise.all([readMapping(deps.db), readSettings(deps.db)]);
-  return { mapping, settings };
+/** Everything planning needs, read once per batch. */
+export async function loadPlanConfig(deps: Pick<ConfigDeps, "db">): Promise<PlanConfig> {
+  const [mapping, settings, workflows] = await Promise.all([readMapping(deps.db), readSettings(deps.db), listActiveWorkflows(deps.db)]);
+  return { mapping, settings, workflows };
 }

@@ -96,7 +96,7 @@ export async function ingestAsync(deps: IngestDeps, events: RelayEvent[]): Promi
   assertQueueable(events);
   const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
   try {
-    await sendMessages(deps.queue, fresh.map(eventMessage));
+    await sendMessages(deps.queue, fresh.map((event) => eventMessage(event)));
   } catch (error) {
     await forgetInboundEvents(
       deps.db,

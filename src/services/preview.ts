@@ -2,20 +2,17 @@
  * `POST /api/preview`: the exact plan an event would produce, from the same planner the pipeline
  * uses, against the mirrored customer. Reads only; sends and stores nothing.
  */
-import { eq } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { customers } from "../db/schema";
+import { readCustomer } from "../db/customer-queries";
 import type { RelayEvent } from "../domain/event";
-import { mergeSnapshot, planSync } from "../domain/planner";
-import { loadSyncConfig } from "./config";
+import { planEvent } from "../domain/plan-event";
+import { mergeSnapshot } from "../domain/planner";
+import { loadPlanConfig } from "./config";
 
-export async function readMirroredCustomer(db: Database, customerId: string): Promise<Record<string, unknown> | undefined> {
-  const row = await db.select({ snapshot: customers.snapshot }).from(customers).where(eq(customers.id, customerId)).get();
-  return row ? (JSON.parse(row.snapshot) as Record<string, unknown>) : undefined;
-}
-
-export async function previewEvent(deps: { db: Database }, event: RelayEvent, customerOverride?: Record<string, unknown>) {
-  const [config, stored] = await Promise.all([loadSyncConfig(deps), customerOverride ? Promise.resolve(customerOverride) : readMirroredCustomer(deps.db, event.customerId)]);
+export async function previewEvent(deps: { db: Database; now: () => number }, event: RelayEvent, customerOverride?: Record<string, unknown>) {
+  const [config, stored] = await Promise.all([loadPlanConfig(deps), customerOverride ? Promise.resolve(customerOverride) : readCustomer(deps.db, event.customerId).then((row) => row?.snapshot)]);
   const customer = mergeSnapshot(stored, event);
-  return { event, customer, ...planSync(config, event, customer) };
+  const { commands, actions, warnings, claims } = planEvent(config, event, customer, deps.now());
+  // A claim's follow-up actions render only with Antavo's answer; the preview lists them unrendered.
+  return { event, customer, commands, actions, warnings, afterClaims: claims.map((c) => ({ claim: c.action, then: c.remaining })) };
 }

@@ -1,0 +1,33 @@
+/** The D1 customer mirror: written by CustomerSync objects and the import, read by date workflows. */
+import { eq, sql } from "drizzle-orm";
+import { readPath } from "../domain/paths";
+import type { Database } from "./client";
+import { customers } from "./schema";
+
+export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeconds: number) {
+  const email = readPath(snapshot, "email");
+  const birthDate = readPath(snapshot, "birth_date");
+  const monthDay = typeof birthDate === "string" && /^\d{4}-\d{2}-\d{2}/.test(birthDate) ? birthDate.slice(5, 10) : null;
+  return {
+    id,
+    email: typeof email === "string" ? email : null,
+    birthMonthDay: monthDay,
+    snapshot: JSON.stringify(snapshot),
+    updatedAt: nowSeconds,
+  };
+}
+
+export function upsertCustomerStatement(db: Database, row: ReturnType<typeof mirrorRow>) {
+  return db
+    .insert(customers)
+    .values(row)
+    .onConflictDoUpdate({
+      target: customers.id,
+      set: { email: sql`excluded.email`, birthMonthDay: sql`excluded.birth_month_day`, snapshot: sql`excluded.snapshot`, updatedAt: sql`excluded.updated_at` },
+    });
+}
+
+export async function readCustomer(db: Database, id: string) {
+  const row = await db.select().from(customers).where(eq(customers.id, id)).get();
+  return row ? { ...row, snapshot: JSON.parse(row.snapshot) as Record<string, unknown> } : undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * The whole plan for one event: the mapping planner's commands, then the matching workflows'
+ * actions in their deterministic order. A `reward_claim` cannot be rendered here (it needs
+ * Antavo's answer), so it comes back as a pending claim with the actions that follow it.
+ * Synthetic date-run events run only their one date workflow.
+ */
+import type { Plan, PlannedCommand, RewardClaimAction } from "./commands";
+import type { SyncConfig } from "./config";
+import type { RelayEvent } from "./event";
+import { planSync, resolveCustomerIds } from "./planner";
+import type { WorkflowAction } from "./workflow/document";
+import { eventContext, matchDateWorkflow, matchEventWorkflows, runActions, type ActionContext, type StoredWorkflow } from "./workflow/engine";
+
+export interface PlanConfig extends SyncConfig {
+  /** Active workflows only; the engine orders them. */
+  workflows: StoredWorkflow[];
+}
+
+export interface PendingClaim {
+  /** `<workflowId>:<n>`: one claim per workflow action, never performed twice. */
+  key: string;
+  action: RewardClaimAction;
+  remaining: WorkflowAction[];
+  context: ActionContext;
+}
+
+export interface EventPlan extends Plan {
+  claims: PendingClaim[];
+}
+
+export function planEvent(config: PlanConfig, event: RelayEvent, customer: Record<string, unknown>, now: number): EventPlan {
+  const base: Plan = event.dateRun ? { commands: [], actions: [], warnings: [] } : planSync(config, event, customer);
+  const plan: EventPlan = { ...base, claims: [] };
+  const workflows = event.dateRun
+    ? config.workflows.filter((w) => w.id === event.dateRun!.workflowId && matchDateWorkflow(w, customer, now))
+    : matchEventWorkflows(config.workflows, event, customer, now);
+  if (workflows.length === 0) return plan;
+
+  const customerIds = resolveCustomerIds(config, customer);
+  if (!customerIds) {
+    // planSync already warned for ordinary events; a date run has no mapping plan to warn for it.
+    if (event.dateRun) plan.warnings.push(`workflow ${workflows[0]!.name} needs the customer's hard ID`);
+    return plan;
+  }
+  for (const workflow of workflows) {
+    const context: ActionContext = { ...(event.dateRun ? {} : { event: eventContext(event) }), customer, now };
+    const run = runActions(workflow, workflow.document.actions, context, customerIds, event.customerId);
+    plan.commands.push(...run.commands);
+    if (run.claim) {
+      plan.actions.push(run.claim.action);
+      plan.claims.push({ key: `${workflow.id}:${plan.claims.length}`, action: run.claim.action, remaining: run.claim.remaining, context });
+    }
+  }
+  return plan;
+}
+
+/** After Antavo answered a claim: the commands of the actions that followed it (and a next claim, if any). */
+export function continueAfterClaim(config: PlanConfig, claim: PendingClaim, answer: Record<string, unknown>): { commands: PlannedCommand[]; claim?: PendingClaim } {
+  const workflow = config.workflows.find((w) => w.id === claim.action.source.workflowId);
+  const customerIds = resolveCustomerIds(config, claim.context.customer);
+  if (!workflow || !customerIds) return { commands: [] };
+  const context = { ...claim.context, claim: answer };
+  const run = runActions(workflow, claim.remaining, context, customerIds, claim.action.customerId);
+  return {
+    commands: run.commands,
+    ...(run.claim ? { claim: { key: `${claim.key}>`, action: run.claim.action, remaining: run.claim.remaining, context } } : {}),
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * Delivery: takes a batch of events (from the queue consumer, sync mode or a replay) through the
+ * customers' CustomerSync objects, performs pending reward claims, sends the commands of many
+ * customers together in <= 50-command Bloomreach calls under the project's rate limit, records
+ * each command's fate with its object, and writes the delivery log. It returns one outcome per
+ * event; the caller turns them into ack / retry.
+ *
+ * Order of writes matters: Bloomreach's answer is recorded in the CustomerSync object before the
+ * log and before any ack, so a crash after a successful call never sends the event again.
+ */
+import { createAntavoClient, type AntavoClient } from "../antavo/client";
+import { createBloomreachClient, MAX_BATCH_COMMANDS, type BatchResult, type BloomreachClient } from "../bloomreach/client";
+import { chunk, type Database } from "../db/client";
+import { writeDeliveryLog, type AttemptEntry, type DeliveryEntry } from "../db/delivery-queries";
+import type { CustomerSync, ClaimResult, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
+import type { RateLimiter } from "../durable/rate-limiter";
+import { combineOutcomes, type CommandResult, type EventOutcome } from "../domain/delivery-outcome";
+import type { RelayEvent } from "../domain/event";
+import type { PlanConfig } from "../domain/plan-event";
+import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../domain/retry-policy";
+import { loadAntavoCredentials, loadBloomreachCredentials, loadPlanConfig, pauseBloomreachDelivery, type ConfigDeps } from "./config";
+
+export interface DeliveryDeps extends ConfigDeps {
+  db: Database;
+  customerSync: DurableObjectNamespace<CustomerSync>;
+  rateLimiter: DurableObjectNamespace<RateLimiter>;
+  fetch: typeof fetch;
+  /** Waits before a rate-limited call; injectable so tests never sleep. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeliveryJob {
+  event: RelayEvent;
+  /** 1 for the first try; the queue message's `attempts` afterwards. */
+  attempt: number;
+  /** An admin replay of a dead delivery. */
+  replay?: boolean;
+}
+
+/** An event's outcome; a retry carries the delay the retry policy chose. */
+export type DeliveryOutcome = Exclude<EventOutcome, { status: "retry" }> | (Extract<EventOutcome, { status: "retry" }> & { delaySeconds: number });
+
+export interface DeliveryReport {
+  outcomes: Map<string, DeliveryOutcome>;
+  /** False when the delivery log could not be written; the caller retries so the log catches up. */
+  logged: boolean;
+}
+
+/** Concurrent Bloomreach calls per batch: Workers allow six open connections per invocation. */
+const CALL_CONCURRENCY = 4;
+/** A claim can lead to another claim; bound the chain. */
+const MAX_CLAIM_ROUNDS = 5;
+
+interface Pipeline {
+  deps: DeliveryDeps;
+  config: PlanConfig;
+  bloomreach: BloomreachClient;
+  projectToken: string;
+  antavo?: AntavoClient;
+  jobs: Map<string, DeliveryJob>;
+  replies: Map<string, PlanReply>;
+  /** Failures that decide an event before or besides its commands (enrichment, claims). */
+  extra: Map<string, CommandResult[]>;
+  attempts: Map<string, AttemptEntry[]>;
+  commandResults: Map<string, CommandResult>;
+}
+
+export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const now = deps.now();
+  const [credentials, config, antavoCredentials] = await Promise.all([loadBloomreachCredentials(deps), loadPlanConfig(deps), loadAntavoCredentials(deps)]);
+
+  if (!credentials || credentials.paused) {
+    // Nothing can be sent: park the events (acked, logged as paused) until the connection is saved.
+    const error = credentials ? `paused: ${credentials.pausedReason ?? "Bloomreach refused the credentials"}` : "the Bloomreach connection is not configured";
+    const outcomes = new Map(jobs.map((j) => [j.event.id, { status: "paused", error } as DeliveryOutcome]));
+    const entries = jobs.map((j): DeliveryEntry => ({ eventId: j.event.id, customerId: j.event.customerId, action: j.event.action, status: "paused", commands: [], lastError: error, attempts: [] }));
+    return { outcomes, logged: await tryLog(deps.db, entries, now) };
+  }
+
+  const pipeline: Pipeline = {
+    deps,
+    config,
+    bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch }),
+    projectToken: credentials.projectToken,
+    ...(antavoCredentials ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch }) } : {}),
+    jobs: new Map(jobs.map((j) => [j.event.id, j])),
+    replies: new Map(),
+    extra: new Map(),
+    attempts: new Map(),
+    commandResults: new Map(),
+  };
+
+  await planAll(pipeline, now);
+  await performClaims(pipeline);
+  const paused = await sendCommands(pipeline);
+  if (paused) await pauseBloomreachDelivery(deps, paused);
+  await settleAll(pipeline);
+  return finish(pipeline, now);
+}
+
+// ---- planning --------------------------------------------------------------------------------
+
+/** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
+export type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
+
+export function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
+  return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
+}
+
+const stubFor = (deps: DeliveryDeps, customerId: string) => customerSyncStub(deps.customerSync, customerId);
+
+function byCustomer<T extends { customerId: string }>(items: T[]): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(item.customerId, [...(groups.get(item.customerId) ?? []), item]);
+  return groups;
+}
+
+async function planAll(p: Pipeline, now: number) {
+  const events = [...p.jobs.values()].map((j) => j.event);
+  const replay = [...p.jobs.values()].filter((j) => j.replay).map((j) => j.event.id);
+  const plan = (customerId: string, batch: RelayEvent[], canEnrich: boolean) =>
+    stubFor(p.deps, customerId).plan({ config: p.config, events: batch, replay, canEnrich, now });
+
+  const needing: RelayEvent[] = [];
+  await Promise.all(
+    [...byCustomer(events)].map(async ([customerId, batch]) => {
+      for (const reply of await plan(customerId, batch, p.antavo !== undefined)) {
+        if (reply.kind === "needs_customer") needing.push(p.jobs.get(reply.eventId)!.event);
+        else p.replies.set(reply.eventId, reply);
+      }
+    }),
+  );
+  if (needing.length === 0) return;
+
+  // Enrichment: Antavo fills in the customer, then the object plans with the fuller snapshot.
+  const enriched: RelayEvent[] = [];
+  await Promise.all(
+    needing.map(async (event) => {
+      const started = Date.now();
+      const result = await p.antavo!.getCustomer(event.customerId);
+      const attempt = p.jobs.get(event.id)!.attempt;
+      const log = (outcome: string, error?: string) =>
+        addAttempt(p, event.id, { attempt, target: "antavo", outcome, ...(error ? { error } : {}), request: `GET /customers/${event.customerId}`, durationMs: Date.now() - started, startedAt: now });
+      if (result.status === "found") {
+        log("delivered");
+        enriched.push({ ...event, customer: { ...result.customer, ...(event.customer ?? {}), id: event.customerId } });
+      } else if (result.status === "not_found") {
+        log("dead", "customer not found in Antavo");
+        enriched.push(event);
+      } else if (result.status === "retry") {
+        log("retry", result.error);
+        p.extra.set(event.id, [{ status: "retry", error: `enrichment from Antavo: ${result.error}`, ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}) }]);
+      } else {
+        // Antavo refused the lookup: plan with what the event carries rather than lose it.
+        log("dead", result.error);
+        enriched.push(event);
+      }
+    }),
+  );
+  await Promise.all(
+    [...byCustomer(enriched)].map(async ([customerId, batch]) => {
+      for (const reply of await plan(customerId, batch, false)) p.replies.set(reply.eventId, reply);
+    }),
+  );
+}
+
+// ---- reward claims ---------------------------------------------------------------------------
+
+async function performClaims(p: Pipeline) {
+  for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+    const due = [...p.replies.values()].flatMap((reply) => reply.claims.map((claim) => ({ reply, claim })));
+    if (due.length === 0) return;
+    if (!p.antavo) {
+      for (const { reply } of due) p.extra.set(reply.eventId, [{ status: "retry", error: "reward claim waits for the Antavo API connection" }]);
+      return;
+    }
+    const completed: (ClaimResult & { customerId: string })[] = [];
+    for (const { reply, claim } of due) {
+      const started = Date.now();
+      const result = await p.antavo.claimReward(claim.action.customerId, claim.action.rewardId, { free: claim.action.free });
+      const job = p.jobs.get(reply.eventId)!;
+      addAttempt(p, reply.eventId, {
+        attempt: job.attempt,
+        target: "antavo",
+        outcome: result.status === "claimed" ? "delivered" : result.status,
+        ...(result.status === "claimed" ? { response: JSON.stringify(result.claim) } : { error: result.error }),
+        request: `claim reward ${claim.action.rewardId}${claim.action.free ? " (free)" : ""}`,
+        durationMs: Date.now() - started,
+        startedAt: p.deps.now(),
+      });
+      if (result.status === "retry") {
+        p.extra.set(reply.eventId, [{ status: "retry", error: `reward claim: ${result.error}`, ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}) }]);
+        continue;
+      }
+      completed.push({
+        eventId: reply.eventId,
+        customerId: job.event.customerId,
+        key: claim.key,
+        result: result.status === "claimed" ? { status: "claimed", answer: result.claim } : { status: "dead", error: result.error },
+      });
+    }
+    if (completed.length === 0) return;
+    await Promise.all(
+      [...byCustomer(completed)].map(async ([customerId, results]) => {
+        for (const reply of await stubFor(p.deps, customerId).completeClaims(p.config, results)) p.replies.set(reply.eventId, reply);
+      }),
+    );
+    // A claim that must be retried waits for the next attempt; only completed ones lead on.
+    for (const [eventId] of p.extra) {
+      const reply = p.replies.get(eventId);
+      if (reply) p.replies.set(eventId, { ...reply, claims: [] });
+    }
+  }
+}
+
+// ---- sending ---------------------------------------------------------------------------------
+
+/** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
+async function sendCommands(p: Pipeline): Promise<string | undefined> {
+  const outgoing: { eventId: string; command: OutgoingCommand }[] = [];
+  // Replies are grouped by customer and each customer's commands stay in planned order.
+  for (const reply of p.replies.values()) for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, command });
+  const calls = chunk(outgoing, MAX_BATCH_COMMANDS);
+  let pausedReason: string | undefined;
+  const limiter = p.deps.rateLimiter.get(p.deps.rateLimiter.idFromName(p.projectToken));
+  const perSecond = p.config.settings.rateLimitPerSecond;
+  const sleep = p.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const call = calls[next++]!;
+      if (pausedReason) {
+        for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
+        continue;
+      }
+      const wait = await limiter.reserve(perSecond);
+      if (wait > 0) await sleep(wait);
+      const startedAt = p.deps.now();
+      const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
+      if (result.authFailure) pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
+      recordCall(p, call, result, startedAt, pausedReason);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CALL_CONCURRENCY, calls.length) }, worker));
+  return pausedReason;
+}
+
+function recordCall(p: Pipeline, call: { eventId: string; command: OutgoingCommand }[], result: BatchResult, startedAt: number, pausedReason?: string) {
+  const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[] }>();
+  call.forEach(({ eventId, command }, index) => {
+    const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
+    const commandResult: CommandResult = result.authFailure ? { status: "paused", error: pausedReason! } : outcome;
+    p.commandResults.set(command.id, commandResult);
+    const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [] };
+    entry.commands.push(command);
+    entry.outcomes.push(commandResult);
+    perEvent.set(eventId, entry);
+  });
+  for (const [eventId, { commands, outcomes }] of perEvent) {
+    const combined = combineOutcomes(outcomes);
+    addAttempt(p, eventId, {
+      attempt: p.jobs.get(eventId)!.attempt,
+      target: "bloomreach",
+      outcome: combined.status,
+      ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+      ...(combined.status !== "delivered" ? { error: combined.error } : {}),
+      request: JSON.stringify(commands.map((c) => c.command)),
+      response: JSON.stringify({ httpStatus: result.httpStatus, results: outcomes, batchSize: call.length, body: result.responseBody }),
+      durationMs: result.durationMs,
+      startedAt,
+    });
+  }
+}
+
+function addAttempt(p: Pipeline, eventId: string, attempt: AttemptEntry) {
+  p.attempts.set(eventId, [...(p.attempts.get(eventId) ?? []), attempt]);
+}
+
+// ---- settling and logging --------------------------------------------------------------------
+
+async function settleAll(p: Pipeline) {
+  const settles: (SettleRequest & { customerId: string })[] = [];
+  for (const reply of p.replies.values()) {
+    if (reply.pending.length === 0) continue;
+    const delivered: string[] = [];
+    const dead: { id: string; error: string }[] = [];
+    for (const command of reply.pending) {
+      const result = p.commandResults.get(command.id);
+      if (result?.status === "delivered") delivered.push(command.id);
+      if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
+    }
+    if (delivered.length + dead.length > 0) settles.push({ eventId: reply.eventId, customerId: p.jobs.get(reply.eventId)!.event.customerId, delivered, dead });
+  }
+  await Promise.all([...byCustomer(settles)].map(([customerId, batch]) => stubFor(p.deps, customerId).settle(batch)));
+}
+
+function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
+  const reply = p.replies.get(eventId);
+  const extra = p.extra.get(eventId) ?? [];
+  if (!reply) return combineOutcomes(extra);
+  if (reply.kind === "settled" && extra.length === 0) return reply.outcome!;
+  const results = [...extra, ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" })];
+  // Commands settled in earlier attempts count too: a dead one keeps the event dead.
+  const settledDead = reply.outcome?.status === "dead" ? [reply.outcome] : [];
+  return combineOutcomes([...results, ...settledDead]);
+}
+
+/** Retries are scheduled by the retry policy until its budget is spent; then the event is dead. */
+function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
+  if (outcome.status !== "retry") return outcome;
+  if (attempt >= MAX_DELIVERY_ATTEMPTS) return { status: "dead", error: `gave up after ${attempt} attempts: ${outcome.error}` };
+  return { ...outcome, delaySeconds: retryDelaySeconds(attempt, { retryAfterSeconds: outcome.retryAfterSeconds }) };
+}
+
+async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
+  const outcomes = new Map<string, DeliveryOutcome>();
+  const entries: DeliveryEntry[] = [];
+  for (const [eventId, job] of p.jobs) {
+    const outcome = schedule(eventOutcome(p, eventId), job.attempt);
+    outcomes.set(eventId, outcome);
+    entries.push({
+      eventId,
+      customerId: job.event.customerId,
+      action: job.event.action,
+      status: outcome.status === "retry" ? "retrying" : outcome.status,
+      commands: (p.replies.get(eventId)?.commands ?? []).map(({ id, command, source }) => ({ id, source, command })),
+      ...(outcome.status !== "delivered" ? { lastError: outcome.error } : {}),
+      ...(outcome.status === "retry" ? { nextAttemptAt: now + outcome.delaySeconds } : {}),
+      attempts: p.attempts.get(eventId) ?? [],
+    });
+  }
+  return { outcomes, logged: await tryLog(p.deps.db, entries, now) };
+}
+
+async function tryLog(db: Database, entries: DeliveryEntry[], now: number): Promise<boolean> {
+  try {
+    await writeDeliveryLog(db, entries, now);
+    return true;
+  } catch (error) {
+    console.error(JSON.stringify({ message: `delivery log write failed: ${(error as Error).message}`, events: entries.length }));
+    return false;
+  }
+}
