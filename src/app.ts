@@ -9,6 +9,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
 import { errorBody, RelayError, type ErrorCode } from "./lib/errors";
 import { configRoutes } from "./routes/admin/config-routes";
+import { deliveryRoutes } from "./routes/admin/delivery-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { provideDeps, type AppEnv } from "./routes/middleware/deps";
 import { webhookRoutes } from "./routes/webhook/route";
@@ -32,6 +33,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.route("/webhooks", webhookRoutes);
   app.use("/api/*", adminAuth);
   app.route("/api", configRoutes);
+  app.route("/api", deliveryRoutes);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, c.get("requestId")), 404));
   app.onError((error, c) => {

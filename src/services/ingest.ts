@@ -10,6 +10,7 @@ import { inboundEvents } from "../db/schema";
 import type { RelayEvent } from "../domain/event";
 import { RelayError } from "../lib/errors";
 import { eventMessage, type QueueMessage } from "../queue/message";
+import { deliverEvents, type DeliveryDeps, type DeliveryOutcome } from "./deliver";
 
 export interface IngestDeps {
   db: Database;
@@ -66,18 +67,19 @@ export async function forgetInboundEvents(db: Database, ids: string[]): Promise<
   for (const part of chunk(ids, 90)) await db.delete(inboundEvents).where(inArray(inboundEvents.id, part));
 }
 
-/** Sends messages in as few sendBatch calls as the size limits allow. */
-export async function sendMessages(queue: Queue<QueueMessage>, messages: QueueMessage[]): Promise<void> {
+/** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
+export async function sendMessages(queue: Queue<QueueMessage>, messages: QueueMessage[], delaySeconds?: (message: QueueMessage) => number | undefined): Promise<void> {
   let batch: MessageSendRequest<QueueMessage>[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = messageSize(message);
+    const delay = delaySeconds?.(message);
     if (batch.length === 100 || (batch.length > 0 && bytes + size > MAX_SEND_BATCH_BYTES)) {
       await queue.sendBatch(batch);
       batch = [];
       bytes = 0;
     }
-    batch.push({ body: message, contentType: "json" });
+    batch.push({ body: message, contentType: "json", ...(delay ? { delaySeconds: delay } : {}) });
     bytes += size;
   }
   if (batch.length > 0) await queue.sendBatch(batch);
@@ -92,17 +94,71 @@ export function assertQueueable(events: RelayEvent[]): void {
   if (issues.length > 0) throw new RelayError("payload_too_large", "an event is too large", issues);
 }
 
-export async function ingestAsync(deps: IngestDeps, events: RelayEvent[]): Promise<IngestResult> {
-  assertQueueable(events);
-  const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
+/** The durable hand-off: on failure the events are forgotten again and the caller answers 503. */
+async function handOff(deps: IngestDeps, events: RelayEvent[], delaySeconds?: (id: string) => number | undefined): Promise<void> {
   try {
-    await sendMessages(deps.queue, fresh.map((event) => eventMessage(event)));
+    await sendMessages(
+      deps.queue,
+      events.map((event) => eventMessage(event)),
+      delaySeconds && ((message) => delaySeconds(message.event.id)),
+    );
   } catch (error) {
     await forgetInboundEvents(
       deps.db,
-      fresh.map((e) => e.id),
+      events.map((e) => e.id),
     ).catch(() => undefined);
     throw new RelayError("unavailable", `the events could not be handed to the queue: ${(error as Error).message}`);
   }
+}
+
+export async function ingestAsync(deps: IngestDeps, events: RelayEvent[]): Promise<IngestResult> {
+  assertQueueable(events);
+  const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
+  await handOff(deps, fresh);
   return { accepted: fresh.map((e) => e.id), duplicates: duplicates.map((e) => e.id) };
+}
+
+export interface SyncResult extends IngestResult {
+  /** Events that did not finish now and were handed to the queue (202). */
+  queued: string[];
+  results: { id: string; status: DeliveryOutcome["status"] | "duplicate"; error?: string }[];
+}
+
+/**
+ * Sync mode: deliver before answering, through the same pipeline as the consumer. Whatever did not
+ * finish (a transient failure, or the pipeline itself failing) falls back to the queue.
+ */
+export async function ingestSync(deps: IngestDeps & DeliveryDeps, events: RelayEvent[]): Promise<SyncResult> {
+  assertQueueable(events);
+  const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
+  let outcomes: Map<string, DeliveryOutcome> = new Map();
+  let fallback = fresh;
+  try {
+    const report = await deliverEvents(
+      deps,
+      fresh.map((event) => ({ event, attempt: 1 })),
+    );
+    outcomes = report.outcomes;
+    // Without a log row the event is not finished as far as the admin can see: let the queue finish it.
+    fallback = report.logged ? fresh.filter((e) => outcomes.get(e.id)?.status === "retry") : fresh;
+  } catch (error) {
+    console.error(JSON.stringify({ message: `sync delivery failed, falling back to the queue: ${(error as Error).message}` }));
+  }
+  await handOff(deps, fallback, (id) => {
+    const outcome = outcomes.get(id);
+    return outcome?.status === "retry" ? outcome.delaySeconds : undefined;
+  });
+  const queued = new Set(fallback.map((e) => e.id));
+  const duplicateIds = new Set(duplicates.map((e) => e.id));
+  return {
+    accepted: fresh.map((e) => e.id),
+    duplicates: duplicates.map((e) => e.id),
+    queued: [...queued],
+    results: events.map((event) => {
+      if (duplicateIds.has(event.id) && !fresh.includes(event)) return { id: event.id, status: "duplicate" };
+      const outcome = outcomes.get(event.id);
+      if (!outcome || queued.has(event.id)) return { id: event.id, status: "retry", ...(outcome && outcome.status !== "delivered" ? { error: outcome.error } : {}) };
+      return { id: event.id, status: outcome.status, ...(outcome.status !== "delivered" ? { error: outcome.error } : {}) };
+    }),
+  };
 }

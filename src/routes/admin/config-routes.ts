@@ -8,10 +8,10 @@ import {
   getMapping,
   getSettings,
   putAntavoConnection,
-  putBloomreachConnection,
   putMapping,
   putSettings,
 } from "../../services/config";
+import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
 import { previewEvent } from "../../services/preview";
 import type { AppEnv } from "../middleware/deps";
 import { validate } from "../validation";
@@ -19,7 +19,8 @@ import { AntavoConnectionSchema, BloomreachConnectionSchema, PreviewSchema } fro
 
 export const configRoutes = new Hono<AppEnv>()
   .get("/connection", async (c) => c.json(await getBloomreachConnection(c.get("deps"))))
-  .put("/connection", validate("json", BloomreachConnectionSchema), async (c) => c.json(await putBloomreachConnection(c.get("deps"), c.req.valid("json"))))
+  .put("/connection", validate("json", BloomreachConnectionSchema), async (c) => c.json(await saveBloomreachConnection(c.get("deps"), c.req.valid("json"))))
+  .post("/connection/test", async (c) => c.json(await testBloomreachConnection(c.get("deps"))))
   .get("/antavo", async (c) => c.json(await getAntavoConnection(c.get("deps"))))
   .put("/antavo", validate("json", AntavoConnectionSchema), async (c) => c.json(await putAntavoConnection(c.get("deps"), c.req.valid("json"))))
   .get("/mapping", async (c) => c.json(await getMapping(c.get("deps"))))

@@ -7,7 +7,7 @@ import { bodyLimit } from "hono/body-limit";
 import { readSettings } from "../../db/config-queries";
 import { normaliseEvent } from "../../domain/normalise";
 import { RelayError } from "../../lib/errors";
-import { ingestAsync } from "../../services/ingest";
+import { ingestAsync, ingestSync } from "../../services/ingest";
 import type { AppEnv } from "../middleware/deps";
 import { webhookAuth } from "../middleware/webhook-auth";
 import { zodIssues } from "../validation";
@@ -34,11 +34,13 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     const receivedAt = deps.now();
     const events = await Promise.all(parsed.data.map((event) => normaliseEvent(event, receivedAt)));
 
-    const settings = await readSettings(deps.db);
-    if (!settings.asyncSync) {
-      // Sync delivery arrives with the delivery pipeline; until then sync mode queues like async.
+    const ids = events.map((e) => e.id);
+    if ((await readSettings(deps.db)).asyncSync) {
+      const result = await ingestAsync(deps, events);
+      return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids }, 202);
     }
-    const result = await ingestAsync(deps, events);
-    return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids: events.map((e) => e.id) }, 202);
+    const result = await ingestSync(deps, events);
+    if (result.queued.length === 0) return c.json({ results: result.results }, 200);
+    return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids, results: result.results }, 202);
   },
 );

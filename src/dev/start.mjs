@@ -1,0 +1,230 @@
+/**
+ * `npm start`: the whole relay on one machine with no Cloudflare account and no internet.
+ * Prepares `.dev.vars` and the local D1, starts the Bloomreach sandbox in this process and
+ * `wrangler dev` (every binding local) as a child in its own process group, seeds a demo
+ * configuration through the admin API, and prints where to look. Ctrl-C stops it all: the child's
+ * whole group is signalled, because wrangler runs workerd and esbuild as grandchildren.
+ */
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { connect } from "node:net";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { startBloomreachSandbox, SANDBOX_DEFAULTS } from "./bloomreach-sandbox.mjs";
+import { readDevVars } from "./dev-vars.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
+const HOST = "127.0.0.1";
+const RELAY_PORT = 8787;
+const RELAY = `http://${HOST}:${RELAY_PORT}`;
+const READY_TIMEOUT_MS = 90_000;
+const STOP_GRACE_MS = 5_000;
+
+// No prompts, no telemetry, no update checks: the run must work offline and unattended.
+const QUIET_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: process.stdout.isTTY ? "1" : "0" };
+
+const log = (message) => console.log(`[start] ${message}`);
+
+let relay;
+let sandbox;
+let stopping = false;
+
+async function main() {
+  const vars = ensureDevVars();
+  for (const name of ["ADMIN_TOKEN", "WEBHOOK_BASIC_USER", "WEBHOOK_BASIC_PASSWORD", "ENCRYPTION_KEY"]) {
+    if (!vars[name]) throw new Error(`.dev.vars has no ${name}; compare it with .dev.vars.example`);
+  }
+  if (await portOpen(RELAY_PORT)) throw new Error(`port ${RELAY_PORT} is already in use (another npm start or wrangler dev?)`);
+
+  log("applying D1 migrations to the local database");
+  await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], { ...QUIET_ENV, CI: "true" });
+
+  try {
+    sandbox = await startBloomreachSandbox({ host: HOST });
+  } catch (error) {
+    throw new Error(`the Bloomreach sandbox could not listen on ${HOST}:${SANDBOX_DEFAULTS.port}: ${error.message}`);
+  }
+  log(`Bloomreach sandbox listening on ${sandbox.url}`);
+
+  log("starting wrangler dev (local mode)");
+  relay = spawn(
+    WRANGLER,
+    ["dev", "--local", "--ip", HOST, "--port", String(RELAY_PORT), "--test-scheduled", "--show-interactive-dev-session=false"],
+    { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  prefixLines(relay.stdout, process.stdout);
+  prefixLines(relay.stderr, process.stderr);
+  relay.once("exit", (code, signal) => {
+    if (stopping) return;
+    console.error(`[start] wrangler dev exited (${signal ?? `code ${code}`}); stopping`);
+    void shutdown(code || 1);
+  });
+
+  await waitForHealth();
+  await seed(vars);
+  printBanner(vars);
+}
+
+function ensureDevVars() {
+  const path = join(ROOT, ".dev.vars");
+  if (!existsSync(path)) {
+    copyFileSync(join(ROOT, ".dev.vars.example"), path);
+    log("created .dev.vars from .dev.vars.example (local-only secrets)");
+  }
+  return readDevVars(path);
+}
+
+function run(command, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
+    child.once("error", reject);
+    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${args.slice(0, 3).join(" ")} failed with code ${code}`))));
+  });
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = connect({ host: HOST, port });
+    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("error", () => resolve(false));
+  });
+}
+
+function prefixLines(stream, out) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) out.write(`[wrangler] ${line}\n`);
+  });
+  stream.on("end", () => rest && out.write(`[wrangler] ${rest}\n`));
+}
+
+async function waitForHealth() {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (stopping) throw new Error("stopped");
+    try {
+      const response = await fetch(`${RELAY}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the relay did not answer ${RELAY}/healthz within ${READY_TIMEOUT_MS / 1000} s`);
+}
+
+async function admin(vars, method, path, body) {
+  const response = await fetch(`${RELAY}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function seed(vars) {
+  const expectOk = (what, r) => {
+    if (r.status >= 300) throw new Error(`seeding ${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  };
+  expectOk("the connection", await admin(vars, "PUT", "/api/connection", {
+    baseUrl: sandbox.url,
+    projectToken: SANDBOX_DEFAULTS.projectToken,
+    apiKeyId: SANDBOX_DEFAULTS.apiKeyId,
+    apiSecret: SANDBOX_DEFAULTS.apiSecret,
+  }));
+
+  const fields = [
+    ["first_name", "first_name"],
+    ["last_name", "last_name"],
+    ["score", "loyalty_points"],
+    ["spendable", "loyalty_spendable"],
+    ["tier", "loyalty_tier"],
+  ].map(([loyaltyField, remoteField]) => ({ loyaltyField, remoteField }));
+  let mapping = await admin(vars, "PUT", "/api/mapping", { hardId: { loyaltyField: "email", remoteId: "registered" }, fields });
+  if (mapping.status === 409 && mapping.body?.error?.code === "hard_id_locked") {
+    // A previous start (or an admin) already set the hard ID, which can be set once: keep it.
+    const current = await admin(vars, "GET", "/api/mapping");
+    expectOk("the mapping (read)", current);
+    mapping = await admin(vars, "PUT", "/api/mapping", { hardId: current.body.hardId, fields });
+  }
+  expectOk("the mapping", mapping);
+
+  expectOk("the settings", await admin(vars, "PUT", "/api/settings", {
+    asyncSync: true,
+    events: [
+      { action: "opt_in", remoteEvent: "loyalty_opt_in" },
+      { action: "point_add", remoteEvent: "loyalty_points_added" },
+      { action: "checkout", remoteEvent: "loyalty_checkout" },
+    ],
+  }));
+  log("seeded the demo connection, mapping and settings");
+}
+
+function sampleCurl(vars) {
+  const event = {
+    id: "demo-opt-in-1",
+    action: "opt_in",
+    customer: { id: "cust-1", email: "ada@example.com", first_name: "Ada", last_name: "Lovelace", score: 120, spendable: 80, tiers: [{ name: "Silver" }] },
+    data: { channel: "web" },
+  };
+  return `curl -i -u '${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD}' -H 'content-type: application/json' \\\n  -d '${JSON.stringify(event)}' \\\n  ${RELAY}/webhooks/antavo`;
+}
+
+function printBanner(vars) {
+  const line = "-".repeat(78);
+  console.log(`\n${line}
+ antavo-bloomreach-relay is running locally (every binding local; Ctrl-C stops everything)
+
+   relay                ${RELAY}            (GET /healthz)
+   webhook              POST ${RELAY}/webhooks/antavo  (Basic ${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD})
+   admin API            ${RELAY}/api/*  (Authorization: Bearer ${vars.ADMIN_TOKEN})
+   Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
+   cron                 curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
+
+ Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout):
+
+${sampleCurl(vars)}
+
+ Then look at ${sandbox.url}/ and at the delivery log:
+   curl -H 'authorization: Bearer ${vars.ADMIN_TOKEN}' ${RELAY}/api/deliveries
+${line}\n`);
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  log("stopping");
+  if (relay && relay.exitCode === null && relay.signalCode === null) {
+    const exited = new Promise((resolve) => relay.once("exit", resolve));
+    signalGroup(relay.pid, "SIGTERM");
+    const timer = setTimeout(() => signalGroup(relay.pid, "SIGKILL"), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+  // workerd can outlive wrangler for a moment; its group must not keep the ports.
+  if (relay) signalGroup(relay.pid, "SIGKILL");
+  await sandbox?.close();
+  process.exit(code);
+}
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+process.on("SIGINT", () => void shutdown(0));
+process.on("SIGTERM", () => void shutdown(0));
+process.on("SIGHUP", () => void shutdown(0));
+
+main().catch((error) => {
+  console.error(`[start] ${error.message}`);
+  void shutdown(1);
+});

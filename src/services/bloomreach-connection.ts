@@ -1,0 +1,34 @@
+/**
+ * Saving and testing the Bloomreach connection. Both can end a pause (after a 401/403, or while no
+ * connection existed): saving because the admin fixed it, a passing test because it proves so.
+ * Either way the events parked meanwhile go back on the queue.
+ */
+import { createBloomreachClient, type ConnectionTestResult } from "../bloomreach/client";
+import { readMapping } from "../db/config-queries";
+import { loadBloomreachCredentials, putBloomreachConnection, resumeBloomreachDelivery, type BloomreachConnectionInput, type ConfigDeps } from "./config";
+import { requeueParked, type DeliveriesDeps } from "./deliveries";
+
+/** A customer id no real customer has; Bloomreach answers a lookup of it without side effects. */
+const PROBE_CUSTOMER = "antavo-bloomreach-relay-connection-test";
+
+export async function saveBloomreachConnection(deps: ConfigDeps & DeliveriesDeps, input: BloomreachConnectionInput) {
+  const connection = await putBloomreachConnection(deps, input);
+  const requeued = await requeueParked(deps);
+  return { ...connection, ...(requeued > 0 ? { requeued } : {}) };
+}
+
+/** Reachability (URL + token), credentials, and Get permission, each reported with its reason. */
+export async function testBloomreachConnection(deps: ConfigDeps & DeliveriesDeps & { fetch: typeof fetch }): Promise<ConnectionTestResult & { resumed?: number }> {
+  const credentials = await loadBloomreachCredentials(deps);
+  if (!credentials) {
+    return { ok: false, checks: [{ name: "reachability", ok: false, message: "no connection is saved yet: PUT /api/connection first" }] };
+  }
+  const mapping = await readMapping(deps.db);
+  const client = createBloomreachClient(credentials, { fetch: deps.fetch });
+  const result = await client.testConnection({ [mapping.hardId?.remoteId ?? "registered"]: PROBE_CUSTOMER });
+  if (result.ok && credentials.paused) {
+    await resumeBloomreachDelivery(deps);
+    return { ...result, resumed: await requeueParked(deps) };
+  }
+  return result;
+}

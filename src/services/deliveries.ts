@@ -1,0 +1,233 @@
+/**
+ * The delivery log as admins see it (list with filters and keyset paging, one delivery with its
+ * attempts) and the ways events go back on the queue: replay of dead deliveries, requeue of parked
+ * ones, and the sweeper's recovery of events whose queue message was lost.
+ */
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { chunk, type Database } from "../db/client";
+import type { DeliveryStatus } from "../db/delivery-queries";
+import { deliveries, deliveryAttempts, inboundEvents } from "../db/schema";
+import { RelayEventSchema, type RelayEvent } from "../domain/event";
+import { RelayError } from "../lib/errors";
+import { eventMessage, type QueueMessage } from "../queue/message";
+import { sendMessages } from "./ingest";
+import * as v from "valibot";
+
+export interface DeliveriesDeps {
+  db: Database;
+  queue: Queue<QueueMessage>;
+  now: () => number;
+}
+
+export interface DeliveryQuery {
+  status?: DeliveryStatus;
+  customer?: string;
+  since?: number;
+  until?: number;
+  cursor?: string;
+  limit: number;
+}
+
+interface Cursor {
+  at: number;
+  id: string;
+}
+
+const encodeCursor = (c: Cursor) => btoa(JSON.stringify([c.at, c.id])).replace(/=+$/, "");
+
+function decodeCursor(text: string): Cursor {
+  try {
+    const [at, id] = JSON.parse(atob(text)) as [unknown, unknown];
+    if (typeof at === "number" && typeof id === "string") return { at, id };
+  } catch {
+    // fall through
+  }
+  throw new RelayError("validation_failed", "the cursor is not one this API returned", [{ path: "cursor", message: "is invalid" }]);
+}
+
+/** Newest first, paged by (time, id) so pages stay stable while new deliveries arrive. */
+export async function listDeliveries(db: Database, query: DeliveryQuery) {
+  const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+  if (query.status === "pending") return listPending(db, query, cursor);
+  const conditions: (SQL | undefined)[] = [
+    query.status ? eq(deliveries.status, query.status) : undefined,
+    query.customer ? eq(deliveries.customerId, query.customer) : undefined,
+    query.since !== undefined ? gte(deliveries.createdAt, query.since) : undefined,
+    query.until !== undefined ? lte(deliveries.createdAt, query.until) : undefined,
+    cursor ? or(lt(deliveries.createdAt, cursor.at), and(eq(deliveries.createdAt, cursor.at), lt(deliveries.id, cursor.id))) : undefined,
+  ];
+  const rows = await db
+    .select()
+    .from(deliveries)
+    .where(and(...conditions))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit).map(publicDelivery);
+  const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
+  return { items: page, nextCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
+}
+
+/** Pending = accepted but not yet through the pipeline: an inbound event without a delivery row. */
+async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) {
+  const conditions: (SQL | undefined)[] = [
+    isNull(deliveries.id),
+    query.customer ? eq(inboundEvents.customerId, query.customer) : undefined,
+    query.since !== undefined ? gte(inboundEvents.receivedAt, query.since) : undefined,
+    query.until !== undefined ? lte(inboundEvents.receivedAt, query.until) : undefined,
+    cursor ? or(lt(inboundEvents.receivedAt, cursor.at), and(eq(inboundEvents.receivedAt, cursor.at), lt(inboundEvents.id, cursor.id))) : undefined,
+  ];
+  const rows = await db
+    .select({ id: inboundEvents.id, action: inboundEvents.action, customerId: inboundEvents.customerId, receivedAt: inboundEvents.receivedAt })
+    .from(inboundEvents)
+    .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
+    .where(and(...conditions))
+    .orderBy(desc(inboundEvents.receivedAt), desc(inboundEvents.id))
+    .limit(query.limit + 1);
+  const items = rows.slice(0, query.limit).map((r) => ({
+    id: r.id,
+    eventId: r.id,
+    customerId: r.customerId,
+    action: r.action,
+    status: "pending" as const,
+    attempts: 0,
+    lastError: null,
+    nextAttemptAt: null,
+    createdAt: r.receivedAt,
+    updatedAt: r.receivedAt,
+  }));
+  const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
+  return { items, nextCursor: last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null };
+}
+
+function publicDelivery(row: typeof deliveries.$inferSelect) {
+  const { commands: _, ...rest } = row;
+  return rest;
+}
+
+export async function getDelivery(db: Database, id: string) {
+  const [rows, attempts, inbound] = await db.batch([
+    db.select().from(deliveries).where(eq(deliveries.id, id)),
+    db.select().from(deliveryAttempts).where(eq(deliveryAttempts.deliveryId, id)).orderBy(deliveryAttempts.id),
+    db.select().from(inboundEvents).where(eq(inboundEvents.id, id)),
+  ]);
+  const row = rows[0];
+  const event = inbound[0] ? (JSON.parse(inbound[0].payload) as RelayEvent) : undefined;
+  if (!row && !event) throw new RelayError("not_found", `no delivery ${id}`);
+  return {
+    ...(row
+      ? { ...publicDelivery(row), commands: JSON.parse(row.commands) as unknown[] }
+      : { id, eventId: id, customerId: event!.customerId, action: event!.action, status: "pending", attempts: 0, commands: [] }),
+    event,
+    attemptLog: attempts.map((a) => ({
+      ...a,
+      request: a.request && a.request.startsWith("[") ? JSON.parse(a.request) : a.request,
+      response: a.response && a.response.startsWith("{") ? JSON.parse(a.response) : a.response,
+    })),
+  };
+}
+
+// ---- putting events back on the queue ---------------------------------------------------------
+
+async function inboundPayloads(db: Database, ids: string[]): Promise<RelayEvent[]> {
+  const events: RelayEvent[] = [];
+  for (const part of chunk(ids, 90)) {
+    for (const row of await db.select({ payload: inboundEvents.payload }).from(inboundEvents).where(inArray(inboundEvents.id, part))) {
+      const parsed = v.safeParse(RelayEventSchema, JSON.parse(row.payload));
+      if (parsed.success) events.push(parsed.output);
+    }
+  }
+  return events;
+}
+
+/** Sends the events again and marks their deliveries as retrying from now. */
+async function requeue(deps: DeliveriesDeps, ids: string[], replay: boolean): Promise<number> {
+  const events = await inboundPayloads(deps.db, ids);
+  if (events.length === 0) return 0;
+  await sendMessages(
+    deps.queue,
+    events.map((e) => eventMessage(e, replay)),
+  );
+  const now = deps.now();
+  for (const part of chunk(events.map((e) => e.id), 90)) {
+    await deps.db
+      .update(deliveries)
+      .set({ status: "retrying", nextAttemptAt: now, updatedAt: now, ...(replay ? { lastError: sql`'replay requested; was: ' || coalesce(${deliveries.lastError}, '')` } : {}) })
+      .where(inArray(deliveries.id, part));
+  }
+  return events.length;
+}
+
+export async function replayDelivery(deps: DeliveriesDeps, id: string) {
+  const row = await deps.db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id)).get();
+  if (!row) throw new RelayError("not_found", `no delivery ${id}`);
+  if (row.status !== "dead") throw new RelayError("conflict", `only dead deliveries can be replayed; ${id} is ${row.status}`);
+  if ((await requeue(deps, [id], true)) === 0) throw new RelayError("conflict", `the original event of ${id} is no longer stored (past the retention)`);
+  return { id, replayed: true };
+}
+
+export const REPLAY_PAGE = 500;
+
+/**
+ * Replays dead deliveries in a time window, one page per call so a large backlog never hits the
+ * per-invocation limits; `remaining` tells the caller (or the UI's progress bar) to call again.
+ */
+export async function replayDeliveries(deps: DeliveriesDeps, window: { since?: number; until?: number }) {
+  const inWindow = and(
+    eq(deliveries.status, "dead"),
+    window.since !== undefined ? gte(deliveries.createdAt, window.since) : undefined,
+    window.until !== undefined ? lte(deliveries.createdAt, window.until) : undefined,
+  );
+  const ids = (await deps.db.select({ id: deliveries.id }).from(deliveries).where(inWindow).orderBy(deliveries.createdAt).limit(REPLAY_PAGE)).map((r) => r.id);
+  const replayed = await requeue(deps, ids, true);
+  const [{ remaining } = { remaining: 0 }] = await deps.db.select({ remaining: sql<number>`count(*)` }).from(deliveries).where(inWindow);
+  return { replayed, remaining };
+}
+
+/** Deliveries parked while the connection was missing or refused, sent again once it works. */
+export async function requeueParked(deps: DeliveriesDeps, limit = REPLAY_PAGE): Promise<number> {
+  const ids = (await deps.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.status, "paused")).orderBy(deliveries.createdAt).limit(limit)).map((r) => r.id);
+  return requeue(deps, ids, false);
+}
+
+/**
+ * Recovery for messages the platform lost: events accepted but never delivered after `graceSeconds`,
+ * and retries whose next attempt is long overdue. The CustomerSync objects make a requeue of
+ * something still in flight harmless.
+ */
+export async function requeueStuck(deps: DeliveriesDeps, graceSeconds: number, limit = REPLAY_PAGE): Promise<number> {
+  const cutoff = deps.now() - graceSeconds;
+  const neverDelivered = await deps.db
+    .select({ id: inboundEvents.id })
+    .from(inboundEvents)
+    .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
+    .where(and(isNull(deliveries.id), lt(inboundEvents.receivedAt, cutoff)))
+    .limit(limit);
+  const overdue = await deps.db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(eq(deliveries.status, "retrying"), lt(deliveries.nextAttemptAt, cutoff)))
+    .limit(limit);
+  const fresh = neverDelivered.map((r) => r.id);
+  // An event never delivered has no delivery row for requeue() to update: give it one, so the
+  // next sweep waits for its retry instead of sending it again.
+  if (fresh.length > 0) {
+    const events = await inboundPayloads(deps.db, fresh);
+    const now = deps.now();
+    for (const part of chunk(events, 9)) {
+      await deps.db
+        .insert(deliveries)
+        .values(part.map((e) => ({ id: e.id, eventId: e.id, customerId: e.customerId, action: e.action, status: "retrying", createdAt: now, updatedAt: now, nextAttemptAt: now })))
+        .onConflictDoNothing();
+    }
+  }
+  return requeue(deps, [...fresh, ...overdue.map((r) => r.id)], false);
+}
+
+/** Removes log rows and inbound events older than the retention. */
+export async function pruneDeliveries(db: Database, olderThan: number): Promise<void> {
+  await db.batch([
+    db.delete(deliveryAttempts).where(lt(deliveryAttempts.startedAt, olderThan)),
+    db.delete(deliveries).where(and(lt(deliveries.updatedAt, olderThan), inArray(deliveries.status, ["delivered", "dead"]))),
+    db.delete(inboundEvents).where(and(lt(inboundEvents.receivedAt, olderThan), sql`not exists (select 1 from deliveries d where d.id = ${inboundEvents.id})`)),
+  ]);
+}
