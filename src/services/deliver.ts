@@ -27,6 +27,8 @@ export interface DeliveryDeps extends ConfigDeps {
   fetch: typeof fetch;
   /** Waits before a rate-limited call; injectable so tests never sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** Per-call timeout for Bloomreach and Antavo (the clients default to 10 s). */
+  vendorTimeoutMs?: number;
 }
 
 export interface DeliveryJob {
@@ -80,9 +82,9 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   const pipeline: Pipeline = {
     deps,
     config,
-    bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch }),
+    bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }),
     projectToken: credentials.projectToken,
-    ...(antavoCredentials ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch }) } : {}),
+    ...(antavoCredentials ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }) } : {}),
     jobs: new Map(jobs.map((j) => [j.event.id, j])),
     replies: new Map(),
     extra: new Map(),

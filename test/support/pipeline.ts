@@ -6,7 +6,9 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import worker from "../../src/index";
 import type { RelayEvent } from "../../src/domain/event";
+import { openDatabase } from "../../src/db/client";
 import { eventMessage, type QueueMessage } from "../../src/queue/message";
+import { recordInboundEvents } from "../../src/services/ingest";
 import { FakeAntavo } from "../fakes/fake-antavo";
 import { FakeBloomreach } from "../fakes/fake-bloomreach";
 import { installOutboundFakes } from "../fakes/outbound";
@@ -51,19 +53,35 @@ export interface QueuedMessage {
 
 export const asMessage = (event: RelayEvent, attempts = 1): QueuedMessage => ({ body: eventMessage(event), attempts, id: `msg-${event.id}` });
 
-/** Runs one batch through the Worker's queue handler; answers what it acked and retried. */
+/**
+ * Runs one batch through the Worker's queue handler; answers what it acked and retried. Like
+ * ingest, it records each event in inbound_events first (replays and requeues read it from there).
+ */
 export async function runQueue(messages: QueuedMessage[], queue = EVENTS_QUEUE) {
+  await recordInboundEvents(
+    openDatabase(env.DB),
+    messages.flatMap((m) => (m.body.type === "event" ? [m.body.event] : [])),
+  );
   const batch = createMessageBatch<QueueMessage>(
     queue,
     messages.map((m) => ({ id: m.id ?? `msg-${++sequence}`, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })),
   );
+  // getQueueResult does not report retry delays, so they are read off the messages' retry calls.
+  const delays = new Map<string, number | undefined>();
+  for (const message of batch.messages) {
+    const retry = message.retry.bind(message);
+    message.retry = (options?: QueueRetryOptions) => {
+      delays.set(message.id, options?.delaySeconds);
+      retry(options);
+    };
+  }
   const ctx = createExecutionContext();
   await worker.queue(batch as MessageBatch<unknown>, env, ctx);
   const result = await getQueueResult(batch, ctx);
   return {
     acked: result.explicitAcks,
     retried: result.retryMessages,
-    retryDelay: (id: string) => result.retryMessages.find((r) => r.msgId === id)?.delaySeconds,
+    retryDelay: (id: string) => delays.get(id),
   };
 }
 

@@ -1,0 +1,160 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { createDeps } from "../src/composition";
+import { openDatabase } from "../src/db/client";
+import { consumeEvents } from "../src/queue/consumer";
+import type { QueueMessage } from "../src/queue/message";
+import { failingDeliveryLog } from "./support/d1-faults";
+import { demoMapping } from "./support/fixtures";
+import { asMessage, attemptRows, deliveryRow, EVENTS_QUEUE, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
+
+const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] };
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+async function relay() {
+  const fakes = await setUpRelay({ mapping: demoMapping, settings });
+  restore = fakes.restore;
+  return fakes;
+}
+
+/** Runs the consumer with the real bindings but some dependencies replaced. */
+async function consumeWith(messages: ReturnType<typeof asMessage>[], overrides: Record<string, unknown>) {
+  const batch = createMessageBatch<QueueMessage>(
+    EVENTS_QUEUE,
+    messages.map((m) => ({ id: m.id!, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })),
+  );
+  const ctx = createExecutionContext();
+  await consumeEvents(batch as MessageBatch<unknown>, { ...createDeps(env), ...overrides });
+  return getQueueResult(batch, ctx);
+}
+
+describe("Bloomreach faults", () => {
+  it("retries a 429 no sooner than Retry-After, then delivers once", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status: 429, retryAfter: 120 });
+    const event = relayEvent({ id: "rl-1", customerId: "rl-c" });
+    const first = await runQueue([asMessage(event)]);
+    expect(first.acked).toEqual([]);
+    expect(first.retryDelay("msg-rl-1")).toBeGreaterThanOrEqual(120);
+    const row = await deliveryRow("rl-1");
+    expect(row).toMatchObject({ status: "retrying", attempts: 1 });
+    expect(row!.last_error).toMatch(/429/);
+    expect(row!.next_attempt_at).toBeGreaterThan(row!.updated_at + 119);
+
+    const second = await runQueue([asMessage(event, 2)]);
+    expect(second.acked).toEqual(["msg-rl-1"]);
+    expect(bloomreach.events()).toHaveLength(1);
+    expect(await deliveryRow("rl-1")).toMatchObject({ status: "delivered", attempts: 2 });
+    expect((await attemptRows("rl-1")).map((a) => [a.attempt, a.outcome, a.http_status])).toEqual([
+      [1, "retry", 429],
+      [2, "delivered", 200],
+    ]);
+  });
+
+  it("backs off exponentially with jitter when a 429 has no Retry-After", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status: 429 }, { status: 429 });
+    const first = await runQueue([asMessage(relayEvent({ id: "rl-2", customerId: "rl-c2" }), 1)]);
+    expect(first.retryDelay("msg-rl-2")).toBeGreaterThanOrEqual(5);
+    expect(first.retryDelay("msg-rl-2")).toBeLessThanOrEqual(10);
+    const fifth = await runQueue([asMessage(relayEvent({ id: "rl-2", customerId: "rl-c2" }), 5)]);
+    expect(fifth.retryDelay("msg-rl-2")).toBeGreaterThanOrEqual(80);
+    expect(fifth.retryDelay("msg-rl-2")).toBeLessThanOrEqual(160);
+  });
+
+  it.each([500, 503])("retries a %i and keeps nothing half-done", async (status) => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status });
+    const event = relayEvent({ id: `http-${status}`, customerId: `http-${status}-c` });
+    expect((await runQueue([asMessage(event)])).retried).toHaveLength(1);
+    expect(bloomreach.events()).toHaveLength(0);
+    expect((await runQueue([asMessage(event, 2)])).acked).toHaveLength(1);
+    expect(bloomreach.events()).toHaveLength(1);
+    expect(bloomreach.customers()).toHaveLength(1);
+  });
+
+  it("retries a reset connection", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ kind: "reset" });
+    const result = await runQueue([asMessage(relayEvent({ id: "reset-1", customerId: "reset-c" }))]);
+    expect(result.retried).toHaveLength(1);
+    expect((await deliveryRow("reset-1"))?.status).toBe("retrying");
+  });
+
+  it("retries a call that times out", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ kind: "timeout" });
+    const message = asMessage(relayEvent({ id: "slow-1", customerId: "slow-c" }));
+    const result = await consumeWith([message], { vendorTimeoutMs: 5 });
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["msg-slow-1"]);
+    expect((await deliveryRow("slow-1"))?.last_error).toMatch(/timeout/);
+  });
+
+  it("dead-letters the whole batch on a batch-level 400 with Bloomreach's message", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status: 400, body: { success: false, message: "Invalid JSON" } });
+    const result = await runQueue([asMessage(relayEvent({ id: "bad-1", customerId: "bad-c" }))]);
+    expect(result.acked).toEqual(["msg-bad-1"]);
+    const row = await deliveryRow("bad-1");
+    expect(row).toMatchObject({ status: "dead" });
+    expect(row!.last_error).toMatch(/Invalid JSON/);
+  });
+
+  it("dead-letters only the event whose command Bloomreach refused", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.failCommands((c) => c.data.customer_ids.registered === "refused-c@example.com" && c.name === "customers/events", "Event type is invalid");
+    const refused = relayEvent({ id: "cmd-refused", customerId: "refused-c" });
+    const fine = relayEvent({ id: "cmd-fine", customerId: "fine-c" });
+    const result = await runQueue([asMessage(refused), asMessage(fine)]);
+    expect(result.acked.sort()).toEqual(["msg-cmd-fine", "msg-cmd-refused"]);
+    expect(await deliveryRow("cmd-fine")).toMatchObject({ status: "delivered" });
+    const row = await deliveryRow("cmd-refused");
+    expect(row).toMatchObject({ status: "dead" });
+    expect(row!.last_error).toMatch(/Event type is invalid/);
+    // The refused event's profile update did reach Bloomreach; only its event command is dead.
+    expect(bloomreach.customers().some((c) => c.customer_ids.registered === "refused-c@example.com")).toBe(true);
+  });
+
+  it("gives up with a dead letter once the retry budget is spent", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status: 503 });
+    const result = await runQueue([asMessage(relayEvent({ id: "budget-1", customerId: "budget-c" }), 20)]);
+    expect(result.acked).toEqual(["msg-budget-1"]);
+    expect((await deliveryRow("budget-1"))?.last_error).toMatch(/gave up after 20 attempts: .*503/);
+  });
+});
+
+describe("crashes and D1 faults", () => {
+  it("does not send an event again when the consumer fails after Bloomreach's success (log write error)", async () => {
+    const { bloomreach } = await relay();
+    const faulty = failingDeliveryLog(env.DB);
+    const event = relayEvent({ id: "crash-1", customerId: "crash-c" });
+    const first = await consumeWith([asMessage(event)], { db: openDatabase(faulty.db) });
+    expect(faulty.failuresLeft()).toBe(0);
+    // Not acked: the platform will deliver the message again.
+    expect(first.explicitAcks).toEqual([]);
+    expect(first.retryMessages.map((m) => m.msgId)).toEqual(["msg-crash-1"]);
+    expect(bloomreach.events()).toHaveLength(1);
+
+    const second = await runQueue([asMessage(event, 2)]);
+    expect(second.acked).toEqual(["msg-crash-1"]);
+    expect(bloomreach.events()).toHaveLength(1);
+    expect(bloomreach.duplicateEvents()).toEqual([]);
+    // The log catches up and tells the story.
+    expect(await deliveryRow("crash-1")).toMatchObject({ status: "delivered" });
+  });
+
+  it("resends on retry the commands planned but not yet delivered", async () => {
+    const { bloomreach } = await relay();
+    bloomreach.script({ status: 502 });
+    const event = relayEvent({ id: "pending-1", customerId: "pending-c" });
+    await runQueue([asMessage(event)]);
+    expect(bloomreach.commands).toHaveLength(0);
+    await runQueue([asMessage(event, 2)]);
+    expect(bloomreach.commands.map((c) => c.name)).toEqual(["customers", "customers/events"]);
+  });
+});
