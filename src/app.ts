@@ -12,6 +12,7 @@ import { configRoutes } from "./routes/admin/config-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { provideDeps, type AppEnv } from "./routes/middleware/deps";
+import { openApiDocument } from "./routes/openapi";
 import { webhookRoutes } from "./routes/webhook/route";
 
 function httpExceptionCode(status: number): ErrorCode {
@@ -31,6 +32,8 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
 
   app.get("/healthz", (c) => c.json({ ok: true, environment: c.get("deps").environment }));
   app.route("/webhooks", webhookRoutes);
+  // The contract document is public; everything else under /api needs the admin token.
+  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", adminAuth);
   app.route("/api", configRoutes);
   app.route("/api", deliveryRoutes);

@@ -128,3 +128,15 @@ describe("preview", () => {
     expect((await json(response)).error.issues[0].path).toBe("event.action");
   });
 });
+
+describe("OpenAPI document", () => {
+  it("is served without auth and describes the contracts from the live schemas", async () => {
+    const response = await admin("/openapi.json", { token: null });
+    expect(response.status).toBe(200);
+    const doc = await json(response);
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.components.schemas.WebhookEvent.required).toEqual(["action", "customer"]);
+    expect(Object.keys(doc.components.schemas.Mapping.properties)).toEqual(["hardId", "fields"]);
+    expect(doc.paths["/webhooks/antavo"].post.responses).toHaveProperty("503");
+  });
+});

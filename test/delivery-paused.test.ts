@@ -55,7 +55,7 @@ describe("paused delivery", () => {
     expect(again.acked).toHaveLength(recorder.sent.length);
     expect(await deliveryRow("auth-1")).toMatchObject({ status: "delivered" });
     expect(await deliveryRow("auth-2")).toMatchObject({ status: "delivered" });
-    expect(fakes.bloomreach.events().filter((e) => e.customer_ids.registered.startsWith("auth-c"))).toHaveLength(2);
+    expect(fakes.bloomreach.events().filter((e) => (e.customer_ids.registered ?? "").startsWith("auth-c"))).toHaveLength(2);
   });
 
   it("pauses on 403 and resumes when the connection test passes", async () => {
