@@ -10,7 +10,9 @@
  */
 import { createAntavoClient, type AntavoClient } from "../antavo/client";
 import { createBloomreachClient, MAX_BATCH_COMMANDS, type BatchResult, type BloomreachClient } from "../bloomreach/client";
+import { inArray } from "drizzle-orm";
 import { chunk, type Database } from "../db/client";
+import { workflows } from "../db/schema";
 import { writeDeliveryLog, type AttemptEntry, type DeliveryEntry } from "../db/delivery-queries";
 import type { CustomerSync, ClaimResult, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
 import type { RateLimiter } from "../durable/rate-limiter";
@@ -332,12 +334,16 @@ async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
       attempts: p.attempts.get(eventId) ?? [],
     });
   }
-  return { outcomes, logged: await tryLog(p.deps.db, entries, now) };
+  const ran = new Set<string>();
+  for (const reply of p.replies.values()) for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
+  return { outcomes, logged: await tryLog(p.deps.db, entries, now, [...ran]) };
 }
 
-async function tryLog(db: Database, entries: DeliveryEntry[], now: number): Promise<boolean> {
+async function tryLog(db: Database, entries: DeliveryEntry[], now: number, workflowsRun: string[] = []): Promise<boolean> {
   try {
     await writeDeliveryLog(db, entries, now);
+    // "Last run" in the admin UI: the workflows whose commands went out in this batch.
+    if (workflowsRun.length > 0) await db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun));
     return true;
   } catch (error) {
     console.error(JSON.stringify({ message: `delivery log write failed: ${(error as Error).message}`, events: entries.length }));
