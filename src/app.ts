@@ -9,10 +9,13 @@ import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
 import { errorBody, RelayError, type ErrorCode } from "./lib/errors";
 import { configRoutes } from "./routes/admin/config-routes";
+import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
+import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { provideDeps, type AppEnv } from "./routes/middleware/deps";
 import { openApiDocument } from "./routes/openapi";
+import { adminUi } from "./routes/ui";
 import { webhookRoutes } from "./routes/webhook/route";
 
 function httpExceptionCode(status: number): ErrorCode {
@@ -37,6 +40,10 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.use("/api/*", adminAuth);
   app.route("/api", configRoutes);
   app.route("/api", deliveryRoutes);
+  app.route("/api", workflowRoutes);
+  app.route("/api", customerRoutes);
+  // The admin UI: its own session cookie, CSRF checks, CSP and HTML errors (routes/ui).
+  app.route("/admin", adminUi);
 
   app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, c.get("requestId")), 404));
   app.onError((error, c) => {

@@ -2,7 +2,7 @@ import { createScheduledController, env } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { QueueMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/queue/message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping } from "./support/fixtures";
 import { admin, json, secrets } from "./support/http";
@@ -74,7 +74,7 @@ describe("delivery log API", () => {
 
     const replay = await call("/api/deliveries/list-3/replay", post());
     expect(replay.status).toBe(202);
-    const message = v.parse(QueueMessageSchema, recorder.sent[0]);
+    const message = v.parse(EventMessageSchema, recorder.sent[0]);
     expect(message).toMatchObject({ replay: true, event: { id: "list-3" } });
     expect((await deliveryRow("list-3"))?.status).toBe("retrying");
   });
@@ -85,7 +85,7 @@ describe("delivery log API", () => {
     const call = appWith(() => ({ queue: recorder.queue }));
     const result = await json(await call("/api/deliveries/replay", post({ status: "dead", since: 0 })));
     expect(result).toEqual({ replayed: 2, remaining: 0 });
-    expect(recorder.sent.map((m) => v.parse(QueueMessageSchema, m).event.id).sort()).toEqual(["list-0", "list-2"]);
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id).sort()).toEqual(["list-0", "list-2"]);
     const wrong = await call("/api/deliveries/replay", post({ status: "delivered" }));
     expect(wrong.status).toBe(400);
   });
@@ -112,7 +112,7 @@ describe("cron sweeper", () => {
     const { runScheduled } = await import("../src/cron/scheduled");
     const controller = createScheduledController({ scheduledTime: new Date(2_000_000 * 1000), cron: "* * * * *" });
     await runScheduled(controller, { ...createDeps(env), queue: recorder.queue });
-    expect(recorder.sent.map((m) => v.parse(QueueMessageSchema, m).event.id)).toContain("lost-1");
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toContain("lost-1");
     expect(await deliveryRow("lost-1")).toMatchObject({ status: "retrying" });
 
     // A second tick soon after leaves it to the queue rather than sending it again.

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { openDatabase } from "../src/db/client";
 import { consumeEvents } from "../src/queue/consumer";
-import type { QueueMessage } from "../src/queue/message";
+import type { EventMessage } from "../src/queue/message";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
 import { asMessage, attemptRows, deliveryRow, EVENTS_QUEUE, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
@@ -23,7 +23,7 @@ async function relay() {
 
 /** Runs the consumer with the real bindings but some dependencies replaced. */
 async function consumeWith(messages: ReturnType<typeof asMessage>[], overrides: Record<string, unknown>) {
-  const batch = createMessageBatch<QueueMessage>(
+  const batch = createMessageBatch<EventMessage>(
     EVENTS_QUEUE,
     messages.map((m) => ({ id: m.id!, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })),
   );

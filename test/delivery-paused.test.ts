@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
-import { QueueMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/queue/message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping } from "./support/fixtures";
 import { admin, json, secrets } from "./support/http";
@@ -49,9 +49,9 @@ describe("paused delivery", () => {
     const call = appWith(() => ({ queue: recorder.queue }));
     const saved = await json(await call("/api/connection", adminRequest("PUT", BLOOMREACH)));
     expect(saved).toMatchObject({ deliveryState: "active", requeued: 2 });
-    expect(recorder.sent.map((m) => v.parse(QueueMessageSchema, m).event.id).sort()).toEqual(["auth-1", "auth-2"]);
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id).sort()).toEqual(["auth-1", "auth-2"]);
 
-    const again = await runQueue(recorder.sent.map((body) => ({ body, attempts: 1, id: `re-${v.parse(QueueMessageSchema, body).event.id}` })));
+    const again = await runQueue(recorder.sent.map((body) => ({ body, attempts: 1, id: `re-${v.parse(EventMessageSchema, body).event.id}` })));
     expect(again.acked).toHaveLength(recorder.sent.length);
     expect(await deliveryRow("auth-1")).toMatchObject({ status: "delivered" });
     expect(await deliveryRow("auth-2")).toMatchObject({ status: "delivered" });
@@ -75,7 +75,7 @@ describe("paused delivery", () => {
       ["permissions", true],
     ]);
     expect(test.resumed).toBe(1);
-    expect(recorder.sent.map((m) => v.parse(QueueMessageSchema, m).event.id)).toEqual(["perm-1"]);
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toEqual(["perm-1"]);
     expect(await json(await admin("/connection"))).toMatchObject({ deliveryState: "active" });
   });
 });

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
-import { QueueMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/queue/message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping, optInEvent } from "./support/fixtures";
 import { basicAuth, json } from "./support/http";
@@ -61,7 +61,7 @@ describe("sync mode (asyncSync: false)", () => {
     const response = await post("/webhooks/antavo", webhook(optInEvent({ id: "sync-later", customer: { id: "sync-later-c", email: "later@example.com" } })));
     expect(response.status).toBe(202);
     expect(await json(response)).toMatchObject({ accepted: 1, duplicates: 0, ids: ["sync-later"], results: [{ id: "sync-later", status: "retry" }] });
-    expect(recorder.sent.map((m) => v.parse(QueueMessageSchema, m).event.id)).toEqual(["sync-later"]);
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toEqual(["sync-later"]);
     expect((await deliveryRow("sync-later"))?.status).toBe("retrying");
   });
 });

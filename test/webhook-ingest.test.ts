@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { QueueMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/queue/message";
 import { appWith, failingQueue, recordingQueue } from "./support/app";
 import { optInEvent } from "./support/fixtures";
 import { basicAuth, json, postWebhook } from "./support/http";
@@ -27,7 +27,7 @@ describe("webhook ingest hand-off", () => {
     expect(await json(response)).toEqual({ accepted: 1, duplicates: 0, ids: ["shape-1"] });
 
     expect(recorder.sent).toHaveLength(1);
-    const message = v.parse(QueueMessageSchema, recorder.sent[0]);
+    const message = v.parse(EventMessageSchema, recorder.sent[0]);
     expect(message.event).toMatchObject({
       id: "shape-1",
       action: "opt_in",
@@ -42,7 +42,7 @@ describe("webhook ingest hand-off", () => {
     const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<any>);
     const post = appWith(() => ({ queue: recorder.queue }));
     await post("/webhooks/antavo", request(optInEvent({ id: "ms-1", created_at: 1_767_225_600_123 })));
-    expect(v.parse(QueueMessageSchema, recorder.sent[0]).event.createdAt).toBe(1_767_225_600);
+    expect(v.parse(EventMessageSchema, recorder.sent[0]).event.createdAt).toBe(1_767_225_600);
   });
 
   it("recognises a redelivery by id and does not enqueue it again", async () => {

@@ -17,10 +17,11 @@ export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeco
   };
 }
 
-export function upsertCustomerStatement(db: Database, row: ReturnType<typeof mirrorRow>) {
+/** One row, or several (at most `rowsPerStatement(5)` = 20: D1 binds at most 100 parameters). */
+export function upsertCustomerStatement(db: Database, row: ReturnType<typeof mirrorRow> | ReturnType<typeof mirrorRow>[]) {
   return db
     .insert(customers)
-    .values(row)
+    .values(Array.isArray(row) ? row : [row])
     .onConflictDoUpdate({
       target: customers.id,
       set: { email: sql`excluded.email`, birthMonthDay: sql`excluded.birth_month_day`, snapshot: sql`excluded.snapshot`, updatedAt: sql`excluded.updated_at` },

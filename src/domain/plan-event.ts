@@ -31,8 +31,10 @@ export interface EventPlan extends Plan {
 export function planEvent(config: PlanConfig, event: RelayEvent, customer: Record<string, unknown>, now: number): EventPlan {
   const base: Plan = event.dateRun ? { commands: [], actions: [], warnings: [] } : planSync(config, event, customer);
   const plan: EventPlan = { ...base, claims: [] };
+  // A date run is judged at the cron tick that created it (createdAt), not at delivery: queue
+  // delays or retries past midnight must not turn "birthday today" false.
   const workflows = event.dateRun
-    ? config.workflows.filter((w) => w.id === event.dateRun!.workflowId && matchDateWorkflow(w, customer, now))
+    ? config.workflows.filter((w) => w.id === event.dateRun!.workflowId && matchDateWorkflow(w, customer, event.createdAt))
     : matchEventWorkflows(config.workflows, event, customer, now);
   if (workflows.length === 0) return plan;
 

@@ -9,7 +9,9 @@ import { writeDeliveryLog } from "../db/delivery-queries";
 import { deliveries } from "../db/schema";
 import { deliverEvents, type DeliveryDeps, type DeliveryJob } from "../services/deliver";
 import { retryDelaySeconds } from "../domain/retry-policy";
-import { QueueMessageSchema, type QueueMessage } from "./message";
+import type { DateRunDeps } from "../services/date-runs";
+import { consumeDateScans } from "./date-scans";
+import { QueueMessageSchema, type DateScanMessage, type QueueMessage, type EventMessage } from "./message";
 
 function parseMessages(batch: MessageBatch<unknown>) {
   const valid: { message: Message<unknown>; body: QueueMessage }[] = [];
@@ -26,8 +28,20 @@ function parseMessages(batch: MessageBatch<unknown>) {
   return valid;
 }
 
-export async function consumeEvents(batch: MessageBatch<unknown>, deps: DeliveryDeps): Promise<void> {
-  const messages = parseMessages(batch);
+/** Event messages go through the delivery pipeline; date-scan pages are handled on their own. */
+function byType(parsed: { message: Message<unknown>; body: QueueMessage }[]) {
+  const events: { message: Message<unknown>; body: EventMessage }[] = [];
+  const scans: { message: Message<unknown>; body: DateScanMessage }[] = [];
+  for (const { message, body } of parsed) {
+    if (body.type === "date_scan") scans.push({ message, body });
+    else events.push({ message, body });
+  }
+  return { events, scans };
+}
+
+export async function consumeEvents(batch: MessageBatch<unknown>, deps: DeliveryDeps & DateRunDeps): Promise<void> {
+  const { events: messages, scans } = byType(parseMessages(batch));
+  await consumeDateScans(scans, deps);
   // At-least-once delivery can put one event in a batch twice: deliver it once, answer both.
   const jobs = new Map<string, DeliveryJob>();
   for (const { message, body } of messages) {
@@ -54,7 +68,12 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Delivery
 }
 
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Pick<DeliveryDeps, "db" | "now">): Promise<void> {
-  const messages = parseMessages(batch);
+  const { events: messages, scans } = byType(parseMessages(batch));
+  for (const { message, body } of scans) {
+    // A scan page the queue gave up on: its customers of that occurrence were not reached.
+    console.error(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, cursor: body.cursor ?? null, message: `date scan page dead after ${message.attempts} attempts` }));
+    message.ack();
+  }
   const ids = messages.map(({ body }) => body.event.id);
   const settled = new Set(
     ids.length === 0

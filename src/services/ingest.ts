@@ -9,7 +9,7 @@ import { chunk, rowsPerStatement, type Database } from "../db/client";
 import { inboundEvents } from "../db/schema";
 import type { RelayEvent } from "../domain/event";
 import { RelayError } from "../lib/errors";
-import { eventMessage, type QueueMessage } from "../queue/message";
+import { eventMessage, type EventMessage, type QueueMessage } from "../queue/message";
 import { deliverEvents, type DeliveryDeps, type DeliveryOutcome } from "./deliver";
 
 export interface IngestDeps {
@@ -26,7 +26,7 @@ export interface IngestResult {
 const MAX_MESSAGE_BYTES = 120_000;
 const MAX_SEND_BATCH_BYTES = 240_000;
 
-export function messageSize(message: QueueMessage): number {
+export function messageSize(message: EventMessage): number {
   return new TextEncoder().encode(JSON.stringify(message)).length;
 }
 
@@ -68,8 +68,8 @@ export async function forgetInboundEvents(db: Database, ids: string[]): Promise<
 }
 
 /** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
-export async function sendMessages(queue: Queue<QueueMessage>, messages: QueueMessage[], delaySeconds?: (message: QueueMessage) => number | undefined): Promise<void> {
-  let batch: MessageSendRequest<QueueMessage>[] = [];
+export async function sendMessages(queue: Queue<QueueMessage>, messages: EventMessage[], delaySeconds?: (message: EventMessage) => number | undefined): Promise<void> {
+  let batch: MessageSendRequest<EventMessage>[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = messageSize(message);

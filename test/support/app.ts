@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createApp } from "../../src/app";
 import { createDeps, type RelayDeps } from "../../src/composition";
-import type { QueueMessage } from "../../src/queue/message";
+import type { EventMessage, QueueMessage } from "../../src/queue/message";
 
 export function appWith(overrides: (deps: RelayDeps) => Partial<RelayDeps>) {
   const app = createApp((e) => {
@@ -21,13 +21,13 @@ export function appWith(overrides: (deps: RelayDeps) => Partial<RelayDeps>) {
 }
 
 export function recordingQueue(real: Queue<QueueMessage>) {
-  const sent: QueueMessage[] = [];
+  const sent: EventMessage[] = [];
   const queue = {
-    send: async (body: QueueMessage, options?: QueueSendOptions) => {
+    send: async (body: EventMessage, options?: QueueSendOptions) => {
       sent.push(body);
       await real.send(body, options);
     },
-    sendBatch: async (messages: Iterable<MessageSendRequest<QueueMessage>>, options?: QueueSendBatchOptions) => {
+    sendBatch: async (messages: Iterable<MessageSendRequest<EventMessage>>, options?: QueueSendBatchOptions) => {
       const list = [...messages];
       sent.push(...list.map((m) => m.body));
       await real.sendBatch(list, options);

@@ -7,7 +7,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import worker from "../../src/index";
 import type { RelayEvent } from "../../src/domain/event";
 import { openDatabase } from "../../src/db/client";
-import { eventMessage, type QueueMessage } from "../../src/queue/message";
+import { eventMessage, type EventMessage } from "../../src/queue/message";
 import { recordInboundEvents } from "../../src/services/ingest";
 import { FakeAntavo } from "../fakes/fake-antavo";
 import { FakeBloomreach } from "../fakes/fake-bloomreach";
@@ -46,7 +46,7 @@ export async function setUpRelay(setup: RelaySetup = {}) {
 let sequence = 0;
 
 export interface QueuedMessage {
-  body: QueueMessage;
+  body: EventMessage;
   attempts?: number;
   id?: string;
 }
@@ -62,7 +62,7 @@ export async function runQueue(messages: QueuedMessage[], queue = EVENTS_QUEUE) 
     openDatabase(env.DB),
     messages.flatMap((m) => (m.body.type === "event" ? [m.body.event] : [])),
   );
-  const batch = createMessageBatch<QueueMessage>(
+  const batch = createMessageBatch<EventMessage>(
     queue,
     messages.map((m) => ({ id: m.id ?? `msg-${++sequence}`, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })),
   );

@@ -1,0 +1,21 @@
+/**
+ * The date-scan half of the events consumer: each `date_scan` message is one page of a date
+ * workflow's scan (services/date-runs.ts). Pages are independent, so one failing page is retried
+ * alone with the retry policy's delay while the rest of the batch is acked.
+ */
+import { retryDelaySeconds } from "../domain/retry-policy";
+import { scanDatePage, type DateRunDeps } from "../services/date-runs";
+import type { DateScanMessage } from "./message";
+
+export async function consumeDateScans(messages: { message: Message<unknown>; body: DateScanMessage }[], deps: DateRunDeps): Promise<void> {
+  for (const { message, body } of messages) {
+    try {
+      const report = await scanDatePage(deps, body);
+      if (report.stopped) console.log(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, message: `date scan stopped: ${report.stopped}` }));
+      message.ack();
+    } catch (error) {
+      console.error(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, message: `date scan page failed: ${(error as Error).message}` }));
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+    }
+  }
+}

@@ -1,0 +1,34 @@
+/** Admin JSON API: the D1 customer mirror and its bulk import (NDJSON or CSV, streamed). */
+import { Hono } from "hono";
+import { readCustomer } from "../../db/customer-queries";
+import { RelayError } from "../../lib/errors";
+import { importCustomers, type ImportFormat } from "../../services/customer-import";
+import type { AppEnv } from "../middleware/deps";
+
+const FORMATS: Record<string, ImportFormat> = {
+  "application/x-ndjson": "ndjson",
+  "application/ndjson": "ndjson",
+  "application/jsonl": "ndjson",
+  "text/csv": "csv",
+};
+
+function importFormat(contentType: string | undefined): ImportFormat {
+  const media = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
+  const format = FORMATS[media];
+  if (!format) throw new RelayError("unsupported_media_type", `send application/x-ndjson (one customer per line) or text/csv, not ${media || "no content type"}`);
+  return format;
+}
+
+export const customerRoutes = new Hono<AppEnv>()
+  .post("/customers/import", async (c) => {
+    const format = importFormat(c.req.header("content-type"));
+    const body = c.req.raw.body;
+    if (!body) throw new RelayError("invalid_body", "the upload is empty");
+    return c.json(await importCustomers(c.get("deps"), format, body));
+  })
+  .get("/customers/:id", async (c) => {
+    const id = c.req.param("id");
+    const row = await readCustomer(c.get("deps").db, id);
+    if (!row) throw new RelayError("not_found", `no customer ${id} in the mirror`);
+    return c.json({ id: row.id, email: row.email, birthMonthDay: row.birthMonthDay, snapshot: row.snapshot, updatedAt: row.updatedAt });
+  });
