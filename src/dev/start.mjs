@@ -21,8 +21,16 @@ const RELAY = `http://${HOST}:${RELAY_PORT}`;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 5_000;
 
-// No prompts, no telemetry, no update checks: the run must work offline and unattended.
-const QUIET_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_HIDE_BANNER: "true", NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: process.stdout.isTTY ? "1" : "0" };
+// No prompts, no telemetry, no update checks, no fetch of the `cf` object from Cloudflare: the run
+// must work offline and unattended (Miniflare then uses its placeholder `cf`).
+const QUIET_ENV = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_UPDATE_NOTIFIER: "1",
+  FORCE_COLOR: process.stdout.isTTY ? "1" : "0",
+};
 
 const log = (message) => console.log(`[start] ${message}`);
 
@@ -167,7 +175,8 @@ async function seed(vars) {
 
 function sampleCurl(vars) {
   const event = {
-    id: "demo-opt-in-1",
+    // A fresh id per start: the relay remembers ids (dedupe), so a fixed one would be a duplicate.
+    id: `demo-opt-in-${Date.now().toString(36)}`,
     action: "opt_in",
     customer: { id: "cust-1", email: "ada@example.com", first_name: "Ada", last_name: "Lovelace", score: 120, spendable: 80, tiers: [{ name: "Silver" }] },
     data: { channel: "web" },
@@ -186,12 +195,16 @@ function printBanner(vars) {
    Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
    cron                 curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
 
- Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout):
+ Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout;
+ sending it twice shows the dedupe: the second answer says "duplicates":1):
 
 ${sampleCurl(vars)}
 
  Then look at ${sandbox.url}/ and at the delivery log:
    curl -H 'authorization: Bearer ${vars.ADMIN_TOKEN}' ${RELAY}/api/deliveries
+
+ Note: saving a file under src/ reloads the Worker, and the local queue keeps messages in memory,
+ so an event accepted less than ~2 s before a reload is dropped locally (Cloudflare's is durable).
 ${line}\n`);
 }
 

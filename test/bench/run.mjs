@@ -1,0 +1,340 @@
+/**
+ * `npm run bench`: the built relay in workerd (Miniflare's API, no `wrangler dev`), measured in one
+ * run against baselines served by the same workerd under the same load:
+ *   (a) async ingest of one event per request: req/s, p50, p99, as ratios to a bare Hono route
+ *       that parses the body and to a route that only does the queue hand-off;
+ *   (b) an end-to-end burst through queue, CustomerSync objects and a loopback fake Bloomreach
+ *       (50 ms a batch): delivered events/s, Bloomreach calls per 1,000 events, lost, duplicated;
+ *   (c) peak RSS of workerd and of node.
+ * Targets print PASS / MISS and never fail the run: the figures are for reading, not gating.
+ * Results go to test/bench/results/latest.json. BENCH_QUICK=1 runs a tenth of the load;
+ * BENCH_PHASES=ingest or =burst runs one phase; BENCH_RELAY_ROOT=<dir> builds the relay from
+ * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { readDevVars } from "../../src/dev/dev-vars.mjs";
+import { buildWorker } from "./build.mjs";
+import { startFakeBloomreach } from "./fake-bloomreach.mjs";
+import { percentile, runLoad } from "./load.mjs";
+import { startMemorySampler } from "./memory.mjs";
+import { readWranglerConfig, startRuntime } from "./runtime.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const QUICK = process.env.BENCH_QUICK === "1";
+const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst").split(","));
+const RELAY_ROOT = process.env.BENCH_RELAY_ROOT ?? ROOT;
+const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
+
+const PLAN = {
+  ingest: { warmup: scale(300), requests: scale(3000), concurrency: 32, rounds: 6 },
+  burst: { events: scale(10_000), customers: scale(2_000), perRequest: 100, concurrency: 4, timeoutSeconds: 180, settleSeconds: 4 },
+  bloomreachLatencyMs: 50,
+};
+const TARGETS = { ingestVsSend: 0.8, callsPerThousand: 25 };
+const BENCH_ACTION = "bench_event";
+const FAKE = { projectToken: "bench-project", apiKeyId: "bench-key", apiSecret: "bench-secret" };
+
+const log = (message) => console.log(`[bench] ${message}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function main() {
+  const started = Date.now();
+  const secrets = readDevVars(join(ROOT, ".dev.vars.example"));
+  const basic = "Basic " + Buffer.from(`${secrets.WEBHOOK_BASIC_USER}:${secrets.WEBHOOK_BASIC_PASSWORD}`).toString("base64");
+  const tmp = mkdtempSync(join(tmpdir(), "relay-bench-"));
+  const output = { stdout: [], stderr: [] };
+  let runtime;
+  let fake;
+  let memory;
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    memory?.stop();
+    await runtime?.mf.dispose().catch(() => undefined);
+    await fake?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  // Ctrl-C mid-run still stops workerd and closes the fake (Miniflare also stops workerd on exit).
+  for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  try {
+    log("building the Worker and the baseline with wrangler (deploy --dry-run)");
+    // allSettled: both builds finish before a failure cleans the temp dir out from under the other.
+    const builds = await Promise.allSettled([
+      buildWorker(RELAY_ROOT, join(tmp, "relay")),
+      buildWorker(ROOT, join(tmp, "baseline"), { script: "test/bench/baseline-worker.mjs", name: "relay-bench-baseline", compatibilityDate: readWranglerConfig(ROOT).compatibilityDate }),
+    ]);
+    const failed = builds.find((b) => b.status === "rejected");
+    if (failed) throw failed.reason;
+    const [relay, baseline] = builds.map((b) => b.value);
+
+    fake = await startFakeBloomreach({ ...FAKE, latencyMs: PLAN.bloomreachLatencyMs });
+    memory = startMemorySampler();
+    runtime = await startRuntime({
+      root: ROOT,
+      relayScript: relay.scriptPath,
+      baselineScript: baseline.scriptPath,
+      secrets,
+      onOutput: (stream, text) => {
+        for (const line of text.split("\n").filter(Boolean)) {
+          if (output[stream].length < 200) output[stream].push(line);
+          if (!runtime) console.error(`[workerd] ${line}`); // startup problems are shown as they happen
+        }
+      },
+    });
+    // workerd holds the bundles now; removing them early means an interrupted run leaves nothing.
+    rmSync(tmp, { recursive: true, force: true });
+    log(`workerd up (relay bundle ${relay.size ?? "?"}); fake Bloomreach on ${fake.url}`);
+    await configureRelay(runtime.urls.relay, secrets.ADMIN_TOKEN, fake.url);
+
+    const ingest = PHASES.has("ingest") ? await measureIngest(runtime.urls, basic) : undefined;
+    const burst = PHASES.has("burst") ? await measureBurst(runtime, fake, basic) : undefined;
+    const mem = memory.stop();
+    memory = undefined;
+
+    const results = {
+      at: new Date().toISOString(),
+      quick: QUICK,
+      relayRoot: RELAY_ROOT,
+      plan: PLAN,
+      targets: TARGETS,
+      runtime: { node: process.version, miniflare: JSON.parse(readFileSync(join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version, bundle: relay.size },
+      ingest,
+      burst,
+      memory: mem,
+      workerOutput: { stdoutLines: output.stdout.length, stderrLines: output.stderr.length, stderrSample: output.stderr.slice(0, 20) },
+      seconds: (Date.now() - started) / 1000,
+    };
+    report(results);
+    const dir = join(ROOT, "test", "bench", "results");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+    log(`wrote test/bench/results/latest.json (${results.seconds.toFixed(0)} s in all)`);
+  } finally {
+    await cleanup();
+  }
+}
+
+async function configureRelay(relayUrl, adminToken, fakeUrl) {
+  const put = async (path, body) => {
+    const response = await fetch(`${relayUrl}${path}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+  };
+  await put("/api/connection", { baseUrl: fakeUrl, ...FAKE });
+  // A constant field per customer: one customer update on its first event, then events only.
+  await put("/api/mapping", {
+    hardId: { loyaltyField: "email", remoteId: "registered" },
+    fields: [
+      { loyaltyField: "first_name", remoteField: "first_name" },
+      { loyaltyField: "tier", remoteField: "loyalty_tier" },
+    ],
+  });
+  await put("/api/settings", { asyncSync: true, events: [{ action: BENCH_ACTION, remoteEvent: BENCH_ACTION }] });
+}
+
+const customer = (n) => ({ id: `cust-${n}`, email: `cust-${n}@bench.example`, first_name: `First${n}`, tiers: [{ name: n % 3 === 0 ? "Gold" : "Silver" }] });
+
+// ---- (a) ingest ------------------------------------------------------------------------------
+
+async function measureIngest(urls, basic) {
+  const { warmup, requests, concurrency, rounds } = PLAN.ingest;
+  const targets = [
+    { key: "parse", label: "baseline: Hono parse only", url: `${urls.baseline}/parse` },
+    { key: "send", label: "baseline: parse + queue send", url: `${urls.baseline}/send` },
+    { key: "d1Send", label: "diagnostic: parse + D1 insert + send", url: `${urls.baseline}/d1-send` },
+    { key: "relay", label: "relay: POST /webhooks/antavo (async)", url: `${urls.relayIngest}/webhooks/antavo` },
+  ];
+  let serial = 0;
+  const body = (tag) => () =>
+    JSON.stringify({ id: `${tag}-${serial++}`, action: BENCH_ACTION, customer: customer(serial % 2000), data: { bench_seq: serial, source: "ingest" } });
+  const load = (target, total, tag) => runLoad({ url: target.url, total, concurrency, body: body(tag), headers: { authorization: basic } });
+
+  log(`ingest: warm-up ${warmup} requests per route, then ${requests} per route in ${rounds} alternating rounds at concurrency ${concurrency}`);
+  for (const target of targets) await load(target, warmup, `warm-${target.key}`);
+  const samples = Object.fromEntries(targets.map((t) => [t.key, { latencies: [], seconds: 0, total: 0, errors: 0, statuses: {} }]));
+  for (let round = 0; round < rounds; round++) {
+    // Alternate the order so that drift (JIT, a growing table, GC) does not favour one route.
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      const r = await load(target, Math.ceil(requests / rounds), `r${round}-${target.key}`);
+      const s = samples[target.key];
+      s.latencies.push(...r.latencies);
+      s.seconds += r.seconds;
+      s.total += r.total;
+      s.errors += r.errors;
+      for (const [status, n] of Object.entries(r.statuses)) s.statuses[status] = (s.statuses[status] ?? 0) + n;
+    }
+  }
+  const routes = Object.fromEntries(
+    targets.map((t) => {
+      const s = samples[t.key];
+      const non2xx = Object.entries(s.statuses).filter(([status]) => !status.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+      return [t.key, { label: t.label, requests: s.total, rps: s.total / s.seconds, p50Ms: percentile(s.latencies, 50), p99Ms: percentile(s.latencies, 99), errors: s.errors, non2xx, statuses: s.statuses }];
+    }),
+  );
+  const ratio = (a, b) => ({ rps: routes[a].rps / routes[b].rps, p50: routes[a].p50Ms / routes[b].p50Ms, p99: routes[a].p99Ms / routes[b].p99Ms });
+  return { routes, relayVsParse: ratio("relay", "parse"), relayVsSend: ratio("relay", "send"), d1SendVsSend: ratio("d1Send", "send") };
+}
+
+// ---- (b) end-to-end burst --------------------------------------------------------------------
+
+async function measureBurst(runtime, fake, basic) {
+  const { events, customers, perRequest, concurrency, timeoutSeconds, settleSeconds } = PLAN.burst;
+  const db = await runtime.mf.getD1Database("DB", "relay");
+  const base = Math.floor(Date.now() / 1000) - events - 60;
+  const requests = Math.ceil(events / perRequest);
+  // Customers round-robin: each request carries 100 different customers, each customer 5 events.
+  const body = (r) =>
+    JSON.stringify({
+      events: Array.from({ length: Math.min(perRequest, events - r * perRequest) }, (_, k) => {
+        const i = r * perRequest + k;
+        return { id: `burst-${i}`, action: BENCH_ACTION, customer: customer(i % customers), data: { bench_seq: i }, created_at: base + i };
+      }),
+    });
+
+  log(`burst: ${events} events over ${customers} customers, ${perRequest} per request, ${requests} requests at concurrency ${concurrency}`);
+  const callsBefore = fake.stats.batchCalls;
+  const t0 = Date.now();
+  const posted = await runLoad({ url: `${runtime.urls.relay}/webhooks/antavo`, total: requests, concurrency, body, headers: { authorization: basic } });
+  const postedAt = Date.now();
+
+  const deadline = t0 + timeoutSeconds * 1000;
+  let logged = { delivered: 0 };
+  let lastProgress = -1;
+  while (Date.now() < deadline) {
+    logged = await deliveryCounts(db);
+    const seen = fake.stats.seqCounts.size;
+    if (seen >= events && logged.delivered + (logged.dead ?? 0) >= events) break;
+    if (Math.floor(seen / 2000) !== lastProgress) {
+      lastProgress = Math.floor(seen / 2000);
+      log(`  ${seen} / ${events} events at the fake after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    }
+    await sleep(250);
+  }
+  const completeAt = fake.stats.seqCounts.size >= events ? fake.stats.lastEventAt : undefined;
+  const timedOut = completeAt === undefined;
+  // Late duplicates (a retried batch, a redelivered message) arrive after the last new event.
+  await sleep(settleSeconds * 1000);
+  logged = await deliveryCounts(db);
+  const logSize = await db.prepare("select count(*) as n, coalesce(sum(length(request)), 0) + coalesce(sum(length(response)), 0) as bytes from delivery_attempts").first();
+
+  const distinct = fake.stats.seqCounts.size;
+  const seconds = ((completeAt ?? fake.stats.lastEventAt ?? Date.now()) - t0) / 1000;
+  const calls = fake.stats.batchCalls - callsBefore;
+  const batches = runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.events.queue);
+  const batchMs = batches.map((b) => b.ms).filter(Number.isFinite);
+  const consumer = {
+    batches: batches.length,
+    meanSize: batches.reduce((n, b) => n + b.size, 0) / Math.max(1, batches.length),
+    retriedMessages: batches.reduce((n, b) => n + (b.size - b.acked), 0),
+    p50Ms: percentile(batchMs, 50),
+    p99Ms: percentile(batchMs, 99),
+    busySeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
+    deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue).length,
+  };
+  const postNon2xx = Object.entries(posted.statuses).filter(([s]) => !s.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+  return {
+    events,
+    customers,
+    timedOut,
+    postSeconds: (postedAt - t0) / 1000,
+    postP50Ms: percentile(posted.latencies, 50),
+    postP99Ms: percentile(posted.latencies, 99),
+    postErrors: posted.errors + postNon2xx,
+    secondsToLastEvent: seconds,
+    deliveredPerSecond: distinct / seconds,
+    bloomreachCalls: calls,
+    callsPerThousandEvents: distinct > 0 ? (calls / distinct) * 1000 : NaN,
+    commands: fake.stats.commands,
+    customerCommands: fake.stats.customerCommands,
+    eventCommands: fake.stats.eventCommands,
+    maxCommandsPerCall: fake.stats.maxCommandsPerCall,
+    lost: events - distinct,
+    duplicated: fake.duplicates(),
+    fakeUnexpected: fake.stats.unexpected,
+    deliveryLog: logged,
+    deliveryAttemptRows: logSize.n,
+    deliveryAttemptMb: logSize.bytes / 1024 / 1024,
+    consumer,
+  };
+}
+
+async function deliveryCounts(db) {
+  const { results } = await db.prepare("select status, count(*) as n from deliveries group by status").all();
+  return Object.fromEntries(results.map((r) => [r.status, r.n]));
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+function report(r) {
+  const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+  const row = (cells, widths) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
+  const mark = (ok) => (ok ? "PASS" : "MISS");
+  const line = "=".repeat(92);
+  const kv = (k, v) => console.log(row([k, v], [40, 14]));
+  const targets = [];
+
+  console.log(`\n${line}\n relay bench ${r.quick ? "(QUICK: a tenth of the load) " : ""}— node ${r.runtime.node}, miniflare ${r.runtime.miniflare}, ${r.seconds.toFixed(0)} s\n${line}`);
+  if (r.relayRoot !== ROOT) console.log(` relay built from ${r.relayRoot}`);
+
+  if (r.ingest) {
+    const w = [40, 9, 9, 9, 8, 10];
+    console.log(`\n(a) ingest, one event per request, concurrency ${r.plan.ingest.concurrency}, ${r.plan.ingest.requests} requests per route after ${r.plan.ingest.warmup} warm-up`);
+    console.log(row(["route", "req/s", "p50 ms", "p99 ms", "errors", "vs send"], w));
+    for (const route of Object.values(r.ingest.routes)) {
+      console.log(row([route.label, f(route.rps, 0), f(route.p50Ms, 2), f(route.p99Ms, 2), route.errors + route.non2xx, f((route.rps / r.ingest.routes.send.rps) * 100, 0) + " %"], w));
+    }
+    const vp = r.ingest.relayVsParse;
+    const vs = r.ingest.relayVsSend;
+    console.log(`relay / parse baseline: throughput ${f(vp.rps * 100, 0)} %, p50 x${f(vp.p50, 2)}, p99 x${f(vp.p99, 2)}`);
+    console.log(`relay / send baseline:  throughput ${f(vs.rps * 100, 0)} %, p50 x${f(vs.p50, 2)}, p99 x${f(vs.p99, 2)}`);
+    targets.push(["async ingest >= 80 % of send-only", `${f(vs.rps * 100, 0)} %`, vs.rps >= TARGETS.ingestVsSend]);
+  }
+
+  const b = r.burst;
+  if (b) {
+    console.log(`\n(b) end-to-end burst: ${b.events} events, ${b.customers} customers, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms a batch${b.timedOut ? "  ** TIMED OUT **" : ""}`);
+    kv("posted in (s), 100 events/request", f(b.postSeconds, 2));
+    kv("webhook p50 / p99 (ms) during burst", `${f(b.postP50Ms, 0)} / ${f(b.postP99Ms, 0)}`);
+    kv("time to last event at the fake (s)", f(b.secondsToLastEvent, 1));
+    kv("delivered events/s", f(b.deliveredPerSecond, 0));
+    kv("Bloomreach calls", b.bloomreachCalls);
+    kv("calls per 1,000 events", f(b.callsPerThousandEvents, 1));
+    kv("commands (customer + event)", `${b.customerCommands} + ${b.eventCommands}`);
+    kv("max commands per call", b.maxCommandsPerCall);
+    kv("lost events", b.lost);
+    kv("duplicated events", b.duplicated);
+    kv("delivery log by status", JSON.stringify(b.deliveryLog));
+    kv("attempt rows, request+response MB", `${b.deliveryAttemptRows}, ${f(b.deliveryAttemptMb, 1)}`);
+    const c = b.consumer;
+    kv("consumer batches (mean size)", `${c.batches} (${f(c.meanSize, 0)})`);
+    kv("consumer batch p50 / p99 (ms)", `${f(c.p50Ms, 0)} / ${f(c.p99Ms, 0)}`);
+    kv("consumer busy (s), retried, to DLQ", `${f(c.busySeconds, 1)}, ${c.retriedMessages}, ${c.deadLetterBatches}`);
+    targets.push(["<= 25 Bloomreach calls per 1,000 events", f(b.callsPerThousandEvents, 1), b.callsPerThousandEvents <= TARGETS.callsPerThousand]);
+    targets.push(["zero lost events", b.lost, b.lost === 0]);
+    targets.push(["zero duplicated events", b.duplicated, b.duplicated === 0]);
+    if (b.fakeUnexpected.length) console.log(`fake Bloomreach saw unexpected requests: ${b.fakeUnexpected.join("; ")}`);
+  }
+
+  const m = r.memory;
+  console.log(`\n(c) peak memory`);
+  kv(`workerd peak RSS (${m.workerdProcesses} process${m.workerdProcesses === 1 ? "" : "es"}), MB`, f(m.workerdPeakRssMb, 0));
+  kv("node peak RSS (bench + fake), MB", f(m.nodePeakRssMb, 0));
+
+  console.log(`\ntargets`);
+  for (const [name, value, ok] of targets) console.log(row([name, value, mark(ok)], [40, 14, 6]));
+  if (r.workerOutput.stderrLines) console.log(`worker stderr: ${r.workerOutput.stderrLines} line(s), first: ${r.workerOutput.stderrSample[0]}`);
+  console.log(line);
+}
+
+main().catch((error) => {
+  console.error(`[bench] failed: ${error.stack ?? error.message}`);
+  process.exitCode = 1;
+});
