@@ -45,8 +45,19 @@ export interface RelayDeps {
 }
 
 const keyCache = new Map<string, Promise<CryptoKey>>();
+// The env object lives as long as the isolate: parse it and open clients once, not per request.
+const depsCache = new WeakMap<Env, RelayDeps>();
 
 export function createDeps(env: Env): RelayDeps {
+  let deps = depsCache.get(env);
+  if (!deps) {
+    deps = buildDeps(env);
+    depsCache.set(env, deps);
+  }
+  return deps;
+}
+
+function buildDeps(env: Env): RelayDeps {
   const config = EnvConfigSchema.parse(env);
   const basic =
     config.WEBHOOK_BASIC_USER && config.WEBHOOK_BASIC_PASSWORD

@@ -171,6 +171,24 @@ export async function putMapping(deps: ConfigDeps, mapping: Mapping): Promise<Ma
 
 export const getSettings = (deps: ConfigDeps) => readSettings(deps.db);
 
+/**
+ * Settings for the webhook's hot path, kept per isolate for a few seconds: reading them costs a D1
+ * round trip per request otherwise. A change reaches every isolate within SETTINGS_TTL_SECONDS
+ * (at once in the isolate that saved it).
+ */
+export const SETTINGS_TTL_SECONDS = 5;
+let settingsCache: { at: number; db: Database; value: Promise<Settings> } | undefined;
+
+export function getSettingsCached(deps: Pick<ConfigDeps, "db" | "now">): Promise<Settings> {
+  const now = deps.now();
+  if (!settingsCache || settingsCache.db !== deps.db || now - settingsCache.at >= SETTINGS_TTL_SECONDS) {
+    const value = readSettings(deps.db);
+    settingsCache = { at: now, db: deps.db, value };
+    value.catch(() => (settingsCache = undefined));
+  }
+  return settingsCache.value;
+}
+
 export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promise<Settings> {
   const current = await readSettings(deps.db);
   const settings: Settings = {
@@ -180,6 +198,7 @@ export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promi
     events: input.events.map((e) => ({ action: e.action, remoteEvent: e.remoteEvent ?? e.action })),
   };
   await writeSettings(deps.db, settings, deps.now());
+  settingsCache = undefined;
   return readSettings(deps.db);
 }
 

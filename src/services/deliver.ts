@@ -270,7 +270,14 @@ function recordCall(p: Pipeline, call: { eventId: string; command: OutgoingComma
       ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
       ...(combined.status !== "delivered" ? { error: combined.error } : {}),
       request: JSON.stringify(commands.map((c) => c.command)),
-      response: JSON.stringify({ httpStatus: result.httpStatus, results: outcomes, batchSize: call.length, body: result.responseBody }),
+      // The event's own results; the raw body only when the call failed as a whole (it holds the
+      // reason), so a healthy batch is not stored once per event it carried.
+      response: JSON.stringify({
+        httpStatus: result.httpStatus,
+        results: outcomes,
+        batchSize: call.length,
+        ...(result.httpStatus !== 200 && result.responseBody ? { body: result.responseBody } : {}),
+      }),
       durationMs: result.durationMs,
       startedAt,
     });

@@ -69,6 +69,12 @@ export async function forgetInboundEvents(db: Database, ids: string[]): Promise<
 
 /** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
 export async function sendMessages(queue: Queue<QueueMessage>, messages: EventMessage[], delaySeconds?: (message: EventMessage) => number | undefined): Promise<void> {
+  if (messages.length === 1) {
+    // The common webhook: one event, already known to fit (assertQueueable).
+    const delay = delaySeconds?.(messages[0]!);
+    await queue.send(messages[0]!, { contentType: "json", ...(delay ? { delaySeconds: delay } : {}) });
+    return;
+  }
   let batch: MessageSendRequest<EventMessage>[] = [];
   let bytes = 0;
   for (const message of messages) {

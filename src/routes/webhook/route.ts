@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { readSettings } from "../../db/config-queries";
+import { getSettingsCached } from "../../services/config";
 import { normaliseEvent } from "../../domain/normalise";
 import { RelayError } from "../../lib/errors";
 import { ingestAsync, ingestSync } from "../../services/ingest";
@@ -35,7 +35,7 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     const events = await Promise.all(parsed.data.map((event) => normaliseEvent(event, receivedAt)));
 
     const ids = events.map((e) => e.id);
-    if ((await readSettings(deps.db)).asyncSync) {
+    if ((await getSettingsCached(deps)).asyncSync) {
       const result = await ingestAsync(deps, events);
       return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids }, 202);
     }
