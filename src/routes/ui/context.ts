@@ -1,0 +1,42 @@
+/**
+ * The admin UI's Hono environment and the per-request values every view needs (CSP nonce, CSRF
+ * token, current path), gathered in one place so views take plain props and never a Context.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../middleware/deps";
+import type { Session } from "./session";
+import type { ViewContext } from "../../ui/layout";
+
+export type UiEnv = {
+  Bindings: AppEnv["Bindings"];
+  Variables: AppEnv["Variables"] & { session: Session; secureHeadersNonce?: string };
+};
+
+export type UiContext = Context<UiEnv>;
+
+/** Notices are chosen from this list by key, so a crafted link cannot put words on the page. */
+const NOTICES = {
+  saved: "Saved.",
+  created: "Workflow created (inactive until you activate it).",
+  activated: "Workflow activated.",
+  deactivated: "Workflow deactivated.",
+  deleted: "Workflow deleted.",
+  replayed: "Delivery queued for replay.",
+  "logged-out": "You are logged out.",
+  expired: "Your session expired. Log in again.",
+} as const;
+
+export type NoticeKey = keyof typeof NOTICES;
+
+export const noticeText = (key: string | undefined) => (key && key in NOTICES ? NOTICES[key as NoticeKey] : undefined);
+
+export function viewContext(c: UiContext): ViewContext {
+  const notice = noticeText(c.req.query("notice"));
+  return {
+    nonce: c.get("secureHeadersNonce") ?? "",
+    csrf: c.get("session")?.csrf ?? "",
+    path: c.req.path,
+    environment: c.get("deps").environment,
+    ...(notice ? { notice } : {}),
+  };
+}

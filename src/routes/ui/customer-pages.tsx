@@ -1,0 +1,67 @@
+/**
+ * Admin UI pages for the customer mirror: lookup (as `GET /api/customers/:id`) with recent
+ * deliveries, and the import through services/customer-import.ts. The page script posts a big file
+ * in slices with `lineOffset`, so rejected-line numbers still refer to the whole file.
+ */
+import { Hono } from "hono";
+import { readCustomer } from "../../db/customer-queries";
+import { RelayError } from "../../lib/errors";
+import { importCustomers, type ImportFormat, type ImportSummary } from "../../services/customer-import";
+import { listDeliveries } from "../../services/deliveries";
+import { emptyState, type FormState } from "../../ui/form";
+import { CustomersPage } from "../../ui/pages/customers";
+import { viewContext, type UiContext, type UiEnv } from "./context";
+import { refusal, str, wantsJson } from "./forms";
+
+function formatOf(choice: string, file: File): ImportFormat | undefined {
+  if (choice === "csv" || choice === "ndjson") return choice;
+  const name = file.name.toLowerCase();
+  if (name.endsWith(".csv") || file.type === "text/csv") return "csv";
+  if (/\.(ndjson|jsonl|json)$/.test(name) || file.type.includes("ndjson")) return "ndjson";
+  return undefined;
+}
+
+/** Line numbers of a slice, moved to where the slice starts in the whole file. */
+function shiftLines(summary: ImportSummary, offset: number): ImportSummary {
+  if (offset === 0) return summary;
+  return {
+    ...summary,
+    rejected: summary.rejected.map((r) => ({ ...r, line: r.line + offset })),
+    ...(summary.truncated ? { truncated: { ...summary.truncated, nextLine: summary.truncated.nextLine + offset } } : {}),
+  };
+}
+
+async function page(c: UiContext, options: { importState?: FormState; summary?: ImportSummary } = {}, status: 200 | 400 | 415 = 200) {
+  const id = str(c.req.query("id"));
+  const db = c.get("deps").db;
+  const [customer, deliveries] = id ? await Promise.all([readCustomer(db, id), listDeliveries(db, { customer: id, limit: 20 })]) : [undefined, undefined];
+  return c.html(
+    <CustomersPage ctx={viewContext(c)} id={id} customer={customer} deliveries={deliveries?.items} importState={options.importState ?? emptyState()} summary={options.summary} />,
+    status,
+  );
+}
+
+export const customerPages = new Hono<UiEnv>()
+  .get("/customers", (c) => page(c))
+  .post("/customers/import", async (c) => {
+    const body = await c.req.parseBody();
+    const file = body.file;
+    const fail = (message: string, status: 400 | 415) => {
+      if (wantsJson(c)) throw new RelayError(status === 415 ? "unsupported_media_type" : "validation_failed", message, [{ path: "file", message }]);
+      return page(c, { importState: { values: {}, issues: [{ path: "file", message }], message } }, status);
+    };
+    if (!(file instanceof File) || file.size === 0) return fail("choose a non-empty file", 400);
+    const format = formatOf(str(body.format), file);
+    if (!format) return fail("cannot tell the format from the file name: choose CSV or NDJSON", 415);
+    const offset = Math.max(0, Number(str(body.lineOffset)) || 0);
+    let summary: ImportSummary;
+    try {
+      summary = shiftLines(await importCustomers(c.get("deps"), format, file.stream()), offset);
+    } catch (error) {
+      const refused = refusal(error, {});
+      if (wantsJson(c)) throw error;
+      return page(c, { importState: refused.state }, 400);
+    }
+    if (wantsJson(c)) return c.json(summary);
+    return page(c, { summary });
+  });

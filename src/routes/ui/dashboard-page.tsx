@@ -1,0 +1,25 @@
+/** GET /admin: the dashboard, read from the config services and the dashboard's own aggregates. */
+import { getAntavoConnection, getBloomreachConnection, getMapping, getSettings } from "../../services/config";
+import { listWorkflows } from "../../services/workflows";
+import { DashboardPage } from "../../ui/pages/dashboard";
+import { deliveriesPerHour, deliveryStatusCounts } from "../../ui/queries";
+import { viewContext, type UiContext } from "./context";
+
+export async function dashboardPage(c: UiContext) {
+  const deps = c.get("deps");
+  const [counts, hourly, connection, antavo, mapping, settings, workflows] = await Promise.all([
+    deliveryStatusCounts(deps.db),
+    deliveriesPerHour(deps.db, deps.now()),
+    getBloomreachConnection(deps),
+    getAntavoConnection(deps),
+    getMapping(deps),
+    getSettings(deps),
+    listWorkflows(deps),
+  ]);
+  return c.html(
+    <DashboardPage
+      ctx={viewContext(c)}
+      data={{ counts, hourly, connection, antavoConfigured: antavo.configured, mapping, settings, activeWorkflows: workflows.items.filter((w) => w.status === "active").length }}
+    />,
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Admin UI pages for the delivery log and replays, over services/deliveries.ts like
+ * `/api/deliveries`. The window replay answers JSON ({replayed, remaining}) to the page script's
+ * progress loop and a page to a plain form post, one service page per request either way.
+ */
+import { Hono } from "hono";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
+import { errorBody, type ErrorIssue } from "../../lib/errors";
+import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
+import { emptyState, type FormState } from "../../ui/form";
+import { DeliveriesPage, DeliveryPage, type DeliveryFilter } from "../../ui/pages/deliveries";
+import { viewContext, type UiContext, type UiEnv } from "./context";
+import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
+
+const PAGE_SIZE = 50;
+
+/** `datetime-local` values are read as UTC (the inputs say so); Unix seconds are accepted too. */
+function utcInstant(text: string, path: string, issues: ErrorIssue[]): number | undefined {
+  if (text === "") return undefined;
+  if (/^\d+$/.test(text)) return Number(text);
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(text) ? Date.parse(`${text}Z`) : NaN;
+  if (Number.isNaN(ms)) {
+    issues.push({ path, message: "must be a date and time (UTC)" });
+    return undefined;
+  }
+  return Math.floor(ms / 1000);
+}
+
+function readWindow(values: { since?: unknown; until?: unknown }) {
+  const issues: ErrorIssue[] = [];
+  const since = utcInstant(str(values.since), "since", issues);
+  const until = utcInstant(str(values.until), "until", issues);
+  if (since !== undefined && until !== undefined && until < since) issues.push({ path: "until", message: "must not be before the start" });
+  return { since, until, issues };
+}
+
+async function listPage(c: UiContext, replayed?: { state: FormState; progress?: { done: number; remaining: number } }, status: 200 | 400 = 200) {
+  const query = c.req.query();
+  const filter: DeliveryFilter = { status: str(query.status), customer: str(query.customer), since: str(query.since), until: str(query.until) };
+  // The replay window starts as the list's time filter: "replay what I am looking at".
+  const replay = replayed ?? { state: emptyState({ since: filter.since, until: filter.until }) };
+  const window = readWindow(filter);
+  const issues = [...window.issues];
+  const statusOk = filter.status === "" || (DELIVERY_STATUSES as readonly string[]).includes(filter.status);
+  if (!statusOk) issues.push({ path: "status", message: `must be one of ${DELIVERY_STATUSES.join(", ")}` });
+  const listed =
+    issues.length > 0
+      ? undefined
+      : await attempt(filter, () =>
+          listDeliveries(c.get("deps").db, {
+            ...(filter.status ? { status: filter.status as DeliveryStatus } : {}),
+            ...(filter.customer ? { customer: filter.customer } : {}),
+            ...(window.since !== undefined ? { since: window.since } : {}),
+            ...(window.until !== undefined ? { until: window.until } : {}),
+            ...(query.cursor ? { cursor: query.cursor } : {}),
+            limit: PAGE_SIZE,
+          }),
+        );
+  const filterState: FormState = listed && !listed.ok ? listed.state : { values: filter, issues, ...(issues.length ? { message: "Some filters are not valid." } : {}) };
+  const list = listed?.ok ? listed.data : { items: [], nextCursor: null };
+  const next = list.nextCursor ? `/admin/deliveries?${new URLSearchParams({ ...filter, cursor: list.nextCursor }).toString()}` : undefined;
+  return c.html(<DeliveriesPage ctx={viewContext(c)} filter={filter} filterState={filterState} list={list} nextHref={next} replay={replay} />, issues.length > 0 ? 400 : status);
+}
+
+export const deliveryPages = new Hono<UiEnv>()
+  .get("/deliveries", (c) => listPage(c))
+  .post("/deliveries/replay", async (c) => {
+    const values = await readForm(c);
+    const window = readWindow(values);
+    const form = { since: str(values.since), until: str(values.until) };
+    if (window.issues.length > 0) {
+      if (wantsJson(c)) return c.json(errorBody("validation_failed", "the window is not valid", c.get("requestId"), window.issues), 400);
+      return listPage(c, { state: { values: form, issues: window.issues, message: "The window is not valid." } }, 400);
+    }
+    const result = await replayDeliveries(c.get("deps"), { since: window.since, until: window.until });
+    if (wantsJson(c)) return c.json(result);
+    const done = (Number(str(values.done)) || 0) + result.replayed;
+    return listPage(c, { state: emptyState(form), progress: { done, remaining: result.replayed === 0 ? 0 : result.remaining } });
+  })
+  .get("/deliveries/:id", async (c) => c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, c.req.param("id"))} />))
+  .post("/deliveries/:id/replay", async (c) => {
+    const id = c.req.param("id");
+    const replayed = await attempt({}, () => replayDelivery(c.get("deps"), id));
+    if (replayed.ok) return redirectWith(c, `/admin/deliveries/${encodeURIComponent(id)}`, "replayed");
+    return c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, id)} error={replayed.state.message} />, replayed.status as 409);
+  });

@@ -1,0 +1,94 @@
+/**
+ * The admin UI's session: a stateless, HMAC-signed cookie holding an expiry and the session's CSRF
+ * token. The signing key is derived from ADMIN_TOKEN, so rotating the token also ends every session
+ * (the only server-side "log out everyone" a stateless cookie allows). A short-lived login cookie
+ * carries the login form's own CSRF token, because there is no session yet to hold it.
+ */
+import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
+import { fromBase64Url, toBase64, utf8 } from "../../lib/encoding";
+import type { UiContext } from "./context";
+
+export const SESSION_SECONDS = 12 * 60 * 60;
+const LOGIN_FORM_SECONDS = 30 * 60;
+
+export interface Session {
+  /** Expiry, Unix seconds (checked here too: a cookie's Max-Age is only the browser's promise). */
+  exp: number;
+  csrf: string;
+}
+
+type Purpose = "session" | "login";
+
+const derivedKeys = new Map<string, Promise<ArrayBuffer>>();
+
+/** HMAC(ADMIN_TOKEN, label): a key for cookies that is useless as an admin token if it leaks. */
+function signingKey(adminToken: string): Promise<ArrayBuffer> {
+  let key = derivedKeys.get(adminToken);
+  if (!key) {
+    key = crypto.subtle
+      .importKey("raw", utf8(adminToken), { name: "HMAC", hash: "SHA-256" }, false, ["sign"])
+      .then((k) => crypto.subtle.sign("HMAC", k, utf8("antavo-bloomreach-relay admin-ui cookie v1")));
+    derivedKeys.set(adminToken, key);
+  }
+  return key;
+}
+
+const toBase64Url = (bytes: Uint8Array) => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+export const randomToken = (): string => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+
+const isHttps = (c: UiContext) => new URL(c.req.url).protocol === "https:";
+
+/** `__Host-` pins the cookie to this origin (Secure, Path=/, no Domain); plain http (local dev) cannot use it. */
+const cookieName = (c: UiContext, purpose: Purpose) => `${isHttps(c) ? "__Host-" : ""}relay_${purpose}`;
+
+async function writeCookie(c: UiContext, purpose: Purpose, value: Session, maxAge: number) {
+  const token = c.get("deps").adminToken;
+  if (!token) return;
+  // The purpose is inside the signed value too, so a login cookie never passes as a session.
+  const text = toBase64Url(utf8(JSON.stringify({ ...value, p: purpose })));
+  await setSignedCookie(c, cookieName(c, purpose), text, await signingKey(token), {
+    path: "/",
+    httpOnly: true,
+    secure: isHttps(c),
+    sameSite: "Strict",
+    maxAge,
+  });
+}
+
+async function readCookie(c: UiContext, purpose: Purpose): Promise<Session | undefined> {
+  const token = c.get("deps").adminToken;
+  if (!token) return undefined;
+  const value = await getSignedCookie(c, await signingKey(token), cookieName(c, purpose));
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(fromBase64Url(value))) as Partial<Session> & { p?: string };
+    if (parsed.p !== purpose || typeof parsed.exp !== "number" || typeof parsed.csrf !== "string") return undefined;
+    if (parsed.exp <= c.get("deps").now()) return undefined;
+    return { exp: parsed.exp, csrf: parsed.csrf };
+  } catch {
+    return undefined;
+  }
+}
+
+export const readSession = (c: UiContext) => readCookie(c, "session");
+
+export async function startSession(c: UiContext): Promise<void> {
+  await writeCookie(c, "session", { exp: c.get("deps").now() + SESSION_SECONDS, csrf: randomToken() }, SESSION_SECONDS);
+  deleteCookie(c, cookieName(c, "login"), { path: "/", secure: isHttps(c) });
+}
+
+export function endSession(c: UiContext): void {
+  deleteCookie(c, cookieName(c, "session"), { path: "/", secure: isHttps(c) });
+}
+
+/** The login form's CSRF token: reuses a still-valid login cookie so two open tabs both work. */
+export async function loginFormToken(c: UiContext): Promise<string> {
+  const existing = await readCookie(c, "login");
+  if (existing) return existing.csrf;
+  const csrf = randomToken();
+  await writeCookie(c, "login", { exp: c.get("deps").now() + LOGIN_FORM_SECONDS, csrf }, LOGIN_FORM_SECONDS);
+  return csrf;
+}
+
+export const readLoginForm = (c: UiContext) => readCookie(c, "login");

@@ -1,0 +1,91 @@
+/** The dashboard: is the relay connected, what is waiting, what failed, and the last day at a glance. */
+import type { Mapping, Settings } from "../../domain/config";
+import { HourlyChart } from "../chart";
+import { Page, type ViewContext } from "../layout";
+import type { HourBucket, StatusCounts } from "../queries";
+import { DeliveryState, type BloomreachConnectionView } from "./connection";
+
+export interface DashboardData {
+  counts: StatusCounts;
+  hourly: HourBucket[];
+  connection: BloomreachConnectionView;
+  antavoConfigured: boolean;
+  mapping: Mapping;
+  settings: Settings;
+  activeWorkflows?: number;
+}
+
+function Stat(props: { n: number; label: string; href: string; status: string }) {
+  return (
+    <a class="stat" href={props.href}>
+      <span class="n">{props.n}</span>
+      <span class="l">
+        <span class={`badge ${props.status}`}>{props.label}</span>
+      </span>
+    </a>
+  );
+}
+
+function Step(props: { done: boolean; href: string; children: string }) {
+  return (
+    <li>
+      <span class={`badge ${props.done ? "ok" : "warn"}`}>{props.done ? "done" : "to do"}</span> <a href={props.href}>{props.children}</a>
+    </li>
+  );
+}
+
+export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) {
+  const { counts, connection } = props.data;
+  const inQueue = counts.pending + counts.retrying;
+  const setupDone = connection.configured && props.data.mapping.hardId !== null;
+  return (
+    <Page ctx={props.ctx} title="Dashboard">
+      <section class="card" aria-labelledby="conn-title">
+        <h2 id="conn-title">Bloomreach delivery</h2>
+        <p>
+          <DeliveryState connection={connection} />
+        </p>
+        {connection.configured && connection.deliveryState === "paused" ? (
+          <p>
+            Events are kept, not lost: fix the credentials on <a href="/admin/connection">Connect Bloomreach</a> (or run its test) and the parked events are sent again.
+          </p>
+        ) : null}
+        <p class="hint">
+          {inQueue} event(s) waiting in the queue ({counts.pending} not yet processed, {counts.retrying} retrying).
+        </p>
+      </section>
+      <h2>Deliveries</h2>
+      <div class="stats">
+        <Stat n={counts.pending} label="pending" status="pending" href="/admin/deliveries?status=pending" />
+        <Stat n={counts.retrying} label="retrying" status="retrying" href="/admin/deliveries?status=retrying" />
+        <Stat n={counts.delivered} label="delivered" status="delivered" href="/admin/deliveries?status=delivered" />
+        <Stat n={counts.dead} label="dead" status="dead" href="/admin/deliveries?status=dead" />
+        <Stat n={counts.paused} label="paused" status="paused" href="/admin/deliveries?status=paused" />
+        <Stat n={inQueue} label="in queue" status="muted" href="/admin/deliveries?status=retrying" />
+      </div>
+      <HourlyChart buckets={props.data.hourly} />
+      <section class="card" aria-labelledby="setup-title">
+        <h2 id="setup-title">{setupDone ? "Setup" : "Finish the setup"}</h2>
+        <ul class="checks">
+          <Step done={connection.configured} href="/admin/connection">
+            Connect Bloomreach
+          </Step>
+          <Step done={props.data.mapping.hardId !== null} href="/admin/mapping">
+            {props.data.mapping.hardId ? `Hard ID: ${props.data.mapping.hardId.loyaltyField} → ${props.data.mapping.hardId.remoteId}; ${props.data.mapping.fields.length} field(s) synced` : "Choose the hard ID and the synced fields"}
+          </Step>
+          <Step done={props.data.settings.events.length > 0} href="/admin/settings">
+            {`${props.data.settings.events.length} event type(s) synced; ${props.data.settings.asyncSync ? "asynchronous" : "synchronous"} delivery`}
+          </Step>
+          {props.data.activeWorkflows !== undefined ? (
+            <Step done={props.data.activeWorkflows > 0} href="/admin/workflows">
+              {`${props.data.activeWorkflows} active workflow(s)`}
+            </Step>
+          ) : null}
+          <Step done={props.data.antavoConfigured} href="/admin/antavo">
+            {props.data.antavoConfigured ? "Antavo API connected" : "Antavo API (optional: for enrichment and reward claims)"}
+          </Step>
+        </ul>
+      </section>
+    </Page>
+  );
+}

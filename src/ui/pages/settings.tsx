@@ -1,0 +1,58 @@
+/** Event sync: which Antavo actions become Bloomreach events (and under which names), and sync mode. */
+import { ACTIONS_LIST, ActionsList } from "../datalists";
+import { Checkbox, CsrfField, ErrorSummary, Field, valueAt, type FormState } from "../form";
+import { Page, type ViewContext } from "../layout";
+import { DefaultSubmit, RowsEditor } from "../rows";
+
+export function SettingsPage(props: { ctx: ViewContext; state: FormState; unsaved?: boolean }) {
+  const { ctx, state } = props;
+  const events = valueAt(state.values, "events");
+  const asyncSync = valueAt(state.values, "asyncSync");
+  return (
+    <Page ctx={ctx} title="Event sync" lead="Which Antavo events are tracked as Bloomreach events, and how the relay answers Antavo.">
+      {props.unsaved ? (
+        <div class="notice info" role="status">
+          Rows changed, not saved yet.
+        </div>
+      ) : null}
+      <ErrorSummary state={state} />
+      <form method="post" action="/admin/settings" novalidate data-rows-form>
+        <DefaultSubmit />
+        <CsrfField token={ctx.csrf} />
+        <RowsEditor
+          path="events"
+          legend="Synced events"
+          hint="Each Antavo action listed here is tracked in Bloomreach as an event with the event's data as properties. Leave the Bloomreach name blank to use the action's name. Clear a row to remove it."
+          columns={[
+            { key: "action", label: "Antavo action", list: ACTIONS_LIST, placeholder: "opt_in" },
+            { key: "remoteEvent", label: "Bloomreach event name", placeholder: "loyalty_opt_in" },
+          ]}
+          state={state}
+          rows={Array.isArray(events) ? events : []}
+          emptyText="No events are synced yet: Antavo events only update customer fields (and run workflows)."
+          addLabel="Add an event"
+        />
+        <fieldset class="card">
+          <legend>
+            <strong>Delivery</strong>
+          </legend>
+          <Checkbox
+            path="asyncSync"
+            label="Asynchronous sync"
+            state={state}
+            checked={asyncSync === true || asyncSync === "on"}
+            hint="On: the relay answers Antavo (202) as soon as the event is safely queued and sends it to Bloomreach moments later, with retries. Off: it sends to Bloomreach before answering (200), so Antavo waits and sees the outcome, and retries itself on failure."
+          />
+          <div class="grid two">
+            <Field path="rateLimitPerSecond" label="Bloomreach calls per second" type="number" inputmode="numeric" min={1} max={1000} state={state} hint="Shared by all consumers for this project." />
+            <Field path="retentionDays" label="Keep the delivery log for (days)" type="number" inputmode="numeric" min={1} max={3650} state={state} />
+          </div>
+        </fieldset>
+        <div class="actions">
+          <button type="submit">Save settings</button>
+        </div>
+      </form>
+      <ActionsList />
+    </Page>
+  );
+}

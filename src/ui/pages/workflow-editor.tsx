@@ -1,0 +1,312 @@
+/**
+ * The workflow editor: the document drawn as a flow that reads top to bottom, trigger → filters →
+ * actions, each node a small form. Adding or removing a node is a submit button the server answers
+ * with the edited, unsaved form, so it works without JavaScript. A JSON textarea covers what the
+ * node forms do not (and pasting a document from elsewhere); "Try it" previews a sample event.
+ */
+import { FILTER_OPERATORS, IN_DATE_RANGES, REPEAT_KINDS } from "../../domain/workflow/document";
+import type { getWorkflow } from "../../services/workflows";
+import type { ActionForm, FilterForm, WorkflowForm } from "../workflow-form";
+import { ACTIONS_LIST, ActionsList, LOYALTY_FIELDS_LIST, LoyaltyFieldsList } from "../datalists";
+import { Checkbox, CsrfField, ErrorSummary, Field, FieldError, issueAt, Select, TextArea, type FormState } from "../form";
+import { formatTime } from "../format";
+import { Page, type ViewContext } from "../layout";
+import { DefaultSubmit } from "../rows";
+import { PreviewResult, type PreviewView } from "./preview";
+import { StatusToggle } from "./workflows";
+
+export type WorkflowView = Awaited<ReturnType<typeof getWorkflow>>;
+
+const ACTION_TITLES: Record<string, string> = {
+  sync_event: "Track a Bloomreach event",
+  sync_fields: "Update Bloomreach customer properties",
+  reward_claim: "Claim an Antavo reward",
+};
+
+const TEMPLATE_HINT = "One name = value per line. Values may use {{event.<path>}}, {{customer.<path>}} and {{now}} (and {{claim.<path>}} after a reward claim). Text that is valid JSON (5, true, \"quoted\") is sent as that JSON value.";
+
+function TriggerNode(props: { state: FormState; form: WorkflowForm }) {
+  const { state, form } = props;
+  return (
+    <li>
+      <fieldset class="node trigger">
+        <legend class="visually-hidden">Trigger</legend>
+        <h3>
+          <span class="kind">When</span> the workflow starts
+        </h3>
+        <div class="check">
+          <input type="radio" id="f-trigger-type-event" name="trigger[type]" value="event" checked={form.trigger.type !== "date"} />
+          <label for="f-trigger-type-event">An Antavo event arrives</label>
+        </div>
+        <div class="check">
+          <input type="radio" id="f-trigger-type-date" name="trigger[type]" value="date" checked={form.trigger.type === "date"} />
+          <label for="f-trigger-type-date">On a date (runs for every mirrored customer who passes the filters)</label>
+        </div>
+        <FieldError path="trigger" messages={issueAt(state.issues, "trigger")} />
+        <FieldError path="trigger.type" messages={issueAt(state.issues, "trigger.type")} />
+        <div class="when-event">
+          <Field path="trigger.action" label="Antavo action" list={ACTIONS_LIST} state={state} placeholder="tier_change" hint="As your Antavo workspace names it." />
+        </div>
+        <div class="when-date grid two">
+          <Select path="trigger.repeat" label="Repeat" options={REPEAT_KINDS} state={state} />
+          <Field path="trigger.at" label="At (UTC, HH:MM)" type="time" state={state} />
+          <Field path="trigger.date" label="Date (first occurrence)" type="date" state={state} hint="Required except for daily." />
+        </div>
+      </fieldset>
+    </li>
+  );
+}
+
+function FilterNode(props: { state: FormState; index: number; filter: FilterForm }) {
+  const { state, index } = props;
+  const path = `filters.${index}`;
+  return (
+    <li>
+      <fieldset class="node filter">
+        <legend class="visually-hidden">{`Filter ${index + 1}`}</legend>
+        <h3>
+          <span class="kind">Only if</span> filter {index + 1}
+        </h3>
+        <FieldError path={path} messages={issueAt(state.issues, path)} />
+        <div class="grid two">
+          <Select
+            path={`${path}.type`}
+            label="Look at"
+            options={[
+              ["event_attribute", "the event's data"],
+              ["customer_attribute", "the customer"],
+            ]}
+            state={state}
+          />
+          <Field path={`${path}.attribute`} label="Attribute (dot path)" list={LOYALTY_FIELDS_LIST} state={state} placeholder="tier" />
+          <Select path={`${path}.operator`} label="Operator" options={FILTER_OPERATORS} state={state} />
+          <Field
+            path={`${path}.value`}
+            label="Value"
+            state={state}
+            hint={`in: comma-separated; exists: true or false; in_date: ${IN_DATE_RANGES.join(", ")}.`}
+          />
+        </div>
+        <button type="submit" name="_remove_filter" value={String(index)} class="danger small" formnovalidate>
+          Remove filter {index + 1}
+        </button>
+      </fieldset>
+    </li>
+  );
+}
+
+function ActionNode(props: { state: FormState; index: number; action: ActionForm }) {
+  const { state, index, action } = props;
+  const path = `actions.${index}`;
+  return (
+    <li>
+      <fieldset class="node action">
+        <legend class="visually-hidden">{`Action ${index + 1}`}</legend>
+        <h3>
+          <span class="kind">{index === 0 ? "Then" : "And then"}</span> {ACTION_TITLES[action.type] ?? action.type}
+        </h3>
+        <input type="hidden" name={`actions[${index}][type]`} value={action.type} />
+        <FieldError path={path} messages={issueAt(state.issues, path)} />
+        <FieldError path={`${path}.type`} messages={issueAt(state.issues, `${path}.type`)} />
+        {action.type === "sync_event" ? (
+          <>
+            <Field path={`${path}.event`} label="Bloomreach event name" state={state} placeholder="loyalty_tier_gold" />
+            <TextArea path={`${path}.properties`} label="Event properties" state={state} nested rows={5} hint={TEMPLATE_HINT} />
+          </>
+        ) : null}
+        {action.type === "sync_fields" ? <TextArea path={`${path}.fields`} label="Customer properties" state={state} nested rows={5} hint={TEMPLATE_HINT} /> : null}
+        {action.type === "reward_claim" ? (
+          <>
+            <Field path={`${path}.rewardId`} label="Antavo reward ID" state={state} />
+            <Checkbox path={`${path}.free`} label="Free claim" state={state} checked={action.free === "on"} hint="Claims without spending the customer's points (needs the Antavo API connection)." />
+          </>
+        ) : null}
+        <button type="submit" name="_remove_action" value={String(index)} class="danger small" formnovalidate>
+          Remove action {index + 1}
+        </button>
+      </fieldset>
+    </li>
+  );
+}
+
+export interface EditorProps {
+  ctx: ViewContext;
+  /** Absent while creating. */
+  workflow?: WorkflowView;
+  form: WorkflowForm;
+  state: FormState;
+  unsaved?: boolean;
+  json: { text: string; state: FormState; open: boolean };
+  trial?: { sample: string; state: FormState; preview?: PreviewView };
+}
+
+export function WorkflowEditorPage(props: EditorProps) {
+  const { ctx, workflow, form, state } = props;
+  const base = workflow ? `/admin/workflows/${encodeURIComponent(workflow.id)}` : "/admin/workflows";
+  const title = workflow ? workflow.name : "New workflow";
+  return (
+    <Page ctx={ctx} title={title}>
+      {workflow ? (
+        <div class="card">
+          <dl class="kv">
+            <dt>Status</dt>
+            <dd>
+              <span class={`badge ${workflow.status}`}>{workflow.status}</span>
+            </dd>
+            <dt>Starts</dt>
+            <dd>{workflow.triggerSummary}</dd>
+            <dt>Last run</dt>
+            <dd>{formatTime(workflow.lastRunAt)}</dd>
+            <dt>Last saved</dt>
+            <dd>{formatTime(workflow.updatedAt)}</dd>
+          </dl>
+          <div class="actions">
+            <StatusToggle ctx={ctx} id={workflow.id} active={workflow.status === "active"} name={workflow.name} />
+            <a href="/admin/workflows">All workflows</a>
+          </div>
+          {workflow.recentRuns.length > 0 ? (
+            <details>
+              <summary>Recent date runs</summary>
+              <ul>
+                {workflow.recentRuns.map((run) => (
+                  <li>
+                    {run.occurrence}: {run.customers} customer(s), started {formatTime(run.startedAt)}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          ) : null}
+        </div>
+      ) : null}
+      {props.unsaved ? (
+        <div class="notice info" role="status">
+          Changed, not saved yet.
+        </div>
+      ) : null}
+      <ErrorSummary state={state} />
+      <form method="post" action={base} novalidate>
+        <DefaultSubmit />
+        <CsrfField token={ctx.csrf} />
+        <div class="card">
+          <Field path="name" label="Name" state={state} />
+          <div class="grid two">
+            <Select
+              path="kind"
+              label="Kind"
+              options={[
+                ["general", "general (runs until deactivated)"],
+                ["campaign", "campaign (only between the dates below)"],
+              ]}
+              state={state}
+            />
+            <Field path="priority" label="Priority" type="number" inputmode="numeric" state={state} hint="Lower runs first. Default 100." />
+            <Field path="startsAt" label="Campaign starts (UTC)" type="datetime-local" state={state} />
+            <Field path="endsAt" label="Campaign ends (UTC)" type="datetime-local" state={state} />
+          </div>
+        </div>
+        <h2>Flow</h2>
+        <ol class="flow" aria-label="Workflow flow: trigger, filters, actions">
+          <TriggerNode state={state} form={form} />
+          {form.filters.map((filter, index) => (
+            <FilterNode state={state} index={index} filter={filter} />
+          ))}
+          <li>
+            <div class="node filter">
+              <h3>
+                <span class="kind">Only if</span> {form.filters.length === 0 ? "(no filters: every matching event)" : "all filters above pass"}
+              </h3>
+              <button type="submit" name="_add_filter" value="1" class="secondary small" formnovalidate>
+                Add a filter
+              </button>
+            </div>
+          </li>
+          {form.actions.map((action, index) => (
+            <ActionNode state={state} index={index} action={action} />
+          ))}
+          <li>
+            <div class="node action">
+              <h3>
+                <span class="kind">Add an action</span>
+              </h3>
+              <FieldError path="actions" messages={issueAt(state.issues, "actions")} />
+              <div class="actions">
+                <button type="submit" name="_add_action" value="sync_event" class="secondary small" formnovalidate>
+                  + Track event
+                </button>
+                <button type="submit" name="_add_action" value="sync_fields" class="secondary small" formnovalidate>
+                  + Update customer
+                </button>
+                <button type="submit" name="_add_action" value="reward_claim" class="secondary small" formnovalidate>
+                  + Claim reward
+                </button>
+              </div>
+            </div>
+          </li>
+        </ol>
+        <div class="actions">
+          <button type="submit">{workflow ? "Save workflow" : "Create workflow"}</button>
+        </div>
+      </form>
+      <LoyaltyFieldsList />
+      <ActionsList />
+
+      {workflow && props.trial ? <TryIt ctx={ctx} base={base} trial={props.trial} workflow={workflow} /> : null}
+
+      <details class="card" open={props.json.open}>
+        <summary>Edit as JSON</summary>
+        <p class="hint">The whole document (DESIGN 4.3). Saving here replaces what the flow above shows.</p>
+        <ErrorSummary state={props.json.state} />
+        <form method="post" action={`${base}/json`} novalidate>
+          <CsrfField token={ctx.csrf} />
+          <TextArea path="document" label="Workflow document (JSON)" state={{ values: {}, issues: [] }} value={props.json.text} rows={18} />
+          <button type="submit">{workflow ? "Save JSON" : "Create from JSON"}</button>
+        </form>
+      </details>
+
+      {workflow ? (
+        <details class="card">
+          <summary>Delete this workflow</summary>
+          <form method="post" action={`${base}/delete`} data-confirm="Delete this workflow? This cannot be undone.">
+            <CsrfField token={ctx.csrf} />
+            <p class="hint">Removes the workflow and its run history. Deliveries it produced stay in the log.</p>
+            <button type="submit" class="danger">
+              Delete workflow
+            </button>
+          </form>
+        </details>
+      ) : null}
+    </Page>
+  );
+}
+
+function TryIt(props: { ctx: ViewContext; base: string; workflow: WorkflowView; trial: NonNullable<EditorProps["trial"]> }) {
+  const { trial, workflow } = props;
+  const dateTriggered = workflow.trigger?.type === "date";
+  return (
+    <section class="card" aria-labelledby="try-title">
+      <h2 id="try-title">Try it</h2>
+      {dateTriggered ? (
+        <p class="hint">Try it needs an event: date-triggered workflows run from the daily scan of the customer mirror and cannot be previewed with a sample event.</p>
+      ) : (
+        <>
+          <p class="hint">
+            Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands. Nothing is
+            sent or stored.
+            {workflow.status !== "active" ? " This workflow is inactive, so its own actions are not part of the plan until you activate it." : ""}
+          </p>
+          <ErrorSummary state={trial.state} />
+          <form method="post" action={`${props.base}/try`} novalidate data-live-preview>
+            <CsrfField token={props.ctx.csrf} />
+            <TextArea path="sample" label="Sample event (JSON, as Antavo posts it)" state={trial.state} value={trial.sample} rows={10} />
+            <button type="submit" class="secondary">
+              Try it
+            </button>
+          </form>
+          <div data-preview-output aria-live="polite">
+            {trial.preview ? <PreviewResult preview={trial.preview} workflowId={workflow.id} /> : null}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,171 @@
+/**
+ * The one inline script (allowed by the CSP nonce), loaded on every page. Each feature only
+ * enhances markup that already works without JavaScript, and attaches by data attribute:
+ * - [data-rows]: add/remove rows in place instead of a server round trip;
+ * - [data-confirm]: ask before a destructive submit;
+ * - [data-replay]: loop the page-by-page replay with a <progress>;
+ * - [data-live-preview]: re-run "Try it" as the sample is edited;
+ * - [data-import]: send a large file in slices within the import's per-request row limit.
+ * Requests carry the form's own CSRF field, so they pass the same checks as a plain submit.
+ */
+export const IMPORT_SLICE_ROWS = 5000;
+
+export const SCRIPT = `
+(function () {
+  "use strict";
+  function post(form, headers, body) {
+    return fetch(form.action, { method: "POST", credentials: "same-origin", headers: headers, body: body || new URLSearchParams(new FormData(form)) });
+  }
+  function errorText(response) {
+    return response.json().then(function (j) { return (j && j.error && j.error.message) || ("HTTP " + response.status); }, function () { return "HTTP " + response.status; });
+  }
+
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  document.querySelectorAll("[data-rows]").forEach(function (box) {
+    var list = box.querySelector("[data-rows-list]");
+    var template = box.querySelector("template[data-row-template]");
+    box.addEventListener("click", function (event) {
+      var add = event.target.closest("[data-add-row]");
+      var remove = event.target.closest("[data-remove-row]");
+      if (add) {
+        event.preventDefault();
+        var index = Number(list.getAttribute("data-next")) || 0;
+        list.insertAdjacentHTML("beforeend", template.innerHTML.split("__i__").join(String(index)));
+        list.setAttribute("data-next", String(index + 1));
+        var empty = box.querySelector("[data-rows-empty]");
+        if (empty) empty.remove();
+        var input = list.lastElementChild && list.lastElementChild.querySelector("input");
+        if (input) input.focus();
+      } else if (remove) {
+        event.preventDefault();
+        var row = remove.closest("[data-row]");
+        var next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        var target = next ? next.querySelector("input") : box.querySelector("[data-add-row]");
+        if (target) target.focus();
+      }
+    });
+  });
+
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+    });
+  });
+
+  function progressParts(form) {
+    return { box: form.querySelector("[data-progress-box]"), bar: form.querySelector("[data-progress]"), text: form.querySelector("[data-progress-text]"), button: form.querySelector("button[type=submit]") };
+  }
+
+  document.querySelectorAll("form[data-replay]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var p = progressParts(form);
+      var done = 0, total = null;
+      p.box.hidden = false;
+      p.button.disabled = true;
+      p.bar.removeAttribute("value");
+      p.text.textContent = "Replaying…";
+      function step() {
+        return post(form, { accept: "application/json" }).then(function (response) {
+          if (!response.ok) return errorText(response).then(function (message) { p.text.textContent = "Stopped: " + message; });
+          return response.json().then(function (r) {
+            done += r.replayed;
+            if (total === null) total = r.replayed + r.remaining;
+            p.bar.max = Math.max(total, 1);
+            p.bar.value = Math.min(done, total);
+            // Stop at the first count too: replayed events that die again re-enter the window.
+            var more = r.remaining > 0 && r.replayed > 0 && done < total;
+            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " replayed.";
+            if (more) return step();
+          });
+        });
+      }
+      step().catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(function () { p.button.disabled = false; });
+    });
+  });
+
+  document.querySelectorAll("form[data-live-preview]").forEach(function (form) {
+    var output = form.parentElement.querySelector("[data-preview-output]");
+    var timer = null, seq = 0;
+    function run() {
+      var mine = ++seq;
+      post(form, { "x-ui-fragment": "1" }).then(function (response) {
+        return response.text().then(function (html) { if (mine === seq) output.innerHTML = html; });
+      }).catch(function () {});
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(run, 600);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearTimeout(timer);
+      run();
+    });
+  });
+
+  document.querySelectorAll("form[data-import]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var file = form.querySelector("input[type=file]").files[0];
+      if (!file || !window.fetch || !file.text) return;
+      event.preventDefault();
+      var p = progressParts(form);
+      var output = form.querySelector("[data-import-output]");
+      var choice = form.querySelector("select[name=format]").value;
+      var name = file.name.toLowerCase();
+      var format = choice !== "auto" ? choice : /\\.csv$/.test(name) ? "csv" : /\\.(ndjson|jsonl|json)$/.test(name) ? "ndjson" : "";
+      if (!format) { output.textContent = "Choose CSV or NDJSON: the file name does not say."; return; }
+      p.box.hidden = false;
+      p.button.disabled = true;
+      output.textContent = "";
+      file.text().then(function (text) {
+        var lines = text.split("\\n");
+        if (lines.length && lines[lines.length - 1].trim() === "") lines.pop();
+        var first = format === "csv" ? 1 : 0;
+        var header = format === "csv" ? lines[0] : null;
+        var rows = Math.max(lines.length - first, 0);
+        var totals = { imported: 0, updated: 0, rejectedCount: 0, total: 0, rejected: [] };
+        p.bar.max = Math.max(rows, 1);
+        p.bar.value = 0;
+        function quotes(line) { return (line.match(/"/g) || []).length; }
+        function slice(start) {
+          if (start >= lines.length) return Promise.resolve();
+          var end = Math.min(start + ${IMPORT_SLICE_ROWS}, lines.length), count = 0;
+          for (var i = start; i < end; i++) count += quotes(lines[i]);
+          // Never cut a quoted CSV cell that spans lines.
+          while (format === "csv" && count % 2 === 1 && end < lines.length) { count += quotes(lines[end]); end++; }
+          var body = lines.slice(start, end);
+          if (header !== null) body.unshift(header);
+          var data = new FormData();
+          data.append("_csrf", form.querySelector("input[name=_csrf]").value);
+          data.append("format", format);
+          data.append("lineOffset", String(header !== null ? start - 1 : start));
+          data.append("file", new File([body.join("\\n") + "\\n"], file.name, { type: "text/plain" }));
+          return post(form, { accept: "application/json" }, data).then(function (response) {
+            if (!response.ok) return errorText(response).then(function (message) { throw new Error(message); });
+            return response.json().then(function (s) {
+              totals.imported += s.imported; totals.updated += s.updated; totals.rejectedCount += s.rejectedCount; totals.total += s.total;
+              totals.rejected = totals.rejected.concat(s.rejected).slice(0, 100);
+              p.bar.value = end - first;
+              p.text.textContent = (end - first) + " of " + rows + " rows sent: " + totals.imported + " new, " + totals.updated + " updated, " + totals.rejectedCount + " rejected.";
+              return slice(end);
+            });
+          });
+        }
+        return slice(first).then(function () {
+          p.text.textContent = "Done. Read " + totals.total + " rows: " + totals.imported + " new, " + totals.updated + " updated, " + totals.rejectedCount + " rejected.";
+          if (totals.rejected.length) {
+            var ul = document.createElement("ul");
+            totals.rejected.forEach(function (r) { var li = document.createElement("li"); li.textContent = "line " + r.line + ": " + r.reason; ul.appendChild(li); });
+            output.className = "notice warn";
+            output.appendChild(ul);
+          }
+        });
+      }).catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(function () { p.button.disabled = false; });
+    });
+  });
+})();
+`;

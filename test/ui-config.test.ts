@@ -1,0 +1,227 @@
+import { env } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeBloomreach } from "./fakes/fake-bloomreach";
+import { installOutboundFakes } from "./fakes/outbound";
+import { admin, json } from "./support/http";
+import { loggedIn, textOf } from "./ui-helpers";
+
+const SECRET = "TOP-SECRET-bloomreach-ui";
+const ANTAVO_SECRET = "TOP-SECRET-antavo-ui";
+const connection = { baseUrl: "https://bloomreach.test", projectToken: "proj-ui", apiKeyId: "key-ui" };
+
+let restore: (() => void) | undefined;
+afterEach(() => {
+  restore?.();
+  restore = undefined;
+});
+
+/** Every table that could hold a secret, as text. */
+async function database() {
+  const tables = ["bloomreach_connection", "antavo_connection"];
+  return (await Promise.all(tables.map(async (t) => JSON.stringify((await env.DB.prepare(`select * from ${t}`).all()).results)))).join("\n");
+}
+
+describe("Connect Bloomreach", () => {
+  it("asks for the secret the first time, next to its field", async () => {
+    const ui = await loggedIn();
+    const page = await ui.post("/admin/connection", { ...connection, apiSecret: "" });
+    expect(page.status).toBe(400);
+    expect(page.html).toMatch(/<p class="error" id="f-apiSecret-error">is required<\/p>/);
+    expect(page.html).toMatch(/id="f-apiSecret"[^>]*aria-invalid="true"/);
+    // The other values are kept in the form.
+    expect(page.html).toMatch(/id="f-projectToken"[^>]*value="proj-ui"|value="proj-ui"[^>]*id="f-projectToken"/);
+  });
+
+  it("shows a schema error next to the field at fault", async () => {
+    const ui = await loggedIn();
+    const page = await ui.post("/admin/connection", { ...connection, baseUrl: "ftp://nope", apiSecret: SECRET });
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('id="f-baseUrl-error"');
+    expect(page.html).not.toContain(SECRET);
+    expect((await json(await admin("/connection"))).configured).toBe(false);
+  });
+
+  it("saves through the service, shows the secret only as set, and never renders it", async () => {
+    const ui = await loggedIn();
+    expect(textOf((await ui.get("/admin/connection")).html)).toContain("not set");
+    const saved = await ui.post("/admin/connection", { ...connection, apiSecret: SECRET });
+    expect(saved.status).toBe(303);
+    expect(saved.location).toBe("/admin/connection?notice=saved");
+    expect(await json(await admin("/connection"))).toMatchObject({ configured: true, ...connection, apiSecretSet: true });
+
+    const page = await ui.get(saved.location!);
+    expect(textOf(page.html)).toContain("Saved.");
+    expect(textOf(page.html)).toMatch(/API secret set/);
+    expect(page.html).not.toContain(SECRET);
+    expect(page.html).toMatch(/id="f-apiSecret"[^>]*value=""/);
+    expect(await database()).not.toContain(SECRET);
+
+    // A later save without the secret keeps it.
+    expect((await ui.post("/admin/connection", { ...connection, projectToken: "proj-ui-2", apiSecret: "" })).status).toBe(303);
+    expect(await json(await admin("/connection"))).toMatchObject({ projectToken: "proj-ui-2", apiSecretSet: true });
+    await ui.post("/admin/connection", { ...connection, apiSecret: "" });
+  });
+
+  it("tests the connection and shows each check's result", async () => {
+    const ui = await loggedIn();
+    const bloomreach = new FakeBloomreach({ ...connection, apiSecret: SECRET });
+    restore = installOutboundFakes(bloomreach);
+    await ui.get("/admin/connection");
+    const page = await ui.post("/admin/connection/test");
+    expect(page.status).toBe(200);
+    const text = textOf(page.html);
+    expect(text).toContain("Connection test passed");
+    for (const check of ["reachability", "credentials", "permissions"]) expect(text).toMatch(new RegExp(`pass ${check}`));
+    expect(page.html).not.toContain(SECRET);
+  });
+
+  it("shows a failed check with its reason", async () => {
+    const ui = await loggedIn();
+    const bloomreach = new FakeBloomreach({ ...connection, apiSecret: "another-secret" });
+    restore = installOutboundFakes(bloomreach);
+    await ui.get("/admin/connection");
+    const text = textOf((await ui.post("/admin/connection/test")).html);
+    expect(text).toContain("Connection test failed");
+    expect(text).toMatch(/fail credentials/);
+  });
+
+  it("shows a delivery paused by a 403 on the page and the dashboard", async () => {
+    await env.DB.prepare("update bloomreach_connection set delivery_state = 'paused', paused_reason = '403 from Bloomreach: Invalid API secret', paused_at = 1767225600").run();
+    const ui = await loggedIn();
+    expect(textOf((await ui.get("/admin/connection")).html)).toContain("paused: 403 from Bloomreach: Invalid API secret");
+    expect(textOf((await ui.get("/admin")).html)).toContain("paused: 403 from Bloomreach: Invalid API secret");
+    await env.DB.prepare("update bloomreach_connection set delivery_state = 'active', paused_reason = null, paused_at = null").run();
+  });
+});
+
+describe("Antavo API connection", () => {
+  it("saves through the service and never renders the secret", async () => {
+    const ui = await loggedIn();
+    const bad = await ui.post("/admin/antavo", { baseUrl: "https://api.demo.antavo.test", environment: "bad env!", apiKey: "k", apiSecret: ANTAVO_SECRET });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('id="f-environment-error"');
+    expect(bad.html).not.toContain(ANTAVO_SECRET);
+
+    const saved = await ui.post("/admin/antavo", { baseUrl: "https://api.demo.antavo.test", environment: "demo", apiKey: "antavo-key", apiSecret: ANTAVO_SECRET });
+    expect(saved.status).toBe(303);
+    expect(await json(await admin("/antavo"))).toMatchObject({ configured: true, environment: "demo", apiKey: "antavo-key", apiSecretSet: true });
+    const page = await ui.get("/admin/antavo");
+    expect(page.html).not.toContain(ANTAVO_SECRET);
+    expect(textOf(page.html)).toMatch(/API secret set/);
+    expect(await database()).not.toContain(ANTAVO_SECRET);
+  });
+});
+
+describe("Sync fields", () => {
+  it("saves the mapping through the service (it shows in GET /api/mapping) and then locks the hard ID", async () => {
+    const ui = await loggedIn();
+    const before = await ui.get("/admin/mapping");
+    expect(before.html).toContain('list="loyalty-fields"');
+    expect(before.html).toContain('<option value="tiers.0.name">');
+    expect(before.html).not.toContain('id="hard-id-locked"');
+
+    const saved = await ui.post("/admin/mapping", {
+      "hardId[loyaltyField]": "email",
+      "hardId[remoteId]": "registered",
+      "fields[0][loyaltyField]": "score",
+      "fields[0][remoteField]": "loyalty_points",
+      "fields[1][loyaltyField]": "",
+      "fields[1][remoteField]": "",
+      "fields[2][loyaltyField]": "tier",
+      "fields[2][remoteField]": "loyalty_tier",
+    });
+    expect(saved.status).toBe(303);
+    expect(await json(await admin("/mapping"))).toEqual({
+      hardId: { loyaltyField: "email", remoteId: "registered" },
+      fields: [
+        { loyaltyField: "score", remoteField: "loyalty_points" },
+        { loyaltyField: "tier", remoteField: "loyalty_tier" },
+      ],
+    });
+
+    const locked = await ui.get("/admin/mapping");
+    expect(locked.html).toContain('id="hard-id-locked"');
+    expect(textOf(locked.html)).toContain("Locked: email → registered");
+    expect(locked.html).toMatch(/id="f-hardId-loyaltyField"[^>]*readonly/);
+
+    // Changing it anyway (e.g. a crafted post) is refused by the service, with the reason beside it.
+    const refused = await ui.post("/admin/mapping", { "hardId[loyaltyField]": "id", "hardId[remoteId]": "registered" });
+    expect(refused.status).toBe(409);
+    expect(refused.html).toMatch(/id="f-hardId-error">is locked</);
+    expect(textOf(refused.html)).toContain("cannot change");
+    expect((await json(await admin("/mapping"))).hardId).toEqual({ loyaltyField: "email", remoteId: "registered" });
+  });
+
+  it("puts a field error on the row at fault", async () => {
+    const ui = await loggedIn();
+    const page = await ui.post("/admin/mapping", {
+      "hardId[loyaltyField]": "email",
+      "hardId[remoteId]": "registered",
+      "fields[0][loyaltyField]": "score",
+      "fields[0][remoteField]": "points",
+      "fields[1][loyaltyField]": "spendable",
+      "fields[1][remoteField]": "points",
+      "fields[2][loyaltyField]": "not a path!",
+      "fields[2][remoteField]": "x",
+    });
+    expect(page.status).toBe(400);
+    expect(page.html).toMatch(/id="f-fields-1-remoteField-error">is mapped twice</);
+    expect(page.html).toContain('id="f-fields-2-loyaltyField-error"');
+    expect(page.html).toMatch(/href="#f-fields-1-remoteField"/);
+    expect(page.html).not.toContain('id="f-fields-0-remoteField-error"');
+  });
+
+  it("adds and removes rows without JavaScript and without saving", async () => {
+    const ui = await loggedIn();
+    const stored = await json(await admin("/mapping"));
+    const added = await ui.post("/admin/mapping", { "hardId[loyaltyField]": "email", "hardId[remoteId]": "registered", "fields[0][loyaltyField]": "first_name", "fields[0][remoteField]": "first_name", _add: "1" });
+    expect(added.status).toBe(200);
+    expect(textOf(added.html)).toContain("not saved yet");
+    expect(added.html).toContain('name="fields[1][loyaltyField]"');
+    const removed = await ui.post("/admin/mapping", { "fields[0][loyaltyField]": "a", "fields[0][remoteField]": "a", "fields[1][loyaltyField]": "b", "fields[1][remoteField]": "b", _remove: "0" });
+    expect(removed.html).toMatch(/name="fields\[0\]\[loyaltyField\]"[^>]*value="b"|value="b"[^>]*name="fields\[0\]\[loyaltyField\]"/);
+    expect(removed.html).not.toContain('value="a"');
+    expect(await json(await admin("/mapping"))).toEqual(stored);
+  });
+});
+
+describe("Event sync settings", () => {
+  it("saves actions with their Bloomreach names and the async switch through the service", async () => {
+    const ui = await loggedIn();
+    const page = await ui.get("/admin/settings");
+    expect(textOf(page.html)).toContain("answers Antavo (202) as soon as the event is safely queued");
+    expect(page.html).toMatch(/id="f-asyncSync"[^>]*checked/);
+
+    const saved = await ui.post("/admin/settings", {
+      "events[0][action]": "opt_in",
+      "events[0][remoteEvent]": "loyalty_opt_in",
+      "events[1][action]": "checkout",
+      "events[1][remoteEvent]": "",
+      rateLimitPerSecond: "20",
+      retentionDays: "",
+    });
+    expect(saved.status).toBe(303);
+    expect(await json(await admin("/settings"))).toEqual({
+      asyncSync: false,
+      rateLimitPerSecond: 20,
+      retentionDays: 30,
+      events: [
+        { action: "checkout", remoteEvent: "checkout" },
+        { action: "opt_in", remoteEvent: "loyalty_opt_in" },
+      ],
+    });
+    expect((await ui.get("/admin/settings")).html).not.toMatch(/id="f-asyncSync"[^>]*checked/);
+  });
+
+  it("shows duplicate actions and bad numbers next to their inputs", async () => {
+    const ui = await loggedIn();
+    const twice = await ui.post("/admin/settings", { asyncSync: "on", "events[0][action]": "opt_in", "events[1][action]": "opt_in" });
+    expect(twice.status).toBe(400);
+    expect(twice.html).toMatch(/id="f-events-1-action-error">is listed twice</);
+    expect(twice.html).toMatch(/id="f-asyncSync"[^>]*checked/);
+    const lots = await ui.post("/admin/settings", { asyncSync: "on", "events[0][action]": "opt_in", rateLimitPerSecond: "lots" });
+    expect(lots.status).toBe(400);
+    expect(lots.html).toContain('id="f-rateLimitPerSecond-error"');
+    expect(lots.html).toMatch(/id="f-rateLimitPerSecond"[^>]*value="lots"/);
+  });
+});
