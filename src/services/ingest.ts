@@ -9,6 +9,7 @@ import { chunk, rowsPerStatement, type Database } from "../db/client";
 import { inboundEvents } from "../db/schema";
 import type { RelayEvent } from "../domain/event";
 import { RelayError } from "../lib/errors";
+import { groupCommit } from "../lib/group-commit";
 import { eventMessage, type EventMessage, type QueueMessage } from "../queue/message";
 import { deliverEvents, type DeliveryDeps, type DeliveryOutcome } from "./deliver";
 
@@ -30,25 +31,50 @@ export function messageSize(message: EventMessage): number {
   return new TextEncoder().encode(JSON.stringify(message)).length;
 }
 
-/** Stores the events not seen before; returns them (first occurrence wins within one request). */
-export async function recordInboundEvents(db: Database, events: RelayEvent[]): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
-  const unique = new Map<string, RelayEvent>();
-  for (const event of events) if (!unique.has(event.id)) unique.set(event.id, event);
-  const rows = [...unique.values()].map((event) => ({
-    id: event.id,
-    action: event.action,
-    customerId: event.customerId,
-    payload: JSON.stringify(event),
-    receivedAt: event.receivedAt,
-  }));
+type InboundRow = typeof inboundEvents.$inferInsert;
+
+async function insertInboundRows(db: Database, rows: InboundRow[]): Promise<Set<string>> {
   const inserts = chunk(rows, rowsPerStatement(5)).map((part) =>
     db.insert(inboundEvents).values(part).onConflictDoNothing().returning({ id: inboundEvents.id }),
   );
   const inserted = new Set<string>();
-  if (inserts.length > 0) {
-    const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-    for (const result of results) for (const row of result) inserted.add(row.id);
+  if (inserts.length === 0) return inserted;
+  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+  for (const result of results) for (const row of result) inserted.add(row.id);
+  return inserted;
+}
+
+/**
+ * Concurrent webhooks share one D1 round trip (group commit). An id claimed by two requests of the
+ * same flush belongs to the first; the other sees it as a duplicate, as it would one flush later.
+ */
+const MAX_REQUESTS_PER_FLUSH = 20;
+const inboxes = new WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>();
+
+function inboxFor(db: Database) {
+  let inbox = inboxes.get(db);
+  if (!inbox) {
+    inbox = groupCommit(async (requests: RelayEvent[][]) => {
+      const owner = new Map<string, number>();
+      const rows: InboundRow[] = [];
+      requests.forEach((events, index) => {
+        for (const event of events) {
+          if (owner.has(event.id)) continue;
+          owner.set(event.id, index);
+          rows.push({ id: event.id, action: event.action, customerId: event.customerId, payload: JSON.stringify(event), receivedAt: event.receivedAt });
+        }
+      });
+      const inserted = await insertInboundRows(db, rows);
+      return requests.map((events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)));
+    }, MAX_REQUESTS_PER_FLUSH);
+    inboxes.set(db, inbox);
   }
+  return inbox;
+}
+
+/** Stores the events not seen before; returns them (first occurrence wins within one request). */
+export async function recordInboundEvents(db: Database, events: RelayEvent[]): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
+  const inserted = await inboxFor(db)(events);
   const fresh: RelayEvent[] = [];
   const duplicates: RelayEvent[] = [];
   const taken = new Set<string>();
