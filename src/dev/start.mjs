@@ -71,7 +71,29 @@ async function main() {
 
   await waitForHealth();
   await seed(vars);
+  startCronTicker();
   printBanner(vars);
+}
+
+/**
+ * `wrangler dev` never fires cron triggers by itself (--test-scheduled only exposes them), so the
+ * start script plays Cloudflare's scheduler: at the top of every minute it calls the Worker's
+ * scheduled handler, which runs the date workflows and the sweeper exactly as deployed.
+ */
+function startCronTicker() {
+  const tick = async () => {
+    if (stopping) return;
+    try {
+      await fetch(`${RELAY}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) });
+    } catch (error) {
+      log(`cron tick failed: ${error.message}`);
+    }
+  };
+  const untilNextMinute = 60_000 - (Date.now() % 60_000);
+  setTimeout(() => {
+    void tick();
+    setInterval(() => void tick(), 60_000).unref();
+  }, untilNextMinute).unref();
 }
 
 function ensureDevVars() {
@@ -193,7 +215,7 @@ function printBanner(vars) {
    webhook              POST ${RELAY}/webhooks/antavo  (Basic ${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD})
    admin API            ${RELAY}/api/*  (Authorization: Bearer ${vars.ADMIN_TOKEN})
    Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
-   cron                 curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
+   cron                 fired every minute by this script; now: curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
 
  Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout;
  sending it twice shows the dedupe: the second answer says "duplicates":1):
@@ -204,7 +226,8 @@ ${sampleCurl(vars)}
    curl -H 'authorization: Bearer ${vars.ADMIN_TOKEN}' ${RELAY}/api/deliveries
 
  Note: saving a file under src/ reloads the Worker, and the local queue keeps messages in memory,
- so an event accepted less than ~2 s before a reload is dropped locally (Cloudflare's is durable).
+ so an event accepted less than ~2 s before a reload loses its queue message locally (Cloudflare's
+ queue is durable); the sweeper in the minute cron sends it again after 15 minutes.
 ${line}\n`);
 }
 
