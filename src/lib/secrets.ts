@@ -36,3 +36,19 @@ export async function timingSafeEqualText(a: string, b: string): Promise<boolean
   const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", utf8(a)), crypto.subtle.digest("SHA-256", utf8(b))]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
+
+const expectedDigests = new Map<string, Promise<ArrayBuffer>>();
+
+/**
+ * The same constant-time comparison against a secret that does not change between requests: the
+ * secret's digest is computed once per isolate, so a check costs one digest (the hot webhook path).
+ */
+export async function matchesSecret(candidate: string, secret: string): Promise<boolean> {
+  let expected = expectedDigests.get(secret);
+  if (!expected) {
+    expected = crypto.subtle.digest("SHA-256", utf8(secret));
+    expectedDigests.set(secret, expected);
+  }
+  const [given, wanted] = await Promise.all([crypto.subtle.digest("SHA-256", utf8(candidate)), expected]);
+  return crypto.subtle.timingSafeEqual(given, wanted);
+}

@@ -33,53 +33,39 @@ export function messageSize(message: EventMessage): number {
 
 type InboundRow = typeof inboundEvents.$inferInsert;
 
-async function insertInboundRows(db: Database, rows: InboundRow[]): Promise<Set<string>> {
+/**
+ * Inserts the events of several requests in one D1 batch and answers, per request, the ids it
+ * claimed. An id carried by two requests of the same batch belongs to the first; the other sees a
+ * duplicate, exactly as it would one round trip later.
+ */
+async function claimInbound(db: Database, requests: RelayEvent[][]): Promise<Set<string>[]> {
+  const owner = new Map<string, number>();
+  const rows: InboundRow[] = [];
+  requests.forEach((events, index) => {
+    for (const event of events) {
+      if (owner.has(event.id)) continue;
+      owner.set(event.id, index);
+      rows.push({ id: event.id, action: event.action, customerId: event.customerId, payload: JSON.stringify(event), receivedAt: event.receivedAt });
+    }
+  });
   const inserts = chunk(rows, rowsPerStatement(5)).map((part) =>
     db.insert(inboundEvents).values(part).onConflictDoNothing().returning({ id: inboundEvents.id }),
   );
   const inserted = new Set<string>();
-  if (inserts.length === 0) return inserted;
-  const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-  for (const result of results) for (const row of result) inserted.add(row.id);
-  return inserted;
-}
-
-/**
- * Concurrent webhooks share one D1 round trip (group commit). An id claimed by two requests of the
- * same flush belongs to the first; the other sees it as a duplicate, as it would one flush later.
- */
-const MAX_REQUESTS_PER_FLUSH = 20;
-const inboxes = new WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>();
-
-function inboxFor(db: Database) {
-  let inbox = inboxes.get(db);
-  if (!inbox) {
-    inbox = groupCommit(async (requests: RelayEvent[][]) => {
-      const owner = new Map<string, number>();
-      const rows: InboundRow[] = [];
-      requests.forEach((events, index) => {
-        for (const event of events) {
-          if (owner.has(event.id)) continue;
-          owner.set(event.id, index);
-          rows.push({ id: event.id, action: event.action, customerId: event.customerId, payload: JSON.stringify(event), receivedAt: event.receivedAt });
-        }
-      });
-      const inserted = await insertInboundRows(db, rows);
-      return requests.map((events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)));
-    }, MAX_REQUESTS_PER_FLUSH);
-    inboxes.set(db, inbox);
+  if (inserts.length > 0) {
+    const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
+    for (const result of results) for (const row of result) inserted.add(row.id);
   }
-  return inbox;
+  return requests.map((events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)));
 }
 
-/** Stores the events not seen before; returns them (first occurrence wins within one request). */
-export async function recordInboundEvents(db: Database, events: RelayEvent[]): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
-  const inserted = await inboxFor(db)(events);
+/** Splits a request's events by what it claimed (the first occurrence of a claimed id is fresh). */
+function splitClaimed(events: RelayEvent[], claimed: Set<string>) {
   const fresh: RelayEvent[] = [];
   const duplicates: RelayEvent[] = [];
   const taken = new Set<string>();
   for (const event of events) {
-    if (inserted.has(event.id) && !taken.has(event.id)) {
+    if (claimed.has(event.id) && !taken.has(event.id)) {
       fresh.push(event);
       taken.add(event.id);
     } else {
@@ -87,6 +73,40 @@ export async function recordInboundEvents(db: Database, events: RelayEvent[]): P
     }
   }
   return { fresh, duplicates };
+}
+
+// Concurrent webhooks in one isolate share their round trips (group commit): one D1 insert, and in
+// async mode one sendBatch, per group instead of per request.
+const MAX_REQUESTS_PER_GROUP = 20;
+const claimers = new WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>();
+const handOffs = new WeakMap<Queue<QueueMessage>, WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>>();
+
+function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V): V {
+  let value = cache.get(key);
+  if (!value) {
+    value = build();
+    cache.set(key, value);
+  }
+  return value;
+}
+
+/** Stores the events not seen before; returns them (first occurrence wins within one request). */
+export async function recordInboundEvents(db: Database, events: RelayEvent[]): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
+  const claim = memo(claimers, db, () => groupCommit((requests: RelayEvent[][]) => claimInbound(db, requests), MAX_REQUESTS_PER_GROUP));
+  return splitClaimed(events, await claim(events));
+}
+
+/** Claims and hands off a group; if the send fails the group's rows are forgotten and all get 503. */
+function handOffFor(deps: IngestDeps) {
+  const byDb = memo(handOffs, deps.queue, () => new WeakMap());
+  return memo(byDb, deps.db, () =>
+    groupCommit(async (requests: RelayEvent[][]) => {
+      const claimed = await claimInbound(deps.db, requests);
+      const fresh = requests.flatMap((events, i) => splitClaimed(events, claimed[i]!).fresh);
+      await handOff(deps, fresh);
+      return claimed;
+    }, MAX_REQUESTS_PER_GROUP),
+  );
 }
 
 export async function forgetInboundEvents(db: Database, ids: string[]): Promise<void> {
@@ -145,8 +165,7 @@ async function handOff(deps: IngestDeps, events: RelayEvent[], delaySeconds?: (i
 
 export async function ingestAsync(deps: IngestDeps, events: RelayEvent[]): Promise<IngestResult> {
   assertQueueable(events);
-  const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
-  await handOff(deps, fresh);
+  const { fresh, duplicates } = splitClaimed(events, await handOffFor(deps)(events));
   return { accepted: fresh.map((e) => e.id), duplicates: duplicates.map((e) => e.id) };
 }
 

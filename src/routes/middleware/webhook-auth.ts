@@ -5,18 +5,11 @@
 import { createMiddleware } from "hono/factory";
 import { verifyHs256Jwt } from "../../lib/jwt";
 import { RelayError } from "../../lib/errors";
-import { timingSafeEqualText } from "../../lib/secrets";
+import { matchesSecret } from "../../lib/secrets";
 import type { AppEnv } from "./deps";
 
-function decodeBasic(value: string): { user: string; password: string } | undefined {
-  try {
-    const decoded = atob(value);
-    const colon = decoded.indexOf(":");
-    return colon < 0 ? undefined : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-  } catch {
-    return undefined;
-  }
-}
+/** The exact credentials Antavo sends: comparing them whole checks user and password in one go. */
+const basicCredentials = (user: string, password: string) => btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
 
 export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { webhookAuth: auth, now } = c.get("deps");
@@ -25,13 +18,8 @@ export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
   const [scheme = "", credentials = ""] = header.split(/\s+/, 2);
 
   if (scheme.toLowerCase() === "basic" && auth.basic) {
-    const given = decodeBasic(credentials);
-    // Both comparisons always run, so a wrong user and a wrong password take the same time.
-    const [userOk, passwordOk] = await Promise.all([
-      timingSafeEqualText(given?.user ?? "", auth.basic.user),
-      timingSafeEqualText(given?.password ?? "", auth.basic.password),
-    ]);
-    if (given && userOk && passwordOk) return next();
+    // One constant-time comparison of the whole user:password, so neither part leaks separately.
+    if (await matchesSecret(credentials, basicCredentials(auth.basic.user, auth.basic.password))) return next();
     throw new RelayError("unauthorized", "invalid Basic credentials");
   }
   if (scheme.toLowerCase() === "bearer" && auth.jwtSecret) {
