@@ -30,7 +30,9 @@ function httpExceptionCode(status: number): ErrorCode {
 export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   const app = new Hono<AppEnv>();
   app.use(requestId());
-  app.use(secureHeaders());
+  // Browser-facing hardening for the JSON API; the UI sets its own (with a CSP), and the webhook
+  // answers a machine, where the headers would only cost time on the hot path.
+  app.use("/api/*", secureHeaders());
   app.use(provideDeps(buildDeps));
 
   app.get("/healthz", (c) => c.json({ ok: true, environment: c.get("deps").environment }));

@@ -40,9 +40,6 @@ function Document(props: { title: string; nonce: string; children: Child }) {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          {/* The app-wide Referrer-Policy is no-referrer, under which browsers send `Origin: null` on
-              form posts; same-origin keeps the Origin the CSRF check reads and still leaks nothing outside. */}
-          <meta name="referrer" content="same-origin" />
           {/* No favicon request (it would 404); data: is allowed by img-src. */}
           <link rel="icon" href="data:," />
           <title>{`${props.title} · Antavo → Bloomreach relay`}</title>

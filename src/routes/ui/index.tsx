@@ -33,11 +33,11 @@ function refuse(c: UiContext, reason: string) {
 
 export const adminUi = new Hono<UiEnv>();
 
-// Only the CSP is set here: app.ts's secureHeaders runs after this and overwrites the shared
-// headers (X-Frame-Options, Referrer-Policy) with its defaults. frame-ancestors covers framing, and
-// the layout's referrer meta tag keeps the Origin header the same-origin check reads.
+// The UI's own security headers. Referrer-Policy is same-origin, not no-referrer: under no-referrer
+// browsers send `Origin: null` on form posts, and the CSRF check reads the Origin.
 adminUi.use(
   secureHeaders({
+    referrerPolicy: "same-origin",
     contentSecurityPolicy: {
       defaultSrc: ["'none'"],
       scriptSrc: [NONCE],
