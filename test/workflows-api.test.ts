@@ -181,3 +181,29 @@ describe("workflows admin API", () => {
     expect(items[1]).not.toHaveProperty("document");
   });
 });
+
+describe("preview with a workflow", () => {
+  it("includes an inactive workflow when asked, and plans a date workflow as today's run", async () => {
+    await admin("/mapping", { body: { hardId: { loyaltyField: "email", remoteId: "registered" }, fields: [] } });
+    const created = await json(await admin("/workflows", { method: "POST", body: { template: "welcome" } }));
+    const welcome = created.id ?? created.items?.[0]?.id;
+    const event = { action: "opt_in", customer: { id: "p-1", email: "p@example.com" }, data: { points: 5 } };
+
+    const without = await json(await admin("/preview", { method: "POST", body: { event } }));
+    expect(without.commands.filter((c: any) => c.source.kind === "workflow")).toEqual([]);
+    const withIt = await json(await admin("/preview", { method: "POST", body: { event, workflowId: welcome } }));
+    expect(withIt.commands.filter((c: any) => c.source.kind === "workflow").map((c: any) => c.command.data.event_type)).toEqual(["loyalty_welcome"]);
+
+    const birthday = await json(await admin("/workflows", { method: "POST", body: { template: "birthday_reward", params: { rewardId: "rw-bday" } } }));
+    const birthdayId = birthday.id ?? birthday.items?.[0]?.id;
+    const today = new Date().toISOString().slice(5, 10);
+    const dated = await json(
+      await admin("/preview", { method: "POST", body: { event: { action: "preview", customer: { id: "p-2", email: "b@example.com", birth_date: `1990-${today}` } }, workflowId: birthdayId } }),
+    );
+    expect(dated.event.dateRun).toMatchObject({ workflowId: birthdayId });
+    expect(dated.afterClaims[0].claim).toMatchObject({ rewardId: "rw-bday", free: true });
+
+    const unknown = await admin("/preview", { method: "POST", body: { event, workflowId: "wf_nope" } });
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -29,6 +29,6 @@ export const configRoutes = new Hono<AppEnv>()
   .put("/settings", validate("json", SettingsSchema), async (c) => c.json(await putSettings(c.get("deps"), c.req.valid("json"))))
   .post("/preview", validate("json", PreviewSchema), async (c) => {
     const deps = c.get("deps");
-    const { event, customer } = c.req.valid("json");
-    return c.json(await previewEvent(deps, await normaliseEvent(event, deps.now()), customer));
+    const { event, customer, workflowId } = c.req.valid("json");
+    return c.json(await previewEvent(deps, await normaliseEvent(event, deps.now()), { customer, workflowId }));
   });

@@ -23,4 +23,6 @@ export const PreviewSchema = z.object({
   event: WebhookEventSchema,
   /** Optional customer snapshot to plan against instead of the mirrored one. */
   customer: z.record(z.string(), z.unknown()).optional(),
+  /** Include this workflow even while inactive; a date workflow is planned as today's run. */
+  workflowId: z.string().trim().min(1).optional(),
 });

@@ -25,12 +25,19 @@ type Status = 200 | 400 | 404 | 409 | 422;
 
 const workflowPath = (id: string) => `/admin/workflows/${encodeURIComponent(id)}`;
 
-/** A sample event that passes the workflow's simple filters, so "Try it" shows something at once. */
-function sampleEvent(document: Record<string, unknown>): string {
+/**
+ * A sample event that passes the workflow's simple filters, so "Try it" shows something at once
+ * (a birthday filter gets a birth date of today's month and day).
+ */
+function sampleEvent(document: Record<string, unknown>, now: number): string {
   const trigger = document.trigger as { type?: string; action?: string } | undefined;
   const data: Record<string, unknown> = {};
   const customer: Record<string, unknown> = { id: "sample-customer-1", email: "sample.customer@example.com", first_name: "Sam", score: 120, spendable: 80, tiers: [{ name: "Silver" }] };
   for (const filter of (Array.isArray(document.filters) ? document.filters : []) as { type?: string; attribute?: string; operator?: string; value?: unknown }[]) {
+    if (filter.operator === "in_date" && filter.type === "customer_attribute" && filter.attribute && !filter.attribute.includes(".")) {
+      customer[filter.attribute] = `1990-${new Date(now * 1000).toISOString().slice(5, 10)}`;
+      continue;
+    }
     if (filter.operator !== "equals" || !filter.attribute || filter.attribute.includes(".")) continue;
     (filter.type === "customer_attribute" ? customer : data)[filter.attribute] = filter.value;
   }
@@ -51,7 +58,7 @@ async function editorPage(c: UiContext, id: string | undefined, options: EditorO
   const form = options.form ?? (workflow ? workflowToForm(document) : blankWorkflow());
   const state = options.state ?? emptyState(form);
   const json = options.json ?? { text: workflow ? prettyJson(workflow.document) : "", state: emptyState(), open: false };
-  const trial = workflow ? (options.trial ?? { sample: sampleEvent(document), state: emptyState() }) : undefined;
+  const trial = workflow ? (options.trial ?? { sample: sampleEvent(document, c.get("deps").now()), state: emptyState() }) : undefined;
   return c.html(<WorkflowEditorPage ctx={viewContext(c)} workflow={workflow} form={form} state={{ ...state, values: form }} unsaved={options.unsaved} json={json} trial={trial} />, status);
 }
 
@@ -99,13 +106,13 @@ function sampleIssues(issues: ErrorIssue[]): ErrorIssue[] {
   return issues.map((issue) => ({ path: "sample", message: `${issue.path.replace(/^event\.?/, "") || "the event"}: ${issue.message}` }));
 }
 
-async function tryWorkflow(c: UiContext, sample: string): Promise<{ preview?: PreviewView; state: FormState }> {
+async function tryWorkflow(c: UiContext, workflowId: string, sample: string): Promise<{ preview?: PreviewView; state: FormState }> {
   const parsed = parseJsonDocument(sample);
   if (!parsed.ok) return { state: { values: {}, issues: [{ path: "sample", message: parsed.state.issues[0]!.message }], message: "The sample is not valid JSON." } };
   const request = PreviewSchema.safeParse({ event: parsed.value });
   if (!request.success) return { state: { values: {}, issues: sampleIssues(zodIssues(request.error)), message: "The sample is not a valid Antavo event." } };
   const deps = c.get("deps");
-  const preview = await previewEvent(deps, await normaliseEvent(request.data.event, deps.now()), request.data.customer);
+  const preview = await previewEvent(deps, await normaliseEvent(request.data.event, deps.now()), { workflowId });
   return { preview, state: emptyState() };
 }
 
@@ -186,7 +193,7 @@ export const workflowPages = new Hono<UiEnv>()
   .post("/workflows/:id/try", async (c) => {
     const id = c.req.param("id");
     const sample = str((await readForm(c)).sample);
-    const result = await tryWorkflow(c, sample);
+    const result = await tryWorkflow(c, id, sample);
     // The live preview swaps in just the result; without JavaScript the whole page comes back.
     if (c.req.header("x-ui-fragment")) {
       return c.html(result.preview ? <PreviewResult preview={result.preview} workflowId={id} /> : <ErrorSummary state={result.state} />);

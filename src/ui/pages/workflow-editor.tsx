@@ -285,14 +285,13 @@ function TryIt(props: { ctx: ViewContext; base: string; workflow: WorkflowView; 
   return (
     <section class="card" aria-labelledby="try-title">
       <h2 id="try-title">Try it</h2>
-      {dateTriggered ? (
-        <p class="hint">Try it needs an event: date-triggered workflows run from the daily scan of the customer mirror and cannot be previewed with a sample event.</p>
-      ) : (
-        <>
+      <>
           <p class="hint">
-            Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands. Nothing is
-            sent or stored.
-            {workflow.status !== "active" ? " This workflow is inactive, so its own actions are not part of the plan until you activate it." : ""}
+            {dateTriggered
+              ? "Plans this workflow's run for one customer as today's scan would (give the customer's id, or the customer object, in the sample), and shows the Bloomreach commands."
+              : "Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands."}{" "}
+            Nothing is sent or stored.
+            {workflow.status !== "active" ? " This workflow is inactive; it is included here as if it were active." : ""}
           </p>
           <ErrorSummary state={trial.state} />
           <form method="post" action={`${props.base}/try`} novalidate data-live-preview>
@@ -305,8 +304,7 @@ function TryIt(props: { ctx: ViewContext; base: string; workflow: WorkflowView; 
           <div data-preview-output aria-live="polite">
             {trial.preview ? <PreviewResult preview={trial.preview} workflowId={workflow.id} /> : null}
           </div>
-        </>
-      )}
+      </>
     </section>
   );
 }
