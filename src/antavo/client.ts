@@ -4,6 +4,7 @@
  * (retry with backoff, or dead with Antavo's message), never as exceptions.
  */
 import { parseRetryAfter } from "../domain/retry-policy";
+import { exchange, isRecord, parseJson, redactor, type Exchange } from "../lib/http-exchange";
 import { signAntavoRequest } from "./signer";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -49,16 +50,12 @@ export interface AntavoClient {
   claimReward(customerId: string, rewardId: string, options: ClaimOptions): Promise<ClaimRewardResult>;
 }
 
-type Exchange =
-  | { kind: "response"; status: number; headers: Headers; text: string }
-  | { kind: "failed"; error: string };
-
 export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): AntavoClient {
   const fetchFn = deps.fetch;
   const now = deps.now ?? Date.now;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const base = conn.baseUrl.replace(/\/+$/, "");
-  const redact = (text: string) => (conn.apiSecret === "" ? text : text.split(conn.apiSecret).join("[redacted]"));
+  const redact = redactor(conn.apiSecret);
 
   async function send(method: "GET" | "POST", path: string, body?: { type: string; text: string }): Promise<Exchange> {
     const url = `${base}${path}`;
@@ -73,22 +70,7 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
     });
     const headers: Record<string, string> = { ...signed, accept: "application/json" };
     if (body) headers["content-type"] = body.type;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    try {
-      const response = await fetchFn(url, { method, headers, body: body?.text, signal: controller.signal });
-      const text = await response.text();
-      return { kind: "response", status: response.status, headers: response.headers, text };
-    } catch (err) {
-      if (timedOut) return { kind: "failed", error: `timeout: no answer within ${timeoutMs} ms` };
-      return { kind: "failed", error: redact(`network error: ${err instanceof Error ? err.message || err.name : String(err)}`) };
-    } finally {
-      clearTimeout(timer);
-    }
+    return exchange(fetchFn, url, { method, headers, body: body?.text }, timeoutMs, redact);
   }
 
   /** 429 and 5xx are Antavo's transient answers; every other non-2xx is permanent. */
@@ -165,14 +147,3 @@ function antavoErrorMessage(status: number, text: string): string {
   return `HTTP ${status}: ${detail}`;
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}

@@ -6,6 +6,7 @@
  */
 import type { BloomreachCommand } from "../domain/commands";
 import { parseRetryAfter } from "../domain/retry-policy";
+import { exchange, isRecord, parseJson, redactor, type Exchange } from "../lib/http-exchange";
 
 export const MAX_BATCH_COMMANDS = 50;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -60,10 +61,6 @@ export interface BloomreachClient {
 /** Statuses Bloomreach documents as transient. */
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 
-type Exchange =
-  | { kind: "response"; status: number; headers: Headers; text: string }
-  | { kind: "failed"; error: string };
-
 export function createBloomreachClient(credentials: BloomreachCredentials, deps: BloomreachDeps): BloomreachClient {
   const fetchFn = deps.fetch;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -71,33 +68,8 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
   const origin = credentials.baseUrl.replace(/\/+$/, "");
   const token = encodeURIComponent(credentials.projectToken);
   const basic = `Basic ${base64Utf8(`${credentials.apiKeyId}:${credentials.apiSecret}`)}`;
-  const secrets = [credentials.apiSecret, basic.slice("Basic ".length)].filter((s) => s.length > 0);
-
-  const redact = (text: string): string => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join("[redacted]");
-    return out;
-  };
-
-  /** Sends one request; the timeout covers reading the body too, since a stalled body is a stalled call. */
-  async function exchange(url: string, init: RequestInit): Promise<Exchange> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort(new Error(`timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    try {
-      const response = await fetchFn(url, { ...init, signal: controller.signal });
-      const text = await response.text();
-      return { kind: "response", status: response.status, headers: response.headers, text };
-    } catch (err) {
-      if (timedOut) return { kind: "failed", error: `timeout: no answer within ${timeoutMs} ms` };
-      return { kind: "failed", error: redact(`network error: ${errorText(err)}`) };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+  const redact = redactor(credentials.apiSecret, basic.slice("Basic ".length));
+  const call = (url: string, init: RequestInit): Promise<Exchange> => exchange(fetchFn, url, init, timeoutMs, redact);
 
   async function sendBatch(commands: BloomreachCommand[]): Promise<BatchResult> {
     if (commands.length === 0 || commands.length > MAX_BATCH_COMMANDS) {
@@ -110,7 +82,7 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     );
     const requestBody = JSON.stringify({ commands: wire });
     const started = now();
-    const result = await exchange(`${origin}/track/v2/projects/${token}/batch`, {
+    const result = await call(`${origin}/track/v2/projects/${token}/batch`, {
       method: "POST",
       headers: { authorization: basic, "content-type": "application/json", accept: "application/json" },
       body: requestBody,
@@ -150,7 +122,7 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     };
 
     // Step 1: needs no permission, so it isolates base URL + project token from credentials.
-    const time = await exchange(`${origin}/track/v2/projects/${token}/system/time`, {
+    const time = await call(`${origin}/track/v2/projects/${token}/system/time`, {
       method: "GET",
       headers: { accept: "application/json" },
     });
@@ -159,7 +131,7 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     if (!reach.ok) return finish("the base URL or project token does not work");
 
     // Step 2: a private-access read, which proves the key pair and the Get permission together.
-    const probe = await exchange(`${origin}/data/v2/projects/${token}/customers/attributes`, {
+    const probe = await call(`${origin}/data/v2/projects/${token}/customers/attributes`, {
       method: "POST",
       headers: { authorization: basic, "content-type": "application/json", accept: "application/json" },
       body: JSON.stringify({ customer_ids: probeCustomerIds, attributes: [{ type: "property", property: "email" }] }),
@@ -290,25 +262,8 @@ function stringify(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function truncate(text: string, max = MAX_RECORDED_BODY): string {
   return text.length <= max ? text : `${text.slice(0, max)}…[truncated ${text.length - max} chars]`;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return String(err);
 }
 
 /** btoa only takes Latin-1; key ids and secrets are not guaranteed to be. */
