@@ -8,11 +8,12 @@
  * - NDJSON: one Antavo customer object per line.
  * - CSV: a header row; columns are dot paths into the customer (`email`, `properties.store`,
  *   `tiers.0.name`); empty cells leave the field out. Cells stay text (a zip code or a phone number
- *   keeps its leading zero), except the Customer API's numeric fields (NUMERIC_FIELDS), which must
+ *   keeps its leading zero), except the Customer API's numeric fields (ANTAVO_NUMERIC_FIELDS), which must
  *   be plain decimal numbers and are stored as numbers. NDJSON numeric fields are held to the same
  *   rule, so a score exported as "120" is stored as 120.
  */
 import { inArray } from "drizzle-orm";
+import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
 import { z } from "zod";
 import { chunk, rowsPerStatement, type Database } from "../db/client";
 import { mirrorRow, upsertCustomerStatement } from "../db/customer-queries";
@@ -58,19 +59,6 @@ export const MAX_REPORTED_REJECTIONS = 100;
 const MAX_LINE_CHARS = 64 * 1024;
 const FLUSH_ROWS = 500;
 
-export const NUMERIC_FIELDS = [
-  "score",
-  "spent",
-  "spendable",
-  "pending",
-  "reserved",
-  "expired",
-  "purchase_total",
-  "purchase_count",
-  "optin_at",
-  "last_login_at",
-  "updated_at",
-] as const;
 
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
@@ -95,7 +83,7 @@ const CustomerRowSchema = z.looseObject({
     .refine((id) => id.trim() === id && id !== "", "must not be blank or start or end with spaces"),
   email: z.string({ error: "must be a string" }).nullable().optional(),
   birth_date: birthDate,
-  ...Object.fromEntries(NUMERIC_FIELDS.map((field) => [field, numeric])),
+  ...Object.fromEntries(ANTAVO_NUMERIC_FIELDS.map((field) => [field, numeric])),
   tiers: z.array(z.looseObject({ name: z.string({ error: "must be a string" }).optional(), points: numeric, since: numeric }), { error: "must be a list" }).optional(),
   properties: z.record(z.string(), z.unknown(), { error: "must be an object" }).nullable().optional(),
 });

@@ -1,5 +1,5 @@
 /** The <datalist>s the forms point their inputs at (`list="loyalty-fields"`). */
-import { ANTAVO_ACTIONS, ANTAVO_CUSTOMER_FIELDS, BLOOMREACH_HARD_IDS } from "./known-fields";
+import { ANTAVO_ACTIONS, BLOOMREACH_HARD_IDS, LOYALTY_FIELD_SUGGESTIONS } from "./known-fields";
 
 export const LOYALTY_FIELDS_LIST = "loyalty-fields";
 export const ACTIONS_LIST = "antavo-actions";
@@ -8,7 +8,7 @@ export const HARD_IDS_LIST = "bloomreach-hard-ids";
 export function LoyaltyFieldsList() {
   return (
     <datalist id={LOYALTY_FIELDS_LIST}>
-      {ANTAVO_CUSTOMER_FIELDS.map((field) => (
+      {LOYALTY_FIELD_SUGGESTIONS.map((field) => (
         <option value={field}>{field === "properties." ? "properties.<custom field>" : field === "tier" ? "tier (current tier's name)" : field}</option>
       ))}
     </datalist>
