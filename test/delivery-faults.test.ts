@@ -1,25 +1,15 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { openDatabase } from "../src/db/client";
 import { consumeEvents } from "../src/queue/consumer";
 import type { EventMessage } from "../src/queue/message";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
-import { asMessage, attemptRows, deliveryRow, EVENTS_QUEUE, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
+import { asMessage, attemptRows, deliveryRow, EVENTS_QUEUE, relayEvent, runQueue, relayWithFakes } from "./support/pipeline";
 
 const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] };
-let restore: (() => void) | undefined;
-afterEach(() => {
-  restore?.();
-  restore = undefined;
-});
-
-async function relay() {
-  const fakes = await setUpRelay({ mapping: demoMapping, settings });
-  restore = fakes.restore;
-  return fakes;
-}
+const relay = relayWithFakes({ mapping: demoMapping, settings });
 
 /** Runs the consumer with the real bindings but some dependencies replaced. */
 async function consumeWith(messages: ReturnType<typeof asMessage>[], overrides: Record<string, unknown>) {

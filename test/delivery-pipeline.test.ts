@@ -1,20 +1,10 @@
 import { env } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { demoMapping } from "./support/fixtures";
-import { asMessage, attemptRows, deliveryRow, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
+import { asMessage, attemptRows, deliveryRow, relayEvent, runQueue, relayWithFakes } from "./support/pipeline";
 
 const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "point_add" }] };
-let restore: (() => void) | undefined;
-afterEach(() => {
-  restore?.();
-  restore = undefined;
-});
-
-async function relay() {
-  const fakes = await setUpRelay({ mapping: demoMapping, settings });
-  restore = fakes.restore;
-  return fakes;
-}
+const relay = relayWithFakes({ mapping: demoMapping, settings });
 
 describe("delivery pipeline", () => {
   it("delivers the commands of many customers together and logs each delivery with its attempt", async () => {

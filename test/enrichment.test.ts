@@ -1,18 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { demoMapping } from "./support/fixtures";
-import { asMessage, attemptRows, deliveryRow, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
+import { asMessage, attemptRows, deliveryRow, relayEvent, runQueue, relayWithFakes } from "./support/pipeline";
 
-let restore: (() => void) | undefined;
-afterEach(() => {
-  restore?.();
-  restore = undefined;
-});
-
-async function relay() {
-  const fakes = await setUpRelay({ mapping: demoMapping, settings: { asyncSync: true, events: [{ action: "point_add" }] }, antavo: true });
-  restore = fakes.restore;
-  return fakes;
-}
+const relay = relayWithFakes({ mapping: demoMapping, settings: { asyncSync: true, events: [{ action: "point_add" }] }, antavo: true });
 
 describe("enrichment from Antavo", () => {
   it("fetches a customer whose event lacks the hard-ID field, with a signed request", async () => {

@@ -4,26 +4,16 @@
  * admin API, the way an admin would set them up.
  */
 import { env, SELF } from "cloudflare:test";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appWith, recordingQueue } from "./support/app";
 import { cronTick, runScans } from "./support/date-runs";
 import { demoMapping } from "./support/fixtures";
 import { admin, basicAuth, json, secrets } from "./support/http";
-import { deliveryRow, runQueue, setUpRelay } from "./support/pipeline";
+import { deliveryRow, runQueue, relayWithFakes } from "./support/pipeline";
 import type { QueueMessage } from "../src/queue/message";
 
 const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] };
-let restore: (() => void) | undefined;
-afterEach(() => {
-  restore?.();
-  restore = undefined;
-});
-
-async function relay() {
-  const fakes = await setUpRelay({ mapping: demoMapping, settings, antavo: true });
-  restore = fakes.restore;
-  return fakes;
-}
+const relay = relayWithFakes({ mapping: demoMapping, settings, antavo: true });
 
 const post = (path: string, body?: unknown) => admin(path, { method: "POST", ...(body === undefined ? {} : { body }) });
 

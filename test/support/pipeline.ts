@@ -4,6 +4,7 @@
  * HTTP to the vendor fakes (fail closed on anything else).
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { afterEach } from "vitest";
 import worker from "../../src/index";
 import type { RelayEvent } from "../../src/domain/event";
 import { openDatabase } from "../../src/db/client";
@@ -41,6 +42,23 @@ export async function setUpRelay(setup: RelaySetup = {}) {
   if (setup.antavo) await put("/antavo", ANTAVO);
   const restore = installOutboundFakes(bloomreach, antavo);
   return { bloomreach, antavo, restore };
+}
+
+/**
+ * For a test file: answers a function that sets the relay up with fresh vendor fakes, and restores
+ * the outbound fetch after each test (failing it if a request went to no fake).
+ */
+export function relayWithFakes(setup: RelaySetup = {}) {
+  let restore: (() => void) | undefined;
+  afterEach(() => {
+    restore?.();
+    restore = undefined;
+  });
+  return async () => {
+    const fakes = await setUpRelay(setup);
+    restore = fakes.restore;
+    return fakes;
+  };
 }
 
 let sequence = 0;
