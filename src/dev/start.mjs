@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBloomreachSandbox, SANDBOX_DEFAULTS } from "./bloomreach-sandbox.mjs";
 import { readDevVars } from "./dev-vars.mjs";
+import { quietWranglerEnv } from "./quiet-env.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -21,16 +22,7 @@ const RELAY = `http://${HOST}:${RELAY_PORT}`;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 5_000;
 
-// No prompts, no telemetry, no update checks, no fetch of the `cf` object from Cloudflare: the run
-// must work offline and unattended (Miniflare then uses its placeholder `cf`).
-const QUIET_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-  FORCE_COLOR: process.stdout.isTTY ? "1" : "0",
-};
+const QUIET_ENV = quietWranglerEnv({ FORCE_COLOR: process.stdout.isTTY ? "1" : "0" });
 
 const log = (message) => console.log(`[start] ${message}`);
 

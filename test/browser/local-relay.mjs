@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startBloomreachSandbox } from "../../src/dev/bloomreach-sandbox.mjs";
+import { quietWranglerEnv } from "../../src/dev/quiet-env.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -26,15 +27,7 @@ export const SECRETS = {
 
 export const SANDBOX = { projectToken: "browser-project", apiKeyId: "browser-key", apiSecret: "browser-bloomreach-secret" };
 
-const QUIET_ENV = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-  FORCE_COLOR: "0",
-  CI: "true",
-};
+const QUIET_ENV = quietWranglerEnv({ FORCE_COLOR: "0", CI: "true" });
 
 export function freePort() {
   return new Promise((resolve, reject) => {
