@@ -1,0 +1,64 @@
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { CustomerSync } from "../src/durable/customer-sync";
+import type { PlanConfig } from "../src/domain/plan-event";
+import { relayEvent } from "./support/pipeline";
+
+const config: PlanConfig = {
+  mapping: { hardId: { loyaltyField: "email", remoteId: "registered" }, fields: [{ loyaltyField: "score", remoteField: "loyalty_points" }] },
+  settings: { asyncSync: true, rateLimitPerSecond: 50, retentionDays: 30, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
+  workflows: [],
+};
+
+const stubFor = (customerId: string) => env.CUSTOMER_SYNC.get(env.CUSTOMER_SYNC.idFromName(customerId)) as unknown as DurableObjectStub<CustomerSync>;
+
+describe("CustomerSync object", () => {
+  it("keeps a planned event's commands until Bloomreach's answer is recorded, then knows it as settled", async () => {
+    const stub = stubFor("do-c1");
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      const event = relayEvent({ id: "do-1", customerId: "do-c1" });
+      const [planned] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_600 });
+      expect(planned).toMatchObject({ kind: "send" });
+      expect(planned!.pending.map((c) => c.id)).toEqual(["do-1#0", "do-1#1"]);
+
+      // A retry before any answer resends exactly the same commands.
+      const [again] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_700 });
+      expect(again!.pending).toEqual(planned!.pending);
+
+      await instance.settle([{ eventId: "do-1", delivered: ["do-1#0", "do-1#1"], dead: [] }]);
+      const [settled] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_800 });
+      expect(settled).toMatchObject({ kind: "settled", outcome: { status: "delivered" }, pending: [] });
+      const state = await instance.inspect("do-1");
+      expect(state.fields).toEqual({ loyalty_points: { value: "100", at: 1_767_225_600 } });
+    });
+  });
+
+  it("sends a refused field again with the next update", async () => {
+    const stub = stubFor("do-c2");
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      const first = relayEvent({ id: "do-2", customerId: "do-c2", action: "point_add" });
+      await instance.plan({ config, events: [first], canEnrich: false, now: 1 });
+      await instance.settle([{ eventId: "do-2", delivered: [], dead: [{ id: "do-2#0", error: "Property value too long" }] }]);
+      const second = relayEvent({ id: "do-3", customerId: "do-c2", action: "point_add", createdAt: 1_767_225_700 });
+      const [reply] = await instance.plan({ config, events: [second], canEnrich: false, now: 2 });
+      expect(reply!.pending.map((c) => c.command.data)).toEqual([expect.objectContaining({ properties: { loyalty_points: 100 } })]);
+    });
+  });
+
+  it("prunes settled event records past the retention on its alarm, and re-arms while records remain", async () => {
+    const stub = stubFor("do-c3");
+    const oldEvent = relayEvent({ id: "do-old", customerId: "do-c3" });
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      await instance.plan({ config, events: [oldEvent], canEnrich: false, now: nowSeconds - 40 * 24 * 3600 });
+      await instance.settle([{ eventId: "do-old", delivered: ["do-old#0", "do-old#1"], dead: [] }]);
+      await instance.plan({ config, events: [relayEvent({ id: "do-new", customerId: "do-c3", createdAt: 1_767_225_700 })], canEnrich: false, now: nowSeconds });
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await runInDurableObject(stub, async (instance: CustomerSync, state) => {
+      expect((await instance.inspect("do-old")).event).toBeUndefined();
+      expect((await instance.inspect("do-new")).event).toBeDefined();
+      expect(await state.storage.getAlarm()).not.toBeNull();
+    });
+  });
+});
