@@ -62,3 +62,21 @@ describe("CustomerSync object", () => {
     });
   });
 });
+
+describe("date runs", () => {
+  it("plan with the mirror's copy of the customer but never store it over the object's newer one", async () => {
+    const stub = stubFor("do-c4");
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      await instance.plan({ config, events: [relayEvent({ id: "do-live", customerId: "do-c4", customer: { email: "new@example.com", score: 500 } })], canEnrich: false, now: 1 });
+      const stale = relayEvent({
+        id: "date:wf:do-c4:2026-01-01",
+        customerId: "do-c4",
+        customer: { email: "old@example.com", score: 1 },
+        createdAt: 1_800_000_000,
+        dateRun: { workflowId: "wf", occurrence: "2026-01-01" },
+      });
+      await instance.plan({ config, events: [stale], canEnrich: false, now: 2 });
+      expect((await instance.inspect()).snapshot?.data).toMatchObject({ email: "new@example.com", score: 500 });
+    });
+  });
+});

@@ -139,7 +139,9 @@ export class CustomerSync extends DurableObject<Env> {
       writes.set(key, record);
       replies.push(replyFor(event.id, record));
 
-      if (event.customer) {
+      // A date run carries the mirror's copy of the customer, which may be older than this object's:
+      // it is planned with, never stored.
+      if (event.customer && !event.dateRun) {
         snapshot = mergeNewer(snapshot, event.customer, event.createdAt);
         snapshotChanged = true;
       }
