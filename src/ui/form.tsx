@@ -75,18 +75,33 @@ interface InputProps {
   max?: number;
 }
 
-export function Field(props: InputProps) {
-  const id = scopedId(props.path, props.scope);
-  const messages = issueAt(props.state.issues, props.path);
-  const describedBy = [props.hint ? `${id}-hint` : "", messages.length > 0 ? `${id}-error` : ""].filter(Boolean).join(" ");
+/** Label, hint, control and error: every field reads the same to a screen reader. */
+function FieldFrame(props: { id: string; path: string; label: string; hint?: Child; messages: string[]; scope?: string; children: Child }) {
   return (
     <div class="field">
-      <label for={id}>{props.label}</label>
+      <label for={props.id}>{props.label}</label>
       {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
+        <p class="hint" id={`${props.id}-hint`}>
           {props.hint}
         </p>
       ) : null}
+      {props.children}
+      <FieldError path={props.path} messages={props.messages} scope={props.scope} />
+    </div>
+  );
+}
+
+/** The control's link to its hint and error. */
+const described = (id: string, hint: Child | undefined, messages: string[]) => ({
+  "aria-invalid": messages.length > 0 ? ("true" as const) : undefined,
+  "aria-describedby": [hint ? `${id}-hint` : "", messages.length > 0 ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined,
+});
+
+export function Field(props: InputProps) {
+  const id = scopedId(props.path, props.scope);
+  const messages = issueAt(props.state.issues, props.path);
+  return (
+    <FieldFrame id={id} path={props.path} label={props.label} hint={props.hint} messages={messages} scope={props.scope}>
       <input
         id={id}
         name={fieldName(props.path)}
@@ -101,11 +116,9 @@ export function Field(props: InputProps) {
         min={props.min}
         max={props.max}
         spellcheck={false}
-        aria-invalid={messages.length > 0 ? "true" : undefined}
-        aria-describedby={describedBy || undefined}
+        {...described(id, props.hint, messages)}
       />
-      <FieldError path={props.path} messages={messages} scope={props.scope} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -117,26 +130,11 @@ export function TextArea(props: { path: string; label: string; state: FormState;
   const id = fieldId(props.path);
   const messages = props.nested ? issuesUnder(props.state.issues, props.path) : issueAt(props.state.issues, props.path);
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
-      <textarea
-        id={id}
-        name={fieldName(props.path)}
-        rows={props.rows ?? 8}
-        spellcheck={false}
-        {...props.attrs}
-        aria-invalid={messages.length > 0 ? "true" : undefined}
-        aria-describedby={[props.hint ? `${id}-hint` : "", messages.length ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined}
-      >
+    <FieldFrame id={id} path={props.path} label={props.label} hint={props.hint} messages={messages}>
+      <textarea id={id} name={fieldName(props.path)} rows={props.rows ?? 8} spellcheck={false} {...props.attrs} {...described(id, props.hint, messages)}>
         {props.value ?? text(valueAt(props.state.values, props.path))}
       </textarea>
-      <FieldError path={props.path} messages={messages} />
-    </div>
+    </FieldFrame>
   );
 }
 
@@ -145,14 +143,8 @@ export function Select(props: { path: string; label: string; state: FormState; o
   const messages = issueAt(props.state.issues, props.path);
   const current = props.value ?? text(valueAt(props.state.values, props.path));
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
-      <select id={id} name={fieldName(props.path)} aria-invalid={messages.length > 0 ? "true" : undefined} aria-describedby={messages.length ? `${id}-error` : undefined}>
+    <FieldFrame id={id} path={props.path} label={props.label} hint={props.hint} messages={messages}>
+      <select id={id} name={fieldName(props.path)} {...described(id, props.hint, messages)}>
         {props.options.map((option) => {
           const [value, label] = typeof option === "string" ? [option, option] : option;
           return (
@@ -162,8 +154,7 @@ export function Select(props: { path: string; label: string; state: FormState; o
           );
         })}
       </select>
-      <FieldError path={props.path} messages={messages} />
-    </div>
+    </FieldFrame>
   );
 }
 
