@@ -105,4 +105,24 @@ describe("delivery pipeline", () => {
     expect(await deliveryRow("dlq-lost")).toMatchObject({ status: "dead", last_error: "the queue gave up after 21 attempts" });
     expect((await deliveryRow("dlq-done"))?.status).toBe("delivered");
   });
+
+  it("keeps one customer's commands in order when they span two Bloomreach calls", async () => {
+    const { bloomreach } = await relay();
+    // The first batch call is slow: without ordering, the customer's second call would overtake it.
+    const send = bloomreach.fetch;
+    let delayed = false;
+    bloomreach.fetch = async (input, init) => {
+      if (!delayed && String(input instanceof Request ? input.url : input).endsWith("/batch")) {
+        delayed = true;
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      return send(input, init);
+    };
+    const events = Array.from({ length: 60 }, (_, i) => relayEvent({ id: `span-${i}`, customerId: "span-c", createdAt: 1_000 + i }));
+    await runQueue(events.map((e) => asMessage(e)).reverse());
+    expect(bloomreach.calls).toBe(2);
+    const times = bloomreach.events().map((e) => e.timestamp);
+    expect(times).toHaveLength(60);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
 });

@@ -221,10 +221,13 @@ async function performClaims(p: Pipeline) {
 
 /** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
 async function sendCommands(p: Pipeline): Promise<string | undefined> {
-  const outgoing: { eventId: string; command: OutgoingCommand }[] = [];
-  // Replies are grouped by customer and each customer's commands stay in planned order.
-  for (const reply of p.replies.values()) for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, command });
-  const calls = chunk(outgoing, MAX_BATCH_COMMANDS);
+  const calls = chunk(outgoingInOrder(p), MAX_BATCH_COMMANDS);
+  const after = callDependencies(calls);
+  const done = calls.map(() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  });
   let pausedReason: string | undefined;
   const limiter = p.deps.rateLimiter.get(p.deps.rateLimiter.idFromName(p.projectToken));
   const perSecond = p.config.settings.rateLimitPerSecond;
@@ -233,24 +236,53 @@ async function sendCommands(p: Pipeline): Promise<string | undefined> {
   let next = 0;
   const worker = async () => {
     while (next < calls.length) {
-      const call = calls[next++]!;
+      const index = next++;
+      const call = calls[index]!;
+      // A customer whose commands span two calls gets them in order: the later call waits.
+      await Promise.all(after[index]!.map((i) => done[i]!.promise));
       if (pausedReason) {
         for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
-        continue;
+      } else {
+        const wait = await limiter.reserve(perSecond);
+        if (wait > 0) await sleep(wait);
+        const startedAt = p.deps.now();
+        const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
+        if (result.authFailure) pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
+        recordCall(p, call, result, startedAt, pausedReason);
       }
-      const wait = await limiter.reserve(perSecond);
-      if (wait > 0) await sleep(wait);
-      const startedAt = p.deps.now();
-      const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
-      if (result.authFailure) pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
-      recordCall(p, call, result, startedAt, pausedReason);
+      done[index]!.resolve();
     }
   };
   await Promise.all(Array.from({ length: Math.min(CALL_CONCURRENCY, calls.length) }, worker));
   return pausedReason;
 }
 
-function recordCall(p: Pipeline, call: { eventId: string; command: OutgoingCommand }[], result: BatchResult, startedAt: number, pausedReason?: string) {
+type Outgoing = { eventId: string; customerId: string; command: OutgoingCommand };
+
+/** Each customer's pending commands together, in event-time order, customers one after another. */
+function outgoingInOrder(p: Pipeline): Outgoing[] {
+  const replies = [...p.replies.values()].map((reply) => ({ reply, event: p.jobs.get(reply.eventId)!.event }));
+  const byCustomerId = byCustomer(replies.map((r) => ({ ...r, customerId: r.event.customerId })));
+  const outgoing: Outgoing[] = [];
+  for (const [customerId, items] of byCustomerId) {
+    items.sort((a, b) => a.event.createdAt - b.event.createdAt || a.event.receivedAt - b.event.receivedAt);
+    for (const { reply } of items) for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, customerId, command });
+  }
+  return outgoing;
+}
+
+/** For each call, the earlier calls it must follow: those carrying commands of the same customer. */
+function callDependencies(calls: Outgoing[][]): number[][] {
+  const lastCallOf = new Map<string, number>();
+  return calls.map((call, index) => {
+    const customers = new Set(call.map((c) => c.customerId));
+    const earlier = [...customers].map((c) => lastCallOf.get(c)).filter((i): i is number => i !== undefined);
+    for (const customer of customers) lastCallOf.set(customer, index);
+    return [...new Set(earlier)];
+  });
+}
+
+function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedAt: number, pausedReason?: string) {
   const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[] }>();
   call.forEach(({ eventId, command }, index) => {
     const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
