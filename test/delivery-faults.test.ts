@@ -1,7 +1,8 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { openDatabase } from "../src/db/client";
+import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
 import type { EventMessage } from "../src/queue/message";
 import { failingDeliveryLog } from "./support/d1-faults";
@@ -146,5 +147,24 @@ describe("crashes and D1 faults", () => {
     expect(bloomreach.commands).toHaveLength(0);
     await runQueue([asMessage(event, 2)]);
     expect(bloomreach.commands.map((c) => c.name)).toEqual(["customers", "customers/events"]);
+  });
+
+  it("keeps an event dead when part of it was refused on an earlier attempt and the rest goes through later", async () => {
+    const { bloomreach } = await relay();
+    const event = relayEvent({ id: "half-1", customerId: "half-c" });
+    // An earlier attempt: the profile update was refused for good, the event command still pending.
+    const stub = env.CUSTOMER_SYNC.get(env.CUSTOMER_SYNC.idFromName("half-c")) as unknown as DurableObjectStub<CustomerSync>;
+    const config = { mapping: demoMapping, settings: { ...settings, rateLimitPerSecond: 50, retentionDays: 30, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] }, workflows: [] };
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      await instance.plan({ config, events: [event], canEnrich: false, now: 1 });
+      await instance.settle([{ eventId: "half-1", delivered: [], dead: [{ id: "half-1#0", error: "Property value too long" }] }]);
+    });
+
+    const result = await runQueue([asMessage(event, 2)]);
+    expect(result.acked).toEqual(["msg-half-1"]);
+    expect(bloomreach.events()).toHaveLength(1);
+    const row = await deliveryRow("half-1");
+    expect(row).toMatchObject({ status: "dead" });
+    expect(row!.last_error).toMatch(/Property value too long/);
   });
 });

@@ -31,6 +31,8 @@ export interface PlanReply {
   /** Every command planned for the event, for the delivery log. */
   commands: OutgoingCommand[];
   pending: OutgoingCommand[];
+  /** Commands Bloomreach refused for good on earlier attempts: they keep the event dead. */
+  refused: { id: string; error: string }[];
   claims: PendingClaim[];
   warnings: string[];
   outcome?: EventOutcome;
@@ -119,7 +121,7 @@ export class CustomerSync extends DurableObject<Env> {
 
       const customer = mergeSnapshot(snapshot.data, event);
       if (request.canEnrich && needsCustomer(request.config, customer)) {
-        replies.push({ eventId: event.id, kind: "needs_customer", commands: [], pending: [], claims: [], warnings: [] });
+        replies.push({ eventId: event.id, kind: "needs_customer", commands: [], pending: [], refused: [], claims: [], warnings: [] });
         continue;
       }
 
@@ -290,6 +292,7 @@ function replyFor(eventId: string, record: EventRecord): PlanReply {
     kind: record.state === "settled" ? "settled" : "send",
     commands: record.commands,
     pending: record.commands.filter((c) => pending.has(c.id)),
+    refused: record.dead,
     claims: record.claims.filter((c) => c.status === "pending"),
     warnings: record.warnings,
     ...(record.outcome ? { outcome: record.outcome } : {}),

@@ -343,10 +343,11 @@ function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
   const extra = p.extra.get(eventId) ?? [];
   if (!reply) return combineOutcomes(extra);
   if (reply.kind === "settled" && extra.length === 0) return reply.outcome!;
-  const results = [...extra, ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" })];
-  // Commands settled in earlier attempts count too: a dead one keeps the event dead.
-  const settledDead = reply.outcome?.status === "dead" ? [reply.outcome] : [];
-  return combineOutcomes([...results, ...settledDead]);
+  return combineOutcomes([
+    ...extra,
+    ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" }),
+    ...reply.refused.map((r) => ({ status: "dead" as const, error: r.error })),
+  ]);
 }
 
 /** Retries are scheduled by the retry policy until its budget is spent; then the event is dead. */
