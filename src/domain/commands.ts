@@ -41,11 +41,8 @@ export interface RewardClaimAction {
   source: Extract<CommandSource, { kind: "workflow" }>;
 }
 
-export type AntavoAction = RewardClaimAction;
-
 export interface Plan {
   commands: PlannedCommand[];
-  actions: AntavoAction[];
   /** Why the plan may be incomplete (e.g. the hard-ID field is missing from the snapshot). */
   warnings: string[];
 }

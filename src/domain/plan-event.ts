@@ -29,7 +29,7 @@ export interface EventPlan extends Plan {
 }
 
 export function planEvent(config: PlanConfig, event: RelayEvent, customer: Record<string, unknown>, now: number): EventPlan {
-  const base: Plan = event.dateRun ? { commands: [], actions: [], warnings: [] } : planSync(config, event, customer);
+  const base: Plan = event.dateRun ? { commands: [], warnings: [] } : planSync(config, event, customer);
   const plan: EventPlan = { ...base, claims: [] };
   // A date run is judged at the cron tick that created it (createdAt), not at delivery: queue
   // delays or retries past midnight must not turn "birthday today" false.
@@ -49,7 +49,6 @@ export function planEvent(config: PlanConfig, event: RelayEvent, customer: Recor
     const run = runActions(workflow, workflow.document.actions, context, customerIds, event.customerId);
     plan.commands.push(...run.commands);
     if (run.claim) {
-      plan.actions.push(run.claim.action);
       plan.claims.push({ key: `${workflow.id}:${plan.claims.length}`, action: run.claim.action, remaining: run.claim.remaining, context });
     }
   }

@@ -37,7 +37,7 @@ export function mappedProperties(config: SyncConfig, customer: Record<string, un
 }
 
 export function planSync(config: SyncConfig, event: RelayEvent, customer: Record<string, unknown>): Plan {
-  const plan: Plan = { commands: [], actions: [], warnings: [] };
+  const plan: Plan = { commands: [], warnings: [] };
   const customerIds = resolveCustomerIds(config, customer);
   if (!customerIds) {
     plan.warnings.push(

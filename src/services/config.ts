@@ -15,7 +15,7 @@ import {
   writeSettings,
 } from "../db/config-queries";
 import { listActiveWorkflows } from "../db/workflow-queries";
-import { DEFAULT_SETTINGS, type Mapping, type Settings, type SettingsInput } from "../domain/config";
+import type { Mapping, Settings, SettingsInput } from "../domain/config";
 import type { PlanConfig } from "../domain/plan-event";
 import type { BloomreachCredentials } from "../bloomreach/client";
 import { RelayError } from "../lib/errors";
@@ -193,8 +193,9 @@ export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promi
   const current = await readSettings(deps.db);
   const settings: Settings = {
     asyncSync: input.asyncSync,
-    rateLimitPerSecond: input.rateLimitPerSecond ?? current.rateLimitPerSecond ?? DEFAULT_SETTINGS.rateLimitPerSecond,
-    retentionDays: input.retentionDays ?? current.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
+    // Omitted tunables keep their saved value (readSettings fills in the defaults).
+    rateLimitPerSecond: input.rateLimitPerSecond ?? current.rateLimitPerSecond,
+    retentionDays: input.retentionDays ?? current.retentionDays,
     events: input.events.map((e) => ({ action: e.action, remoteEvent: e.remoteEvent ?? e.action })),
   };
   await writeSettings(deps.db, settings, deps.now());

@@ -115,7 +115,11 @@ const stubFor = (deps: DeliveryDeps, customerId: string) => customerSyncStub(dep
 
 function byCustomer<T extends { customerId: string }>(items: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(item.customerId, [...(groups.get(item.customerId) ?? []), item]);
+  for (const item of items) {
+    const group = groups.get(item.customerId);
+    if (group) group.push(item);
+    else groups.set(item.customerId, [item]);
+  }
   return groups;
 }
 

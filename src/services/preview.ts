@@ -38,7 +38,7 @@ export async function previewEvent(deps: { db: Database; now: () => number }, in
   ]);
   const { config, event } = options.workflowId ? await withWorkflow(deps.db, loaded, input, now, options.workflowId) : { config: loaded, event: input };
   const customer = mergeSnapshot(stored, event);
-  const { commands, actions, warnings, claims } = planEvent(config, event, customer, now);
+  const { commands, warnings, claims } = planEvent(config, event, customer, now);
   // A claim's follow-up actions render only with Antavo's answer; the preview lists them unrendered.
-  return { event, customer, commands, actions, warnings, afterClaims: claims.map((c) => ({ claim: c.action, then: c.remaining })) };
+  return { event, customer, commands, actions: claims.map((c) => c.action), warnings, afterClaims: claims.map((c) => ({ claim: c.action, then: c.remaining })) };
 }

@@ -6,6 +6,7 @@
  * Error codes other than 160212 (unknown customer) are made up: the reference does not list them.
  */
 import { createHash, createHmac } from "node:crypto";
+import { playTransportFault } from "./transport-faults";
 
 export interface FakeAntavoOptions {
   baseUrl: string;
@@ -220,18 +221,7 @@ export class FakeAntavo {
   }
 
   private async play(s: AntavoScriptedResponse, signal: AbortSignal | null | undefined, where: string): Promise<Response> {
-    if ("kind" in s) {
-      if (s.kind === "reset") throw new TypeError("Network connection lost.");
-      if (!signal) {
-        this.flag(`${where}: scripted timeout but the request has no AbortSignal`);
-        throw new TypeError("FakeAntavo: request without AbortSignal");
-      }
-      return new Promise<Response>((_, reject) => {
-        const abort = () => reject(signal.reason ?? new DOMException("The operation was aborted", "AbortError"));
-        if (signal.aborted) abort();
-        else signal.addEventListener("abort", abort, { once: true });
-      });
-    }
+    if ("kind" in s) return playTransportFault(s, signal, (m) => this.flag(`${where}: ${m}`), "FakeAntavo");
     const headers: Record<string, string> = {};
     if (s.retryAfter !== undefined) headers["retry-after"] = String(s.retryAfter);
     const body =

@@ -7,6 +7,7 @@
  * answer without being "unexpected".
  */
 import type { BloomreachCommand, CustomerCommandData, EventCommandData } from "../../src/domain/commands";
+import { playTransportFault } from "./transport-faults";
 
 export interface FakeBloomreachOptions {
   baseUrl: string;
@@ -289,19 +290,7 @@ export class FakeBloomreach {
   }
 
   private async playScripted(s: ScriptedResponse, signal: AbortSignal | null | undefined, where: string): Promise<Response> {
-    if ("kind" in s) {
-      if (s.kind === "reset") throw new TypeError("Network connection lost.");
-      if (!signal) {
-        this.flag(`${where}: scripted timeout but the request has no AbortSignal (it would hang forever)`);
-        throw new TypeError("FakeBloomreach: request without AbortSignal");
-      }
-      // Never answers: only the caller's abort ends the wait.
-      return new Promise<Response>((_, reject) => {
-        const abort = () => reject(signal.reason ?? new DOMException("The operation was aborted", "AbortError"));
-        if (signal.aborted) abort();
-        else signal.addEventListener("abort", abort, { once: true });
-      });
-    }
+    if ("kind" in s) return playTransportFault(s, signal, (m) => this.flag(`${where}: ${m}`), "FakeBloomreach");
     const headers: Record<string, string> = {};
     if (s.retryAfter !== undefined) headers["retry-after"] = String(s.retryAfter);
     const body = s.body !== undefined ? s.body : defaultErrorBody(s.status);

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import { errorBody, RelayError } from "../../lib/errors";
-import { timingSafeEqualText } from "../../lib/secrets";
+import { matchesSecret } from "../../lib/secrets";
 import { LoginPage, NotFoundPage, RefusedPage } from "../../ui/pages/login";
 import { configPages } from "./config-pages";
 import { noticeText, type UiContext, type UiEnv } from "./context";
@@ -85,7 +85,7 @@ adminUi.post("/login", async (c) => {
   if (!(await tokenMatches(c, loginForm?.csrf))) return again("The login form expired. Please try again.", 403);
   const given = form.get("token") ?? "";
   // Compare even when no token is configured, so the answer takes the same time either way.
-  const matches = await timingSafeEqualText(given, adminToken ?? "");
+  const matches = await matchesSecret(given, adminToken ?? "");
   if (!adminToken || !matches) return again("That admin token is not valid.", 401);
   await startSession(c);
   return c.redirect(next, 303);
