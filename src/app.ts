@@ -7,13 +7,13 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
-import { errorBody, RelayError, type ErrorCode } from "./lib/errors";
+import { type ErrorCode, errorBody, RelayError } from "./lib/errors";
 import { configRoutes } from "./routes/admin/config-routes";
 import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
 import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
-import { provideDeps, type AppEnv } from "./routes/middleware/deps";
+import { type AppEnv, provideDeps } from "./routes/middleware/deps";
 import { openApiDocument } from "./routes/openapi";
 import { adminUi } from "./routes/ui";
 import { webhookRoutes } from "./routes/webhook/route";
@@ -47,11 +47,14 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   // The admin UI: its own session cookie, CSRF checks, CSP and HTML errors (routes/ui).
   app.route("/admin", adminUi);
 
-  app.notFound((c) => c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, c.get("requestId")), 404));
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`, c.get("requestId")), 404),
+  );
   app.onError((error, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (error instanceof RelayError) {
-      if (error.status >= 500) console.error(JSON.stringify({ requestId: id, code: error.code, message: error.message }));
+      if (error.status >= 500)
+        console.error(JSON.stringify({ requestId: id, code: error.code, message: error.message }));
       return c.json(errorBody(error.code, error.message, id, error.issues), error.status);
     }
     if (error instanceof HTTPException) {

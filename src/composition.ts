@@ -3,7 +3,7 @@
  * the result to services; services never see `env` or a Hono context.
  */
 import { z } from "zod";
-import { openDatabase, type Database } from "./db/client";
+import { type Database, openDatabase } from "./db/client";
 import type { CustomerSync } from "./durable/customer-sync";
 import type { RateLimiter } from "./durable/rate-limiter";
 import { importEncryptionKey } from "./lib/secrets";

@@ -3,8 +3,18 @@ import { describe, expect, it } from "vitest";
 import { demoMapping, demoSettings, optInEvent } from "./support/fixtures";
 import { admin, json } from "./support/http";
 
-const connection = { baseUrl: "https://api.exponea.test/", projectToken: "proj-token", apiKeyId: "key-id", apiSecret: "TOP-SECRET-bloomreach" };
-const antavo = { baseUrl: "https://api.demo.antavo.test", environment: "demo", apiKey: "antavo-key", apiSecret: "TOP-SECRET-antavo" };
+const connection = {
+  baseUrl: "https://api.exponea.test/",
+  projectToken: "proj-token",
+  apiKeyId: "key-id",
+  apiSecret: "TOP-SECRET-bloomreach",
+};
+const antavo = {
+  baseUrl: "https://api.demo.antavo.test",
+  environment: "demo",
+  apiKey: "antavo-key",
+  apiSecret: "TOP-SECRET-antavo",
+};
 
 async function dumpTable(table: string) {
   return JSON.stringify((await env.DB.prepare(`select * from ${table}`).all()).results);
@@ -33,7 +43,14 @@ describe("connections", () => {
     expect(put.status).toBe(200);
     const putText = await put.text();
     expect(putText).not.toContain("TOP-SECRET");
-    expect(JSON.parse(putText)).toMatchObject({ configured: true, baseUrl: "https://api.exponea.test", projectToken: "proj-token", apiKeyId: "key-id", apiSecretSet: true, deliveryState: "active" });
+    expect(JSON.parse(putText)).toMatchObject({
+      configured: true,
+      baseUrl: "https://api.exponea.test",
+      projectToken: "proj-token",
+      apiKeyId: "key-id",
+      apiSecretSet: true,
+      deliveryState: "active",
+    });
 
     const getText = await (await admin("/connection")).text();
     expect(getText).not.toContain("TOP-SECRET");
@@ -67,7 +84,12 @@ describe("connections", () => {
 describe("mapping and settings", () => {
   // Storage is shared by the tests of one file, so the defaults are read before anything is saved.
   it("defaults to async sync with no events before anything is saved", async () => {
-    expect(await json(await admin("/settings"))).toEqual({ asyncSync: true, rateLimitPerSecond: 50, retentionDays: 30, events: [] });
+    expect(await json(await admin("/settings"))).toEqual({
+      asyncSync: true,
+      rateLimitPerSecond: 50,
+      retentionDays: 30,
+      events: [],
+    });
   });
 
   it("round-trips the mapping and locks the hard ID once set", async () => {
@@ -79,7 +101,11 @@ describe("mapping and settings", () => {
     const fewer = { ...demoMapping, fields: demoMapping.fields.slice(0, 1) };
     expect(await json(await admin("/mapping", { body: fewer }))).toEqual(fewer);
 
-    for (const hardId of [{ loyaltyField: "id", remoteId: "registered" }, { loyaltyField: "email", remoteId: "Registered" }, null]) {
+    for (const hardId of [
+      { loyaltyField: "id", remoteId: "registered" },
+      { loyaltyField: "email", remoteId: "Registered" },
+      null,
+    ]) {
       const locked = await admin("/mapping", { body: { ...demoMapping, hardId } });
       expect(locked.status).toBe(409);
       expect((await json(locked)).error.code).toBe("hard_id_locked");
@@ -88,13 +114,23 @@ describe("mapping and settings", () => {
   });
 
   it("rejects a remote field mapped twice with its path", async () => {
-    const response = await admin("/mapping", { body: { hardId: null, fields: [{ loyaltyField: "a", remoteField: "x" }, { loyaltyField: "b", remoteField: "x" }] } });
+    const response = await admin("/mapping", {
+      body: {
+        hardId: null,
+        fields: [
+          { loyaltyField: "a", remoteField: "x" },
+          { loyaltyField: "b", remoteField: "x" },
+        ],
+      },
+    });
     expect(response.status).toBe(400);
     expect((await json(response)).error.issues[0].path).toBe("fields.1.remoteField");
   });
 
   it("round-trips settings and defaults remoteEvent to the action", async () => {
-    const response = await admin("/settings", { body: { asyncSync: false, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "checkout" }] } });
+    const response = await admin("/settings", {
+      body: { asyncSync: false, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "checkout" }] },
+    });
     expect(await json(response)).toEqual({
       asyncSync: false,
       rateLimitPerSecond: 50,
@@ -105,7 +141,6 @@ describe("mapping and settings", () => {
       ],
     });
   });
-
 });
 
 describe("preview", () => {
@@ -116,8 +151,23 @@ describe("preview", () => {
     expect(response.status).toBe(200);
     const preview = await json(response);
     expect(preview.commands.map((c: any) => c.command)).toEqual([
-      { name: "customers", data: { customer_ids: { registered: "Ada.Lovelace@Example.com" }, properties: { first_name: "Ada", loyalty_points: 120, loyalty_tier: "Silver" }, update_timestamp: 1_767_225_600 } },
-      { name: "customers/events", data: { customer_ids: { registered: "Ada.Lovelace@Example.com" }, event_type: "loyalty_opt_in", timestamp: 1_767_225_600, properties: { points: 50 } } },
+      {
+        name: "customers",
+        data: {
+          customer_ids: { registered: "Ada.Lovelace@Example.com" },
+          properties: { first_name: "Ada", loyalty_points: 120, loyalty_tier: "Silver" },
+          update_timestamp: 1_767_225_600,
+        },
+      },
+      {
+        name: "customers/events",
+        data: {
+          customer_ids: { registered: "Ada.Lovelace@Example.com" },
+          event_type: "loyalty_opt_in",
+          timestamp: 1_767_225_600,
+          properties: { points: 50 },
+        },
+      },
     ]);
     expect(await dumpTable("inbound_events")).toBe("[]");
   });

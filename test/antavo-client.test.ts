@@ -93,7 +93,10 @@ describe("getCustomer", () => {
   it("a 400 is dead", async () => {
     const client = setup();
     fake.script({ status: 400, body: { error: { type: "ValidationError", code: 1234, message: "Bad id" } } });
-    expect(await client.getCustomer("cust-1")).toEqual({ status: "dead", error: "GET customer cust-1: HTTP 400: Bad id, code 1234" });
+    expect(await client.getCustomer("cust-1")).toEqual({
+      status: "dead",
+      error: "GET customer cust-1: HTTP 400: Bad id, code 1234",
+    });
   });
 });
 
@@ -130,7 +133,12 @@ describe("claimReward", () => {
     const result = await client.claimReward("cust-1", "rw-1", { free: true });
     expect(result).toEqual({
       status: "claimed",
-      claim: { spent: 0, id: "claim-1", last_claimed_at: NOW / 1000, coupon: { code: "SAVE10", type: "percent", value: 10 } },
+      claim: {
+        spent: 0,
+        id: "claim-1",
+        last_claimed_at: NOW / 1000,
+        coupon: { code: "SAVE10", type: "percent", value: 10 },
+      },
     });
     expect(fake.requests).toEqual([{ method: "POST", path: "/v1/bulk-operation/reward/claim/rw-1" }]);
     expect(fake.claims).toEqual([{ customerId: "cust-1", rewardId: "rw-1", free: true, spent: 0, id: "claim-1" }]);
@@ -166,7 +174,10 @@ describe("claimReward", () => {
   it("429 is retried with Retry-After; a timeout is retried and says the outcome is unknown", async () => {
     const client = setup({}, { timeoutMs: 1 });
     fake.script({ status: 429, retryAfter: 12 }, { kind: "timeout" });
-    expect(await client.claimReward("cust-1", "rw-1", { free: true })).toMatchObject({ status: "retry", retryAfterSeconds: 12 });
+    expect(await client.claimReward("cust-1", "rw-1", { free: true })).toMatchObject({
+      status: "retry",
+      retryAfterSeconds: 12,
+    });
     expect(await client.claimReward("cust-1", "rw-1", { free: true })).toEqual({
       status: "retry",
       error: "claim reward rw-1 for cust-1 (outcome unknown): timeout: no answer within 1 ms",
@@ -198,7 +209,9 @@ describe("installOutboundFakes", () => {
       expect(await client.getCustomer("cust-1")).toMatchObject({ status: "found" });
       const time = await fetch("https://api.bloomreach.test/track/v2/projects/t/system/time");
       expect(await time.json()).toMatchObject({ success: true });
-      await expect(fetch("https://evil.test/steal")).rejects.toThrow(/no fake for outbound request GET https:\/\/evil\.test/);
+      await expect(fetch("https://evil.test/steal")).rejects.toThrow(
+        /no fake for outbound request GET https:\/\/evil\.test/,
+      );
       expect(() => {
         restored = true;
         restore();

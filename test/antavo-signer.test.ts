@@ -63,7 +63,11 @@ describe("signAntavoRequest: fixed vectors", () => {
 });
 
 describe("signAntavoRequest: what the signature covers", () => {
-  const base = { ...common, method: "POST", url: "https://api.demo.antavo.com/customers/c1/activities/rewards/r1/claim" };
+  const base = {
+    ...common,
+    method: "POST",
+    url: "https://api.demo.antavo.com/customers/c1/activities/rewards/r1/claim",
+  };
   const sig = async (over: Partial<typeof base> & { body?: string | Uint8Array }) =>
     (await signAntavoRequest({ ...base, ...over })).authorization.split("Signature=")[1];
 

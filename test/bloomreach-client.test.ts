@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createBloomreachClient, type BatchResult } from "../src/bloomreach/client";
+import { type BatchResult, createBloomreachClient } from "../src/bloomreach/client";
 import type { BloomreachCommand } from "../src/domain/commands";
 import { FakeBloomreach } from "./fakes/fake-bloomreach";
 
@@ -29,12 +29,21 @@ afterEach(() => fake?.assertNoUnexpected());
 type EventCommand = Extract<BloomreachCommand, { name: "customers/events" }>;
 const event = (n: number): EventCommand => ({
   name: "customers/events",
-  data: { customer_ids: { registered: `c${n}@example.com` }, event_type: "loyalty_opt_in", timestamp: 1_714_979_289 + n, properties: { n } },
+  data: {
+    customer_ids: { registered: `c${n}@example.com` },
+    event_type: "loyalty_opt_in",
+    timestamp: 1_714_979_289 + n,
+    properties: { n },
+  },
 });
 const customer = (n: number): BloomreachCommand => ({
   name: "customers",
   command_id: `cmd-${n}`,
-  data: { customer_ids: { registered: `c${n}@example.com` }, properties: { loyalty_points: n }, update_timestamp: 1_714_979_289 },
+  data: {
+    customer_ids: { registered: `c${n}@example.com` },
+    properties: { loyalty_points: n },
+    update_timestamp: 1_714_979_289,
+  },
 });
 
 function expectNoSecret(result: unknown) {
@@ -206,7 +215,10 @@ describe("sendBatch: permanent failures are dead", () => {
   it.each([
     [{ error: "bad token" }, "HTTP 400: bad token"],
     [{ errors: ["first", "second"] }, "HTTP 400: first; second"],
-    [{ errors: { customer_ids: "required", event_type: ["too long"] } }, "HTTP 400: customer_ids: required; event_type: too long"],
+    [
+      { errors: { customer_ids: "required", event_type: ["too long"] } },
+      "HTTP 400: customer_ids: required; event_type: too long",
+    ],
     [{ success: false, message: "No commands" }, "HTTP 400: No commands"],
     [{ success: false }, "HTTP 400"],
     ["<html><body>Bad Request</body></html>", "HTTP 400"],
@@ -320,7 +332,11 @@ describe("testConnection", () => {
     expect(result.checks[0]?.ok).toBe(true);
     expect(result.checks[1]).toMatchObject({ name: "credentials", ok: false });
     expect(result.checks[1]?.message).toMatch(/unknown API key id.*Unknown API key/);
-    expect(result.checks[2]).toMatchObject({ name: "permissions", ok: false, message: expect.stringMatching(/^skipped/) });
+    expect(result.checks[2]).toMatchObject({
+      name: "permissions",
+      ok: false,
+      message: expect.stringMatching(/^skipped/),
+    });
   });
 
   it("403: credentials fail without echoing the secret", async () => {

@@ -1,16 +1,25 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CustomerSync } from "../src/durable/customer-sync";
 import type { PlanConfig } from "../src/domain/plan-event";
+import type { CustomerSync } from "../src/durable/customer-sync";
 import { relayEvent } from "./support/pipeline";
 
 const config: PlanConfig = {
-  mapping: { hardId: { loyaltyField: "email", remoteId: "registered" }, fields: [{ loyaltyField: "score", remoteField: "loyalty_points" }] },
-  settings: { asyncSync: true, rateLimitPerSecond: 50, retentionDays: 30, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
+  mapping: {
+    hardId: { loyaltyField: "email", remoteId: "registered" },
+    fields: [{ loyaltyField: "score", remoteField: "loyalty_points" }],
+  },
+  settings: {
+    asyncSync: true,
+    rateLimitPerSecond: 50,
+    retentionDays: 30,
+    events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
+  },
   workflows: [],
 };
 
-const stubFor = (customerId: string) => env.CUSTOMER_SYNC.get(env.CUSTOMER_SYNC.idFromName(customerId)) as unknown as DurableObjectStub<CustomerSync>;
+const stubFor = (customerId: string) =>
+  env.CUSTOMER_SYNC.get(env.CUSTOMER_SYNC.idFromName(customerId)) as unknown as DurableObjectStub<CustomerSync>;
 
 describe("CustomerSync object", () => {
   it("keeps a planned event's commands until Bloomreach's answer is recorded, then knows it as settled", async () => {
@@ -38,10 +47,14 @@ describe("CustomerSync object", () => {
     await runInDurableObject(stub, async (instance: CustomerSync) => {
       const first = relayEvent({ id: "do-2", customerId: "do-c2", action: "point_add" });
       await instance.plan({ config, events: [first], canEnrich: false, now: 1 });
-      await instance.settle([{ eventId: "do-2", delivered: [], dead: [{ id: "do-2#0", error: "Property value too long" }] }]);
+      await instance.settle([
+        { eventId: "do-2", delivered: [], dead: [{ id: "do-2#0", error: "Property value too long" }] },
+      ]);
       const second = relayEvent({ id: "do-3", customerId: "do-c2", action: "point_add", createdAt: 1_767_225_700 });
       const [reply] = await instance.plan({ config, events: [second], canEnrich: false, now: 2 });
-      expect(reply!.pending.map((c) => c.command.data)).toEqual([expect.objectContaining({ properties: { loyalty_points: 100 } })]);
+      expect(reply!.pending.map((c) => c.command.data)).toEqual([
+        expect.objectContaining({ properties: { loyalty_points: 100 } }),
+      ]);
     });
   });
 
@@ -52,7 +65,12 @@ describe("CustomerSync object", () => {
     await runInDurableObject(stub, async (instance: CustomerSync) => {
       await instance.plan({ config, events: [oldEvent], canEnrich: false, now: nowSeconds - 40 * 24 * 3600 });
       await instance.settle([{ eventId: "do-old", delivered: ["do-old#0", "do-old#1"], dead: [] }]);
-      await instance.plan({ config, events: [relayEvent({ id: "do-new", customerId: "do-c3", createdAt: 1_767_225_700 })], canEnrich: false, now: nowSeconds });
+      await instance.plan({
+        config,
+        events: [relayEvent({ id: "do-new", customerId: "do-c3", createdAt: 1_767_225_700 })],
+        canEnrich: false,
+        now: nowSeconds,
+      });
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (instance: CustomerSync, state) => {
@@ -67,7 +85,14 @@ describe("date runs", () => {
   it("plan with the mirror's copy of the customer but never store it over the object's newer one", async () => {
     const stub = stubFor("do-c4");
     await runInDurableObject(stub, async (instance: CustomerSync) => {
-      await instance.plan({ config, events: [relayEvent({ id: "do-live", customerId: "do-c4", customer: { email: "new@example.com", score: 500 } })], canEnrich: false, now: 1 });
+      await instance.plan({
+        config,
+        events: [
+          relayEvent({ id: "do-live", customerId: "do-c4", customer: { email: "new@example.com", score: 500 } }),
+        ],
+        canEnrich: false,
+        now: 1,
+      });
       const stale = relayEvent({
         id: "date:wf:do-c4:2026-01-01",
         customerId: "do-c4",

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { birthdayIndexKeys } from "../src/domain/workflow/birthday-index";
-import { admin, json } from "./support/http";
 import { cronTick, runScans, seedMirror, unix } from "./support/date-runs";
+import { admin, json } from "./support/http";
 
 const post = (path: string, body?: unknown) => admin(path, { method: "POST", ...(body === undefined ? {} : { body }) });
 
@@ -19,10 +19,17 @@ async function dateWorkflow(name: string, filters: unknown[], options: { active?
   return id as string;
 }
 
-const segment = (value: string) => ({ type: "customer_attribute", attribute: "properties.segment", operator: "equals", value });
+const segment = (value: string) => ({
+  type: "customer_attribute",
+  attribute: "properties.segment",
+  operator: "equals",
+  value,
+});
 
 async function runRows(workflowId: string) {
-  const { results } = await env.DB.prepare("select customer_id, run_date from workflow_runs where workflow_id = ? order by run_date, customer_id")
+  const { results } = await env.DB.prepare(
+    "select customer_id, run_date from workflow_runs where workflow_id = ? order by run_date, customer_id",
+  )
     .bind(workflowId)
     .all<{ customer_id: string; run_date: string }>();
   return results.map((r) => `${r.run_date} ${r.customer_id}`);
@@ -46,7 +53,9 @@ describe("date workflows on cron", () => {
 
     expect(await cronTick("2026-05-04T08:59:00Z")).toEqual([]);
     const first = await cronTick("2026-05-04T09:00:00Z");
-    expect(first).toEqual([{ type: "date_scan", workflowId: id, occurrence: "2026-05-04", at: unix("2026-05-04T09:00:00Z") }]);
+    expect(first).toEqual([
+      { type: "date_scan", workflowId: id, occurrence: "2026-05-04", at: unix("2026-05-04T09:00:00Z") },
+    ]);
     // The same minute twice, and a late run the same day: nothing more starts.
     expect(await cronTick("2026-05-04T09:00:00Z")).toEqual([]);
     expect(await cronTick("2026-05-04T17:30:00Z")).toEqual([]);
@@ -66,7 +75,9 @@ describe("date workflows on cron", () => {
     });
     expect(await runRows(id)).toEqual(["2026-05-04 *", "2026-05-04 once-a", "2026-05-04 once-b"]);
     // Recorded like webhook events, so the delivery log and the sweeper see them.
-    const inbound = await env.DB.prepare("select id, action, customer_id from inbound_events where id = ?").bind(event.id).first();
+    const inbound = await env.DB.prepare("select id, action, customer_id from inbound_events where id = ?")
+      .bind(event.id)
+      .first();
     expect(inbound).toEqual({ id: event.id, action: "workflow_date_run", customer_id: "once-a" });
 
     // A redelivered scan page finds the runs recorded and sends nothing again.
@@ -74,7 +85,9 @@ describe("date workflows on cron", () => {
 
     const listed = (await json(await admin("/workflows"))).items.find((w: any) => w.id === id);
     expect(listed.lastRunAt).toBe(unix("2026-05-04T09:00:00Z"));
-    expect((await json(await admin(`/workflows/${id}`))).recentRuns).toEqual([{ occurrence: "2026-05-04", startedAt: unix("2026-05-04T09:00:00Z"), customers: 2 }]);
+    expect((await json(await admin(`/workflows/${id}`))).recentRuns).toEqual([
+      { occurrence: "2026-05-04", startedAt: unix("2026-05-04T09:00:00Z"), customers: 2 },
+    ]);
 
     // The next day is a new occurrence.
     const next = await cronTick("2026-05-05T09:01:00Z");
@@ -82,13 +95,19 @@ describe("date workflows on cron", () => {
   });
 
   it("pages through the mirror with a keyset cursor, one queue message a page", async () => {
-    const members = Array.from({ length: 7 }, (_, i) => ({ id: `page-${i}`, email: `p${i}@example.com`, properties: { segment: "paging" } }));
+    const members = Array.from({ length: 7 }, (_, i) => ({
+      id: `page-${i}`,
+      email: `p${i}@example.com`,
+      properties: { segment: "paging" },
+    }));
     await seedMirror([...members, { id: "page-3x", email: "n@example.com", properties: { segment: "none" } }]);
     const id = await dateWorkflow("Paged", [segment("paging")]);
 
     const { pages, events } = await runScans(await cronTick("2026-06-01T10:00:00Z", { scanPageSize: 3 }));
     // Every customer is read once, three at a time in id order; a short page ends the scan.
-    const ids = (await env.DB.prepare("select id from customers order by id").all<{ id: string }>()).results.map((r) => r.id);
+    const ids = (await env.DB.prepare("select id from customers order by id").all<{ id: string }>()).results.map(
+      (r) => r.id,
+    );
     const cursors: (string | null)[] = [null];
     for (let read = 3; read <= ids.length; read += 3) cursors.push(ids[read - 1]!);
     expect(pages.map((p) => p.cursor?.id ?? null)).toEqual(cursors);
@@ -107,15 +126,23 @@ describe("date workflows on cron", () => {
       { id: "bd-none", email: "none@example.com" },
     ]);
     // Outside the index (no birth_month_day): a full scan would find it, the index scan must not.
-    await env.DB.prepare("insert into customers (id, email, birth_month_day, snapshot, updated_at) values ('bd-unindexed', null, null, ?, 0)")
+    await env.DB.prepare(
+      "insert into customers (id, email, birth_month_day, snapshot, updated_at) values ('bd-unindexed', null, null, ?, 0)",
+    )
       .bind(JSON.stringify({ id: "bd-unindexed", email: "u@example.com", birth_date: "1970-02-28" }))
       .run();
-    const id = await dateWorkflow("Birthday", [{ type: "customer_attribute", attribute: "birth_date", operator: "in_date", value: "today" }]);
+    const id = await dateWorkflow("Birthday", [
+      { type: "customer_attribute", attribute: "birth_date", operator: "in_date", value: "today" },
+    ]);
 
     // One customer a page, so the cursor has to move from the 02-28 range to the 02-29 range.
     const nonLeap = await runScans(await cronTick("2027-02-28T09:00:00Z", { scanPageSize: 1 }));
     expect(customersOf(nonLeap.events)).toEqual(["bd-feb28", "bd-leap"]);
-    expect(nonLeap.pages.map((p) => p.cursor ?? null)).toEqual([null, { id: "bd-feb28", monthDay: "02-28" }, { id: "bd-leap", monthDay: "02-29" }]);
+    expect(nonLeap.pages.map((p) => p.cursor ?? null)).toEqual([
+      null,
+      { id: "bd-feb28", monthDay: "02-28" },
+      { id: "bd-leap", monthDay: "02-29" },
+    ]);
 
     const leapYear = await runScans(await cronTick("2028-02-28T09:00:00Z"));
     expect(customersOf(leapYear.events)).toEqual(["bd-feb28"]);
@@ -168,7 +195,14 @@ describe("date workflows on cron", () => {
 });
 
 describe("birthday index keys", () => {
-  const filter = (value: string) => [{ type: "customer_attribute" as const, attribute: "birth_date", operator: "in_date" as const, value: value as "today" }];
+  const filter = (value: string) => [
+    {
+      type: "customer_attribute" as const,
+      attribute: "birth_date",
+      operator: "in_date" as const,
+      value: value as "today",
+    },
+  ];
 
   it("adds 02-29 on Feb 28 of non-leap years only", () => {
     expect(birthdayIndexKeys(filter("today"), unix("2027-02-28T12:00:00Z"))).toEqual(["02-28", "02-29"]);
@@ -178,7 +212,15 @@ describe("birthday index keys", () => {
 
   it("covers a week across the year end and a whole month", () => {
     // 2026-12-31 is a Thursday: the ISO week runs Monday 12-28 to Sunday 01-03.
-    expect(birthdayIndexKeys(filter("this_week"), unix("2026-12-31T00:00:00Z"))).toEqual(["01-01", "01-02", "01-03", "12-28", "12-29", "12-30", "12-31"]);
+    expect(birthdayIndexKeys(filter("this_week"), unix("2026-12-31T00:00:00Z"))).toEqual([
+      "01-01",
+      "01-02",
+      "01-03",
+      "12-28",
+      "12-29",
+      "12-30",
+      "12-31",
+    ]);
     const february = birthdayIndexKeys(filter("this_month"), unix("2027-02-10T00:00:00Z"))!;
     expect(february).toHaveLength(29);
     expect(february.at(-1)).toBe("02-29");
@@ -186,6 +228,8 @@ describe("birthday index keys", () => {
 
   it("is not used for other attributes or operators", () => {
     expect(birthdayIndexKeys([{ ...filter("today")[0]!, attribute: "properties.birthday" }], 0)).toBeUndefined();
-    expect(birthdayIndexKeys([{ type: "customer_attribute", attribute: "birth_date", operator: "exists", value: true }], 0)).toBeUndefined();
+    expect(
+      birthdayIndexKeys([{ type: "customer_attribute", attribute: "birth_date", operator: "exists", value: true }], 0),
+    ).toBeUndefined();
   });
 });

@@ -22,10 +22,18 @@ const post = (body?: unknown): RequestInit => ({
 
 describe("delivery log API", () => {
   it("lists deliveries newest first with filters and a stable cursor", async () => {
-    const fakes = await setUpRelay({ mapping: demoMapping, settings: { asyncSync: true, events: [{ action: "opt_in" }] } });
+    const fakes = await setUpRelay({
+      mapping: demoMapping,
+      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+    });
     restore = fakes.restore;
-    fakes.bloomreach.failCommands((c) => c.name === "customers/events" && c.data.customer_ids.registered === "list-c3@example.com", "Event type is invalid");
-    await runQueue(Array.from({ length: 5 }, (_, i) => asMessage(relayEvent({ id: `list-${i}`, customerId: `list-c${i}` }))));
+    fakes.bloomreach.failCommands(
+      (c) => c.name === "customers/events" && c.data.customer_ids.registered === "list-c3@example.com",
+      "Event type is invalid",
+    );
+    await runQueue(
+      Array.from({ length: 5 }, (_, i) => asMessage(relayEvent({ id: `list-${i}`, customerId: `list-c${i}` }))),
+    );
 
     const all = await json(await admin("/deliveries?limit=2"));
     expect(all.items).toHaveLength(2);
@@ -36,9 +44,15 @@ describe("delivery log API", () => {
     expect(new Set(ids).size).toBe(5);
     expect(page3.nextCursor).toBeNull();
 
-    expect((await json(await admin("/deliveries?status=dead"))).items.map((d: { id: string }) => d.id)).toEqual(["list-3"]);
-    expect((await json(await admin("/deliveries?customer=list-c1"))).items.map((d: { id: string }) => d.id)).toEqual(["list-1"]);
-    expect((await json(await admin("/deliveries?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z"))).items).toEqual([]);
+    expect((await json(await admin("/deliveries?status=dead"))).items.map((d: { id: string }) => d.id)).toEqual([
+      "list-3",
+    ]);
+    expect((await json(await admin("/deliveries?customer=list-c1"))).items.map((d: { id: string }) => d.id)).toEqual([
+      "list-1",
+    ]);
+    expect(
+      (await json(await admin("/deliveries?since=2000-01-01T00:00:00Z&until=2001-01-01T00:00:00Z"))).items,
+    ).toEqual([]);
   });
 
   it("rejects bad filters with the offending path", async () => {
@@ -53,7 +67,10 @@ describe("delivery log API", () => {
   it("shows one delivery with its commands, attempts and original event", async () => {
     const detail = await json(await admin("/deliveries/list-3"));
     expect(detail).toMatchObject({ id: "list-3", status: "dead", event: { id: "list-3", customerId: "list-c3" } });
-    expect(detail.commands.map((c: { command: { name: string } }) => c.command.name)).toEqual(["customers", "customers/events"]);
+    expect(detail.commands.map((c: { command: { name: string } }) => c.command.name)).toEqual([
+      "customers",
+      "customers/events",
+    ]);
     expect(detail.attemptLog[0]).toMatchObject({ attempt: 1, target: "bloomreach", outcome: "dead", httpStatus: 200 });
     expect(detail.attemptLog[0].request).toHaveLength(2);
     expect(detail.attemptLog[0].response.results[1]).toMatchObject({ status: "dead" });
@@ -61,9 +78,13 @@ describe("delivery log API", () => {
   });
 
   it("lists accepted events not yet through the pipeline as pending", async () => {
-    await env.DB.prepare("insert into inbound_events (id, action, customer_id, payload, received_at) values ('waiting-1', 'opt_in', 'w', '{}', 1)").run();
+    await env.DB.prepare(
+      "insert into inbound_events (id, action, customer_id, payload, received_at) values ('waiting-1', 'opt_in', 'w', '{}', 1)",
+    ).run();
     const pending = await json(await admin("/deliveries?status=pending"));
-    expect(pending.items.map((d: { id: string; status: string }) => [d.id, d.status])).toEqual([["waiting-1", "pending"]]);
+    expect(pending.items.map((d: { id: string; status: string }) => [d.id, d.status])).toEqual([
+      ["waiting-1", "pending"],
+    ]);
   });
 
   it("replays a dead delivery once it is fixed, and refuses to replay a delivered one", async () => {
@@ -96,7 +117,9 @@ describe("replay end to end", () => {
     const fakes = await setUpRelay();
     restore = fakes.restore;
     const before = fakes.bloomreach.commands.length;
-    const replayed = await runQueue([{ body: { type: "event", event: relayEvent({ id: "list-3", customerId: "list-c3" }), replay: true }, id: "r-1" }]);
+    const replayed = await runQueue([
+      { body: { type: "event", event: relayEvent({ id: "list-3", customerId: "list-c3" }), replay: true }, id: "r-1" },
+    ]);
     expect(replayed.acked).toEqual(["r-1"]);
     expect(fakes.bloomreach.commands.slice(before).map((c) => c.name)).toEqual(["customers/events"]);
     expect((await deliveryRow("list-3"))?.status).toBe("delivered");
@@ -106,7 +129,11 @@ describe("replay end to end", () => {
 describe("cron sweeper", () => {
   it("requeues accepted events whose hand-off was lost, once", async () => {
     const event = relayEvent({ id: "lost-1", customerId: "lost-c", receivedAt: 1000 });
-    await env.DB.prepare("insert into inbound_events (id, action, customer_id, payload, received_at) values (?, 'opt_in', 'lost-c', ?, 1000)").bind(event.id, JSON.stringify(event)).run();
+    await env.DB.prepare(
+      "insert into inbound_events (id, action, customer_id, payload, received_at) values (?, 'opt_in', 'lost-c', ?, 1000)",
+    )
+      .bind(event.id, JSON.stringify(event))
+      .run();
     const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<any>);
     const { createDeps } = await import("../src/composition");
     const { runScheduled } = await import("../src/cron/scheduled");
@@ -117,13 +144,22 @@ describe("cron sweeper", () => {
 
     // A second tick soon after leaves it to the queue rather than sending it again.
     const count = recorder.sent.length;
-    await runScheduled(createScheduledController({ scheduledTime: new Date(2_000_060 * 1000), cron: "* * * * *" }), { ...createDeps(env), queue: recorder.queue });
+    await runScheduled(createScheduledController({ scheduledTime: new Date(2_000_060 * 1000), cron: "* * * * *" }), {
+      ...createDeps(env),
+      queue: recorder.queue,
+    });
     expect(recorder.sent.length).toBe(count);
   });
 
   it("prunes log rows past the retention through the Worker's scheduled handler", async () => {
-    await env.DB.prepare("insert into deliveries (id, event_id, customer_id, action, status, created_at, updated_at) values ('ancient', 'ancient', 'c', 'opt_in', 'delivered', 1, 1)").run();
-    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" }), env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+    await env.DB.prepare(
+      "insert into deliveries (id, event_id, customer_id, action, status, created_at, updated_at) values ('ancient', 'ancient', 'c', 'opt_in', 'delivered', 1, 1)",
+    ).run();
+    await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: "* * * * *" }), env, {
+      waitUntil() {},
+      passThroughOnException() {},
+      props: {},
+    } as unknown as ExecutionContext);
     expect(await deliveryRow("ancient")).toBeNull();
     expect(await deliveryRow("list-1")).not.toBeNull();
   });

@@ -7,7 +7,15 @@ import { consumeEvents } from "../src/queue/consumer";
 import type { EventMessage } from "../src/queue/message";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
-import { asMessage, attemptRows, deliveryRow, EVENTS_QUEUE, relayEvent, runQueue, relayWithFakes } from "./support/pipeline";
+import {
+  asMessage,
+  attemptRows,
+  deliveryRow,
+  EVENTS_QUEUE,
+  relayEvent,
+  relayWithFakes,
+  runQueue,
+} from "./support/pipeline";
 
 const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] };
 const relay = relayWithFakes({ mapping: demoMapping, settings });
@@ -97,7 +105,10 @@ describe("Bloomreach faults", () => {
 
   it("dead-letters only the event whose command Bloomreach refused", async () => {
     const { bloomreach } = await relay();
-    bloomreach.failCommands((c) => c.data.customer_ids.registered === "refused-c@example.com" && c.name === "customers/events", "Event type is invalid");
+    bloomreach.failCommands(
+      (c) => c.data.customer_ids.registered === "refused-c@example.com" && c.name === "customers/events",
+      "Event type is invalid",
+    );
     const refused = relayEvent({ id: "cmd-refused", customerId: "refused-c" });
     const fine = relayEvent({ id: "cmd-fine", customerId: "fine-c" });
     const result = await runQueue([asMessage(refused), asMessage(fine)]);
@@ -153,11 +164,24 @@ describe("crashes and D1 faults", () => {
     const { bloomreach } = await relay();
     const event = relayEvent({ id: "half-1", customerId: "half-c" });
     // An earlier attempt: the profile update was refused for good, the event command still pending.
-    const stub = env.CUSTOMER_SYNC.get(env.CUSTOMER_SYNC.idFromName("half-c")) as unknown as DurableObjectStub<CustomerSync>;
-    const config = { mapping: demoMapping, settings: { ...settings, rateLimitPerSecond: 50, retentionDays: 30, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] }, workflows: [] };
+    const stub = env.CUSTOMER_SYNC.get(
+      env.CUSTOMER_SYNC.idFromName("half-c"),
+    ) as unknown as DurableObjectStub<CustomerSync>;
+    const config = {
+      mapping: demoMapping,
+      settings: {
+        ...settings,
+        rateLimitPerSecond: 50,
+        retentionDays: 30,
+        events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
+      },
+      workflows: [],
+    };
     await runInDurableObject(stub, async (instance: CustomerSync) => {
       await instance.plan({ config, events: [event], canEnrich: false, now: 1 });
-      await instance.settle([{ eventId: "half-1", delivered: [], dead: [{ id: "half-1#0", error: "Property value too long" }] }]);
+      await instance.settle([
+        { eventId: "half-1", delivered: [], dead: [{ id: "half-1#0", error: "Property value too long" }] },
+      ]);
     });
 
     const result = await runQueue([asMessage(event, 2)]);

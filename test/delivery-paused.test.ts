@@ -24,11 +24,17 @@ describe("paused delivery", () => {
   it("parks events while no connection is configured", async () => {
     const result = await runQueue([asMessage(relayEvent({ id: "parked-0", customerId: "parked-c0" }))]);
     expect(result.acked).toEqual(["msg-parked-0"]);
-    expect(await deliveryRow("parked-0")).toMatchObject({ status: "paused", last_error: "the Bloomreach connection is not configured" });
+    expect(await deliveryRow("parked-0")).toMatchObject({
+      status: "paused",
+      last_error: "the Bloomreach connection is not configured",
+    });
   });
 
   it("pauses on 401 instead of burning retries, parks later events without calling, and resumes when the connection is saved", async () => {
-    const fakes = await setUpRelay({ mapping: demoMapping, settings: { asyncSync: true, events: [{ action: "opt_in" }] } });
+    const fakes = await setUpRelay({
+      mapping: demoMapping,
+      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+    });
     restore = fakes.restore;
     fakes.bloomreach.script({ status: 401, body: { success: false, error: "Unknown API key" } });
 
@@ -51,15 +57,22 @@ describe("paused delivery", () => {
     expect(saved).toMatchObject({ deliveryState: "active", requeued: 2 });
     expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id).sort()).toEqual(["auth-1", "auth-2"]);
 
-    const again = await runQueue(recorder.sent.map((body) => ({ body, attempts: 1, id: `re-${v.parse(EventMessageSchema, body).event.id}` })));
+    const again = await runQueue(
+      recorder.sent.map((body) => ({ body, attempts: 1, id: `re-${v.parse(EventMessageSchema, body).event.id}` })),
+    );
     expect(again.acked).toHaveLength(recorder.sent.length);
     expect(await deliveryRow("auth-1")).toMatchObject({ status: "delivered" });
     expect(await deliveryRow("auth-2")).toMatchObject({ status: "delivered" });
-    expect(fakes.bloomreach.events().filter((e) => (e.customer_ids.registered ?? "").startsWith("auth-c"))).toHaveLength(2);
+    expect(
+      fakes.bloomreach.events().filter((e) => (e.customer_ids.registered ?? "").startsWith("auth-c")),
+    ).toHaveLength(2);
   });
 
   it("pauses on 403 and resumes when the connection test passes", async () => {
-    const fakes = await setUpRelay({ mapping: demoMapping, settings: { asyncSync: true, events: [{ action: "opt_in" }] } });
+    const fakes = await setUpRelay({
+      mapping: demoMapping,
+      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+    });
     restore = fakes.restore;
     fakes.bloomreach.script({ status: 403, body: { success: false, errors: ["No permission to set events"] } });
     await runQueue([asMessage(relayEvent({ id: "perm-1", customerId: "perm-c" }))]);

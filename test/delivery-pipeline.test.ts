@@ -1,9 +1,12 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { demoMapping } from "./support/fixtures";
-import { asMessage, attemptRows, deliveryRow, relayEvent, runQueue, relayWithFakes } from "./support/pipeline";
+import { asMessage, attemptRows, deliveryRow, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
 
-const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "point_add" }] };
+const settings = {
+  asyncSync: true,
+  events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "point_add" }],
+};
 const relay = relayWithFakes({ mapping: demoMapping, settings });
 
 describe("delivery pipeline", () => {
@@ -17,7 +20,11 @@ describe("delivery pipeline", () => {
     expect(bloomreach.calls).toBe(2);
     expect(bloomreach.events()).toHaveLength(30);
     expect(bloomreach.customers()).toHaveLength(30);
-    expect(bloomreach.events()[0]).toMatchObject({ customer_ids: { registered: "many-c0@example.com" }, event_type: "loyalty_opt_in", timestamp: 1_767_225_600 });
+    expect(bloomreach.events()[0]).toMatchObject({
+      customer_ids: { registered: "many-c0@example.com" },
+      event_type: "loyalty_opt_in",
+      timestamp: 1_767_225_600,
+    });
     bloomreach.assertNoUnexpected();
 
     const row = await deliveryRow("many-7");
@@ -31,36 +38,99 @@ describe("delivery pipeline", () => {
 
   it("mirrors the customer into D1 for date workflows", async () => {
     await relay();
-    await runQueue([asMessage(relayEvent({ id: "mirror-1", customerId: "mirror-c", customer: { email: "m@example.com", birth_date: "1990-02-14" } }))]);
-    const row = await env.DB.prepare("select * from customers where id = ?").bind("mirror-c").first<Record<string, any>>();
+    await runQueue([
+      asMessage(
+        relayEvent({
+          id: "mirror-1",
+          customerId: "mirror-c",
+          customer: { email: "m@example.com", birth_date: "1990-02-14" },
+        }),
+      ),
+    ]);
+    const row = await env.DB.prepare("select * from customers where id = ?")
+      .bind("mirror-c")
+      .first<Record<string, any>>();
     expect(row).toMatchObject({ email: "m@example.com", birth_month_day: "02-14" });
     expect(JSON.parse(row!.snapshot)).toMatchObject({ id: "mirror-c", birth_date: "1990-02-14" });
   });
 
   it("sends only changed fields on the next update", async () => {
     const { bloomreach } = await relay();
-    await runQueue([asMessage(relayEvent({ id: "diff-1", customerId: "diff-c", action: "point_add", customer: { email: "d@example.com", first_name: "Ada", score: 100 } }))]);
-    await runQueue([asMessage(relayEvent({ id: "diff-2", customerId: "diff-c", action: "point_add", createdAt: 1_767_225_700, customer: { email: "d@example.com", first_name: "Ada", score: 150 } }))]);
-    expect(bloomreach.customers().map((c) => c.properties)).toEqual([{ first_name: "Ada", loyalty_points: 100 }, { loyalty_points: 150 }]);
+    await runQueue([
+      asMessage(
+        relayEvent({
+          id: "diff-1",
+          customerId: "diff-c",
+          action: "point_add",
+          customer: { email: "d@example.com", first_name: "Ada", score: 100 },
+        }),
+      ),
+    ]);
+    await runQueue([
+      asMessage(
+        relayEvent({
+          id: "diff-2",
+          customerId: "diff-c",
+          action: "point_add",
+          createdAt: 1_767_225_700,
+          customer: { email: "d@example.com", first_name: "Ada", score: 150 },
+        }),
+      ),
+    ]);
+    expect(bloomreach.customers().map((c) => c.properties)).toEqual([
+      { first_name: "Ada", loyalty_points: 100 },
+      { loyalty_points: 150 },
+    ]);
   });
 
   it("never lets an older update overwrite a newer one, whichever arrives first", async () => {
     const { bloomreach } = await relay();
-    const older = relayEvent({ id: "order-old", customerId: "order-c", action: "point_add", createdAt: 1_767_225_600, customer: { email: "o@example.com", score: 10 } });
-    const newer = relayEvent({ id: "order-new", customerId: "order-c", action: "point_add", createdAt: 1_767_225_900, customer: { email: "o@example.com", score: 20 } });
+    const older = relayEvent({
+      id: "order-old",
+      customerId: "order-c",
+      action: "point_add",
+      createdAt: 1_767_225_600,
+      customer: { email: "o@example.com", score: 10 },
+    });
+    const newer = relayEvent({
+      id: "order-new",
+      customerId: "order-c",
+      action: "point_add",
+      createdAt: 1_767_225_900,
+      customer: { email: "o@example.com", score: 20 },
+    });
     await runQueue([asMessage(newer)]);
     await runQueue([asMessage(older)]);
     const points = bloomreach.customers().filter((c) => "loyalty_points" in c.properties);
-    expect(points).toEqual([expect.objectContaining({ properties: { loyalty_points: 20 }, update_timestamp: 1_767_225_900 })]);
+    expect(points).toEqual([
+      expect.objectContaining({ properties: { loyalty_points: 20 }, update_timestamp: 1_767_225_900 }),
+    ]);
     // The older event's own Bloomreach event still goes out, at its own time.
-    expect(bloomreach.events().map((e) => e.timestamp).sort()).toEqual([1_767_225_600, 1_767_225_900]);
+    expect(
+      bloomreach
+        .events()
+        .map((e) => e.timestamp)
+        .sort(),
+    ).toEqual([1_767_225_600, 1_767_225_900]);
     expect((await deliveryRow("order-old"))?.status).toBe("delivered");
   });
 
   it("orders one customer's events by time inside a batch", async () => {
     const { bloomreach } = await relay();
-    const first = relayEvent({ id: "batch-a", customerId: "batch-c", action: "point_add", createdAt: 100, customer: { email: "b@example.com", score: 1 } });
-    const second = relayEvent({ id: "batch-b", customerId: "batch-c", action: "point_add", createdAt: 200, customer: { email: "b@example.com", score: 2 } });
+    const first = relayEvent({
+      id: "batch-a",
+      customerId: "batch-c",
+      action: "point_add",
+      createdAt: 100,
+      customer: { email: "b@example.com", score: 1 },
+    });
+    const second = relayEvent({
+      id: "batch-b",
+      customerId: "batch-c",
+      action: "point_add",
+      createdAt: 200,
+      customer: { email: "b@example.com", score: 2 },
+    });
     await runQueue([asMessage(second), asMessage(first)]);
     expect(bloomreach.customers().map((c) => [c.properties.loyalty_points, c.update_timestamp])).toEqual([
       [1, 100],
@@ -82,14 +152,19 @@ describe("delivery pipeline", () => {
   it("answers a message twice in one batch once", async () => {
     const { bloomreach } = await relay();
     const event = relayEvent({ id: "same-batch", customerId: "same-batch-c" });
-    const result = await runQueue([{ ...asMessage(event), id: "m1" }, { ...asMessage(event), id: "m2" }]);
+    const result = await runQueue([
+      { ...asMessage(event), id: "m1" },
+      { ...asMessage(event), id: "m2" },
+    ]);
     expect(result.acked.sort()).toEqual(["m1", "m2"]);
     expect(bloomreach.events()).toHaveLength(1);
   });
 
   it("dead-letters an event whose customer cannot be identified, with the reason", async () => {
     await relay();
-    const result = await runQueue([asMessage(relayEvent({ id: "no-email", customerId: "anon", customer: { first_name: "Nobody" } }))]);
+    const result = await runQueue([
+      asMessage(relayEvent({ id: "no-email", customerId: "anon", customer: { first_name: "Nobody" } })),
+    ]);
     expect(result.acked).toEqual(["msg-no-email"]);
     const row = await deliveryRow("no-email");
     expect(row).toMatchObject({ status: "dead" });
@@ -100,9 +175,15 @@ describe("delivery pipeline", () => {
     await relay();
     await runQueue([asMessage(relayEvent({ id: "dlq-done", customerId: "dlq-c1" }))]);
     const lost = relayEvent({ id: "dlq-lost", customerId: "dlq-c2" });
-    const result = await runQueue([asMessage(lost, 21), asMessage(relayEvent({ id: "dlq-done", customerId: "dlq-c1" }), 21)], "relay-events-dlq-local");
+    const result = await runQueue(
+      [asMessage(lost, 21), asMessage(relayEvent({ id: "dlq-done", customerId: "dlq-c1" }), 21)],
+      "relay-events-dlq-local",
+    );
     expect(result.acked.sort()).toEqual(["msg-dlq-done", "msg-dlq-lost"]);
-    expect(await deliveryRow("dlq-lost")).toMatchObject({ status: "dead", last_error: "the queue gave up after 21 attempts" });
+    expect(await deliveryRow("dlq-lost")).toMatchObject({
+      status: "dead",
+      last_error: "the queue gave up after 21 attempts",
+    });
     expect((await deliveryRow("dlq-done"))?.status).toBe("delivered");
   });
 
@@ -118,7 +199,9 @@ describe("delivery pipeline", () => {
       }
       return send(input, init);
     };
-    const events = Array.from({ length: 60 }, (_, i) => relayEvent({ id: `span-${i}`, customerId: "span-c", createdAt: 1_000 + i }));
+    const events = Array.from({ length: 60 }, (_, i) =>
+      relayEvent({ id: `span-${i}`, customerId: "span-c", createdAt: 1_000 + i }),
+    );
     await runQueue(events.map((e) => asMessage(e)).reverse());
     expect(bloomreach.calls).toBe(2);
     const times = bloomreach.events().map((e) => e.timestamp);

@@ -12,7 +12,12 @@ const config: SyncConfig = {
       { loyaltyField: "properties.store", remoteField: "favourite_store" },
     ],
   },
-  settings: { asyncSync: true, rateLimitPerSecond: 50, retentionDays: 30, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
+  settings: {
+    asyncSync: true,
+    rateLimitPerSecond: 50,
+    retentionDays: 30,
+    events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
+  },
 };
 
 const event = (overrides: Partial<RelayEvent> = {}): RelayEvent => ({
@@ -42,7 +47,9 @@ describe("planner", () => {
 
   it("sends mapped fields only, and reads tier and nested paths", () => {
     const [customer] = plan(event(), { properties: { store: "Oslo" } }).commands;
-    expect(customer?.command.data).toMatchObject({ properties: { loyalty_points: 10, loyalty_tier: "Gold", favourite_store: "Oslo" } });
+    expect(customer?.command.data).toMatchObject({
+      properties: { loyalty_points: 10, loyalty_tier: "Gold", favourite_store: "Oslo" },
+    });
     expect(JSON.stringify(customer)).not.toContain("unmapped_field");
   });
 
@@ -55,13 +62,23 @@ describe("planner", () => {
     const eventCommand = plan(event()).commands.find((c) => c.command.name === "customers/events");
     expect(eventCommand).toEqual({
       source: { kind: "event_sync", action: "opt_in" },
-      command: { name: "customers/events", data: { customer_ids: { registered: "Mixed.Case@Example.COM" }, event_type: "loyalty_opt_in", timestamp: 1_767_225_600, properties: { points: 5 } } },
+      command: {
+        name: "customers/events",
+        data: {
+          customer_ids: { registered: "Mixed.Case@Example.COM" },
+          event_type: "loyalty_opt_in",
+          timestamp: 1_767_225_600,
+          properties: { points: 5 },
+        },
+      },
     });
   });
 
   it("falls back to the mirrored snapshot for the hard ID and warns when there is none", () => {
     const withoutEmail = event({ customer: undefined });
-    expect(plan(withoutEmail, { email: "stored@example.com" }).commands[0]?.command.data.customer_ids).toEqual({ registered: "stored@example.com" });
+    expect(plan(withoutEmail, { email: "stored@example.com" }).commands[0]?.command.data.customer_ids).toEqual({
+      registered: "stored@example.com",
+    });
     const nothing = plan(withoutEmail);
     expect(nothing.commands).toEqual([]);
     expect(nothing.warnings[0]).toMatch(/hard-ID field "email"/);

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { reservePermit, type Bucket } from "../src/domain/rate-limit";
+import { type Bucket, reservePermit } from "../src/domain/rate-limit";
 import type { RateLimiter } from "../src/durable/rate-limiter";
 
 describe("Bloomreach rate limit", () => {
@@ -24,11 +24,15 @@ describe("Bloomreach rate limit", () => {
   });
 
   it("is shared by every caller through one object per project", async () => {
-    const stub = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("proj-1")) as unknown as DurableObjectStub<RateLimiter>;
+    const stub = env.RATE_LIMITER.get(
+      env.RATE_LIMITER.idFromName("proj-1"),
+    ) as unknown as DurableObjectStub<RateLimiter>;
     const waits = await Promise.all(Array.from({ length: 6 }, () => stub.reserve(5)));
     expect(waits.filter((w) => w === 0)).toHaveLength(5);
     expect(Math.max(...waits)).toBeGreaterThan(0);
-    const other = env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName("proj-2")) as unknown as DurableObjectStub<RateLimiter>;
+    const other = env.RATE_LIMITER.get(
+      env.RATE_LIMITER.idFromName("proj-2"),
+    ) as unknown as DurableObjectStub<RateLimiter>;
     expect(await other.reserve(5)).toBe(0);
     await runInDurableObject(stub, async (instance: RateLimiter) => {
       expect(await instance.reserve(5)).toBeGreaterThan(0);

@@ -1,14 +1,14 @@
 /// <reference types="vite/client" />
 // vite/client types the `?raw` import of wrangler.toml below.
 import { describe, expect, it } from "vitest";
-import wranglerToml from "../wrangler.toml?raw";
 import {
   MAX_BACKOFF_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
-  QUEUE_MAX_DELAY_SECONDS,
   parseRetryAfter,
+  QUEUE_MAX_DELAY_SECONDS,
   retryDelaySeconds,
 } from "../src/domain/retry-policy";
+import wranglerToml from "../wrangler.toml?raw";
 
 const lowest = () => 0;
 const highest = () => 0.999999;

@@ -20,7 +20,10 @@ const webhook = (body: unknown): RequestInit => ({
 });
 
 async function syncRelay() {
-  const fakes = await setUpRelay({ mapping: demoMapping, settings: { asyncSync: false, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] } });
+  const fakes = await setUpRelay({
+    mapping: demoMapping,
+    settings: { asyncSync: false, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
+  });
   restore = fakes.restore;
   const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<any>);
   return { ...fakes, recorder, post: appWith(() => ({ queue: recorder.queue })) };
@@ -48,7 +51,10 @@ describe("sync mode (asyncSync: false)", () => {
   it("answers a permanent refusal with the reason", async () => {
     const { bloomreach, post } = await syncRelay();
     bloomreach.failCommands((c) => c.name === "customers/events", "Event type is invalid");
-    const response = await post("/webhooks/antavo", webhook(optInEvent({ id: "sync-dead", customer: { id: "sync-dead-c", email: "dead@example.com" } })));
+    const response = await post(
+      "/webhooks/antavo",
+      webhook(optInEvent({ id: "sync-dead", customer: { id: "sync-dead-c", email: "dead@example.com" } })),
+    );
     expect(response.status).toBe(200);
     const body = await json(response);
     expect(body.results[0]).toMatchObject({ id: "sync-dead", status: "dead" });
@@ -58,9 +64,17 @@ describe("sync mode (asyncSync: false)", () => {
   it("falls back to the queue on a transient failure: 202, nothing lost", async () => {
     const { bloomreach, recorder, post } = await syncRelay();
     bloomreach.script({ status: 503 });
-    const response = await post("/webhooks/antavo", webhook(optInEvent({ id: "sync-later", customer: { id: "sync-later-c", email: "later@example.com" } })));
+    const response = await post(
+      "/webhooks/antavo",
+      webhook(optInEvent({ id: "sync-later", customer: { id: "sync-later-c", email: "later@example.com" } })),
+    );
     expect(response.status).toBe(202);
-    expect(await json(response)).toMatchObject({ accepted: 1, duplicates: 0, ids: ["sync-later"], results: [{ id: "sync-later", status: "retry" }] });
+    expect(await json(response)).toMatchObject({
+      accepted: 1,
+      duplicates: 0,
+      ids: ["sync-later"],
+      results: [{ id: "sync-later", status: "retry" }],
+    });
     expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toEqual(["sync-later"]);
     expect((await deliveryRow("sync-later"))?.status).toBe("retrying");
   });

@@ -25,7 +25,11 @@ describe("admin UI authentication", () => {
   });
 
   it("refuses a POST without a session and changes nothing", async () => {
-    const { status, location } = await new UiClient().post("/admin/mapping", { "hardId[loyaltyField]": "email", "hardId[remoteId]": "registered" }, { csrf: "anything" });
+    const { status, location } = await new UiClient().post(
+      "/admin/mapping",
+      { "hardId[loyaltyField]": "email", "hardId[remoteId]": "registered" },
+      { csrf: "anything" },
+    );
     expect(status).toBe(303);
     expect(location).toBe("/admin/login?notice=expired");
     expect((await json(await admin("/mapping"))).hardId).toBeNull();
@@ -108,7 +112,11 @@ describe("admin UI authentication", () => {
     const out = await client.post("/admin/logout");
     expect(out.status).toBe(303);
     expect(out.location).toBe("/admin/login?notice=logged-out");
-    expect(out.response.headers.getAll("set-cookie").some((c) => c.startsWith("__Host-relay_session=;") && /Max-Age=0/i.test(c))).toBe(true);
+    expect(
+      out.response.headers
+        .getAll("set-cookie")
+        .some((c) => c.startsWith("__Host-relay_session=;") && /Max-Age=0/i.test(c)),
+    ).toBe(true);
     expect((await client.get("/admin")).status).toBe(303);
   });
 
@@ -116,7 +124,14 @@ describe("admin UI authentication", () => {
     const client = await loggedIn();
     const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     expect((await SELF.fetch(`${ORIGIN}/api/mapping`, { headers: { cookie } })).status).toBe(401);
-    expect((await SELF.fetch(`${ORIGIN}/admin`, { headers: { authorization: "Bearer test-admin-token" }, redirect: "manual" })).status).toBe(303);
+    expect(
+      (
+        await SELF.fetch(`${ORIGIN}/admin`, {
+          headers: { authorization: "Bearer test-admin-token" },
+          redirect: "manual",
+        })
+      ).status,
+    ).toBe(303);
   });
 });
 
@@ -143,22 +158,37 @@ describe("admin UI CSRF protection", () => {
   it("rejects a cross-origin post even with the right token", async () => {
     const client = await loggedIn();
     expect((await client.post("/admin/mapping", mappingForm, { origin: "https://evil.example" })).status).toBe(403);
-    expect((await client.post("/admin/mapping", mappingForm, { origin: null, headers: { "sec-fetch-site": "cross-site" } })).status).toBe(403);
+    expect(
+      (await client.post("/admin/mapping", mappingForm, { origin: null, headers: { "sec-fetch-site": "cross-site" } }))
+        .status,
+    ).toBe(403);
     expect((await client.post("/admin/logout", {}, { origin: "https://evil.example" })).status).toBe(403);
     expect((await json(await admin("/mapping"))).hardId).toBeNull();
   });
 
   it("decides an `Origin: null` post by Sec-Fetch-Site", async () => {
     const client = await loggedIn();
-    const crossSite = await client.post("/admin/settings", { asyncSync: "on" }, { origin: "null", headers: { "sec-fetch-site": "cross-site" } });
+    const crossSite = await client.post(
+      "/admin/settings",
+      { asyncSync: "on" },
+      { origin: "null", headers: { "sec-fetch-site": "cross-site" } },
+    );
     expect(crossSite.status).toBe(403);
-    const sameSite = await client.post("/admin/settings", { asyncSync: "on" }, { origin: "null", headers: { "sec-fetch-site": "same-origin" } });
+    const sameSite = await client.post(
+      "/admin/settings",
+      { asyncSync: "on" },
+      { origin: "null", headers: { "sec-fetch-site": "same-origin" } },
+    );
     expect(sameSite.status).toBe(303);
   });
 
   it("answers JSON refusals to the page scripts", async () => {
     const client = await loggedIn();
-    const response = await client.post("/admin/deliveries/replay", {}, { csrf: "wrong", headers: { accept: "application/json" } });
+    const response = await client.post(
+      "/admin/deliveries/replay",
+      {},
+      { csrf: "wrong", headers: { accept: "application/json" } },
+    );
     expect(response.status).toBe(403);
     expect(JSON.parse(response.html).error.code).toBe("forbidden");
   });
@@ -169,7 +199,8 @@ describe("admin UI CSRF protection", () => {
       const { html } = await client.get(path);
       const forms = html.match(/<form[^>]*method="post"[\s\S]*?<\/form>/g) ?? [];
       expect(forms.length, path).toBeGreaterThan(0);
-      for (const form of forms) expect(form, `${path}: ${form.slice(0, 120)}`).toContain(`name="_csrf" value="${client.csrf}"`);
+      for (const form of forms)
+        expect(form, `${path}: ${form.slice(0, 120)}`).toContain(`name="_csrf" value="${client.csrf}"`);
     }
   });
 });

@@ -18,7 +18,11 @@ afterEach(() => {
 /** Every table that could hold a secret, as text. */
 async function database() {
   const tables = ["bloomreach_connection", "antavo_connection"];
-  return (await Promise.all(tables.map(async (t) => JSON.stringify((await env.DB.prepare(`select * from ${t}`).all()).results)))).join("\n");
+  return (
+    await Promise.all(
+      tables.map(async (t) => JSON.stringify((await env.DB.prepare(`select * from ${t}`).all()).results)),
+    )
+  ).join("\n");
 }
 
 describe("Connect Bloomreach", () => {
@@ -47,7 +51,11 @@ describe("Connect Bloomreach", () => {
     const saved = await ui.post("/admin/connection", { ...connection, apiSecret: SECRET });
     expect(saved.status).toBe(303);
     expect(saved.location).toBe("/admin/connection?notice=saved");
-    expect(await json(await admin("/connection"))).toMatchObject({ configured: true, ...connection, apiSecretSet: true });
+    expect(await json(await admin("/connection"))).toMatchObject({
+      configured: true,
+      ...connection,
+      apiSecretSet: true,
+    });
 
     const page = await ui.get(saved.location!);
     expect(textOf(page.html)).toContain("Saved.");
@@ -57,7 +65,9 @@ describe("Connect Bloomreach", () => {
     expect(await database()).not.toContain(SECRET);
 
     // A later save without the secret keeps it.
-    expect((await ui.post("/admin/connection", { ...connection, projectToken: "proj-ui-2", apiSecret: "" })).status).toBe(303);
+    expect(
+      (await ui.post("/admin/connection", { ...connection, projectToken: "proj-ui-2", apiSecret: "" })).status,
+    ).toBe(303);
     expect(await json(await admin("/connection"))).toMatchObject({ projectToken: "proj-ui-2", apiSecretSet: true });
     await ui.post("/admin/connection", { ...connection, apiSecret: "" });
   });
@@ -71,7 +81,8 @@ describe("Connect Bloomreach", () => {
     expect(page.status).toBe(200);
     const text = textOf(page.html);
     expect(text).toContain("Connection test passed");
-    for (const check of ["reachability", "credentials", "permissions"]) expect(text).toMatch(new RegExp(`pass ${check}`));
+    for (const check of ["reachability", "credentials", "permissions"])
+      expect(text).toMatch(new RegExp(`pass ${check}`));
     expect(page.html).not.toContain(SECRET);
   });
 
@@ -86,25 +97,46 @@ describe("Connect Bloomreach", () => {
   });
 
   it("shows a delivery paused by a 403 on the page and the dashboard", async () => {
-    await env.DB.prepare("update bloomreach_connection set delivery_state = 'paused', paused_reason = '403 from Bloomreach: Invalid API secret', paused_at = 1767225600").run();
+    await env.DB.prepare(
+      "update bloomreach_connection set delivery_state = 'paused', paused_reason = '403 from Bloomreach: Invalid API secret', paused_at = 1767225600",
+    ).run();
     const ui = await loggedIn();
-    expect(textOf((await ui.get("/admin/connection")).html)).toContain("paused: 403 from Bloomreach: Invalid API secret");
+    expect(textOf((await ui.get("/admin/connection")).html)).toContain(
+      "paused: 403 from Bloomreach: Invalid API secret",
+    );
     expect(textOf((await ui.get("/admin")).html)).toContain("paused: 403 from Bloomreach: Invalid API secret");
-    await env.DB.prepare("update bloomreach_connection set delivery_state = 'active', paused_reason = null, paused_at = null").run();
+    await env.DB.prepare(
+      "update bloomreach_connection set delivery_state = 'active', paused_reason = null, paused_at = null",
+    ).run();
   });
 });
 
 describe("Antavo API connection", () => {
   it("saves through the service and never renders the secret", async () => {
     const ui = await loggedIn();
-    const bad = await ui.post("/admin/antavo", { baseUrl: "https://api.demo.antavo.test", environment: "bad env!", apiKey: "k", apiSecret: ANTAVO_SECRET });
+    const bad = await ui.post("/admin/antavo", {
+      baseUrl: "https://api.demo.antavo.test",
+      environment: "bad env!",
+      apiKey: "k",
+      apiSecret: ANTAVO_SECRET,
+    });
     expect(bad.status).toBe(400);
     expect(bad.html).toContain('id="f-environment-error"');
     expect(bad.html).not.toContain(ANTAVO_SECRET);
 
-    const saved = await ui.post("/admin/antavo", { baseUrl: "https://api.demo.antavo.test", environment: "demo", apiKey: "antavo-key", apiSecret: ANTAVO_SECRET });
+    const saved = await ui.post("/admin/antavo", {
+      baseUrl: "https://api.demo.antavo.test",
+      environment: "demo",
+      apiKey: "antavo-key",
+      apiSecret: ANTAVO_SECRET,
+    });
     expect(saved.status).toBe(303);
-    expect(await json(await admin("/antavo"))).toMatchObject({ configured: true, environment: "demo", apiKey: "antavo-key", apiSecretSet: true });
+    expect(await json(await admin("/antavo"))).toMatchObject({
+      configured: true,
+      environment: "demo",
+      apiKey: "antavo-key",
+      apiSecretSet: true,
+    });
     const page = await ui.get("/admin/antavo");
     expect(page.html).not.toContain(ANTAVO_SECRET);
     expect(textOf(page.html)).toMatch(/API secret set/);
@@ -174,12 +206,26 @@ describe("Sync fields", () => {
   it("adds and removes rows without JavaScript and without saving", async () => {
     const ui = await loggedIn();
     const stored = await json(await admin("/mapping"));
-    const added = await ui.post("/admin/mapping", { "hardId[loyaltyField]": "email", "hardId[remoteId]": "registered", "fields[0][loyaltyField]": "first_name", "fields[0][remoteField]": "first_name", _add: "1" });
+    const added = await ui.post("/admin/mapping", {
+      "hardId[loyaltyField]": "email",
+      "hardId[remoteId]": "registered",
+      "fields[0][loyaltyField]": "first_name",
+      "fields[0][remoteField]": "first_name",
+      _add: "1",
+    });
     expect(added.status).toBe(200);
     expect(textOf(added.html)).toContain("not saved yet");
     expect(added.html).toContain('name="fields[1][loyaltyField]"');
-    const removed = await ui.post("/admin/mapping", { "fields[0][loyaltyField]": "a", "fields[0][remoteField]": "a", "fields[1][loyaltyField]": "b", "fields[1][remoteField]": "b", _remove: "0" });
-    expect(removed.html).toMatch(/name="fields\[0\]\[loyaltyField\]"[^>]*value="b"|value="b"[^>]*name="fields\[0\]\[loyaltyField\]"/);
+    const removed = await ui.post("/admin/mapping", {
+      "fields[0][loyaltyField]": "a",
+      "fields[0][remoteField]": "a",
+      "fields[1][loyaltyField]": "b",
+      "fields[1][remoteField]": "b",
+      _remove: "0",
+    });
+    expect(removed.html).toMatch(
+      /name="fields\[0\]\[loyaltyField\]"[^>]*value="b"|value="b"[^>]*name="fields\[0\]\[loyaltyField\]"/,
+    );
     expect(removed.html).not.toContain('value="a"');
     expect(await json(await admin("/mapping"))).toEqual(stored);
   });
@@ -215,11 +261,19 @@ describe("Event sync settings", () => {
 
   it("shows duplicate actions and bad numbers next to their inputs", async () => {
     const ui = await loggedIn();
-    const twice = await ui.post("/admin/settings", { asyncSync: "on", "events[0][action]": "opt_in", "events[1][action]": "opt_in" });
+    const twice = await ui.post("/admin/settings", {
+      asyncSync: "on",
+      "events[0][action]": "opt_in",
+      "events[1][action]": "opt_in",
+    });
     expect(twice.status).toBe(400);
     expect(twice.html).toMatch(/id="f-events-1-action-error">is listed twice</);
     expect(twice.html).toMatch(/id="f-asyncSync"[^>]*checked/);
-    const lots = await ui.post("/admin/settings", { asyncSync: "on", "events[0][action]": "opt_in", rateLimitPerSecond: "lots" });
+    const lots = await ui.post("/admin/settings", {
+      asyncSync: "on",
+      "events[0][action]": "opt_in",
+      rateLimitPerSecond: "lots",
+    });
     expect(lots.status).toBe(400);
     expect(lots.html).toContain('id="f-rateLimitPerSecond-error"');
     expect(lots.html).toMatch(/id="f-rateLimitPerSecond"[^>]*value="lots"/);

@@ -25,12 +25,30 @@ describe("deliveries and dashboard in the admin UI", () => {
   it("lists deliveries with filters and shows one with every attempt, request and answer", async () => {
     const fakes = await setUpRelay({ mapping: demoMapping, settings });
     restore = fakes.restore;
-    fakes.bloomreach.failCommands((c) => c.name === "customers/events" && c.data.customer_ids.registered === "dead@example.com", "Invalid event");
-    const ok = relayEvent({ id: "ui-ok", customerId: "ui-c1", customer: { email: "ok@example.com", first_name: "Ada", score: 5 }, createdAt: now(), receivedAt: now() });
-    const dead = relayEvent({ id: "ui-dead", customerId: "ui-c2", customer: { email: "dead@example.com", first_name: "Bo", score: 7 }, createdAt: now(), receivedAt: now() });
+    fakes.bloomreach.failCommands(
+      (c) => c.name === "customers/events" && c.data.customer_ids.registered === "dead@example.com",
+      "Invalid event",
+    );
+    const ok = relayEvent({
+      id: "ui-ok",
+      customerId: "ui-c1",
+      customer: { email: "ok@example.com", first_name: "Ada", score: 5 },
+      createdAt: now(),
+      receivedAt: now(),
+    });
+    const dead = relayEvent({
+      id: "ui-dead",
+      customerId: "ui-c2",
+      customer: { email: "dead@example.com", first_name: "Bo", score: 7 },
+      createdAt: now(),
+      receivedAt: now(),
+    });
     await runQueue([asMessage(ok), asMessage(dead)]);
     // One more accepted but never consumed (the test queue has no consumer): pending.
-    expect((await postWebhook({ id: "ui-pending", action: "opt_in", customer: { id: "ui-c3", email: "p@example.com" } })).status).toBe(202);
+    expect(
+      (await postWebhook({ id: "ui-pending", action: "opt_in", customer: { id: "ui-c3", email: "p@example.com" } }))
+        .status,
+    ).toBe(202);
 
     const ui = await loggedIn();
     const all = textOf((await ui.get("/admin/deliveries")).html);
@@ -45,7 +63,9 @@ describe("deliveries and dashboard in the admin UI", () => {
     expect(byCustomer).not.toContain("ui-c2");
     expect(textOf((await ui.get("/admin/deliveries?status=pending")).html)).toContain("ui-c3");
     const future = new Date((now() + 3600) * 1000).toISOString().slice(0, 16);
-    expect(textOf((await ui.get(`/admin/deliveries?since=${future}`)).html)).toContain("No deliveries match these filters.");
+    expect(textOf((await ui.get(`/admin/deliveries?since=${future}`)).html)).toContain(
+      "No deliveries match these filters.",
+    );
     const bad = await ui.get("/admin/deliveries?since=yesterday&status=lost");
     expect(bad.status).toBe(400);
     expect(bad.html).toContain('id="f-since-error"');
@@ -59,7 +79,7 @@ describe("deliveries and dashboard in the admin UI", () => {
     expect(text).toContain('"event_type": "loyalty_opt_in"');
     expect(text).toContain("Invalid event");
     expect(detail.html).toContain('action="/admin/deliveries/ui-dead/replay"');
-    expect((await ui.get("/admin/deliveries/ui-ok")).html).not.toContain("/replay\"");
+    expect((await ui.get("/admin/deliveries/ui-ok")).html).not.toContain('/replay"');
 
     const dashboard = textOf((await ui.get("/admin")).html);
     expect(dashboard).toMatch(/1 pending/);
@@ -86,16 +106,26 @@ describe("deliveries and dashboard in the admin UI", () => {
     const fakes = await setUpRelay({ mapping: demoMapping, settings });
     restore = fakes.restore;
     fakes.bloomreach.failCommands((c) => c.name === "customers/events", "Invalid event");
-    const events = [1, 2, 3].map((i) => relayEvent({ id: `win-${i}`, customerId: `win-c${i}`, createdAt: now(), receivedAt: now() }));
+    const events = [1, 2, 3].map((i) =>
+      relayEvent({ id: `win-${i}`, customerId: `win-c${i}`, createdAt: now(), receivedAt: now() }),
+    );
     await runQueue(events.map((e) => asMessage(e)));
     const ui = await loggedIn();
     await ui.get("/admin/deliveries");
 
-    const badWindow = await ui.post("/admin/deliveries/replay", { since: "2026-02-01T00:00", until: "2026-01-01T00:00" }, { headers: { accept: "application/json" } });
+    const badWindow = await ui.post(
+      "/admin/deliveries/replay",
+      { since: "2026-02-01T00:00", until: "2026-01-01T00:00" },
+      { headers: { accept: "application/json" } },
+    );
     expect(badWindow.status).toBe(400);
     expect(JSON.parse(badWindow.html).error.issues[0].path).toBe("until");
 
-    const script = await ui.post("/admin/deliveries/replay", { since: new Date((now() - 3600) * 1000).toISOString().slice(0, 16) }, { headers: { accept: "application/json" } });
+    const script = await ui.post(
+      "/admin/deliveries/replay",
+      { since: new Date((now() - 3600) * 1000).toISOString().slice(0, 16) },
+      { headers: { accept: "application/json" } },
+    );
     expect(script.status).toBe(200);
     expect(JSON.parse(script.html)).toEqual({ replayed: 3, remaining: 0 });
 

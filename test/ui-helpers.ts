@@ -29,7 +29,10 @@ export class UiClient {
   }
 
   async get(path: string, headers: Record<string, string> = {}) {
-    const response = await SELF.fetch(`${ORIGIN}${path}`, { redirect: "manual", headers: { cookie: this.cookieHeader(), ...headers } });
+    const response = await SELF.fetch(`${ORIGIN}${path}`, {
+      redirect: "manual",
+      headers: { cookie: this.cookieHeader(), ...headers },
+    });
     this.remember(response);
     const html = await response.text();
     const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
@@ -38,11 +41,19 @@ export class UiClient {
   }
 
   /** Posts a urlencoded form; adds the current CSRF token and a same-origin Origin unless told otherwise. */
-  async post(path: string, fields: Record<string, string> | [string, string][] = {}, options: { csrf?: string | null; origin?: string | null; headers?: Record<string, string> } = {}) {
+  async post(
+    path: string,
+    fields: Record<string, string> | [string, string][] = {},
+    options: { csrf?: string | null; origin?: string | null; headers?: Record<string, string> } = {},
+  ) {
     const body = new URLSearchParams(fields);
     const csrf = options.csrf === undefined ? this.csrf : options.csrf;
     if (csrf !== null) body.set("_csrf", csrf);
-    const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", cookie: this.cookieHeader(), ...options.headers };
+    const headers: Record<string, string> = {
+      "content-type": "application/x-www-form-urlencoded",
+      cookie: this.cookieHeader(),
+      ...options.headers,
+    };
     const origin = options.origin === undefined ? ORIGIN : options.origin;
     if (origin !== null) headers.origin = origin;
     const response = await SELF.fetch(`${ORIGIN}${path}`, { method: "POST", redirect: "manual", headers, body });
@@ -55,7 +66,12 @@ export class UiClient {
 
   async postMultipart(path: string, form: FormData, headers: Record<string, string> = {}) {
     form.set("_csrf", this.csrf);
-    const response = await SELF.fetch(`${ORIGIN}${path}`, { method: "POST", redirect: "manual", headers: { cookie: this.cookieHeader(), origin: ORIGIN, ...headers }, body: form });
+    const response = await SELF.fetch(`${ORIGIN}${path}`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: this.cookieHeader(), origin: ORIGIN, ...headers },
+      body: form,
+    });
     this.remember(response);
     return { response, text: await response.text(), status: response.status };
   }

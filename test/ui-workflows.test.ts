@@ -17,14 +17,19 @@ describe("workflows in the admin UI", () => {
   it("lists the template catalog with its parameters and defaults", async () => {
     const ui = await loggedIn();
     const { html } = await ui.get("/admin/workflows/new");
-    for (const title of ["Welcome", "Birthday reward", "Reward claimed", "Tier upgrade", "Last purchase"]) expect(textOf(html)).toContain(title);
+    for (const title of ["Welcome", "Birthday reward", "Reward claimed", "Tier upgrade", "Last purchase"])
+      expect(textOf(html)).toContain(title);
     expect(html).toMatch(/id="f-tier_upgrade-params-tiers"[^>]*value="Silver, Gold, Platinum"/);
   });
 
   it("creates from a template through the service (inactive), then activates and deactivates it", async () => {
     await admin("/mapping", { body: demoMapping });
     const ui = await loggedIn();
-    const created = await ui.post("/admin/workflows/from-template", { template: "welcome", "params[action]": "opt_in", "params[event]": "loyalty_welcome_ui" });
+    const created = await ui.post("/admin/workflows/from-template", {
+      template: "welcome",
+      "params[action]": "opt_in",
+      "params[event]": "loyalty_welcome_ui",
+    });
     expect(created.status).toBe(303);
     const [welcome] = await workflows();
     expect(welcome).toMatchObject({ name: "Welcome", status: "inactive" });
@@ -37,18 +42,27 @@ describe("workflows in the admin UI", () => {
     expect(editor.html).toMatch(/id="f-trigger-action"[^>]*value="opt_in"/);
     expect(editor.html).toContain("opt_in_date = {{event.created_at}}");
 
-    expect((await ui.post(`/admin/workflows/${welcome!.id}/activate`, { back: "/admin/workflows" })).location).toBe("/admin/workflows?notice=activated");
+    expect((await ui.post(`/admin/workflows/${welcome!.id}/activate`, { back: "/admin/workflows" })).location).toBe(
+      "/admin/workflows?notice=activated",
+    );
     expect((await workflows())[0]!.status).toBe("active");
     const list = textOf((await ui.get("/admin/workflows")).html);
     expect(list).toContain("Welcome active general on Antavo event opt_in");
 
-    expect((await ui.post(`/admin/workflows/${welcome!.id}/deactivate`, { back: `/admin/workflows/${welcome!.id}` })).location).toBe(`/admin/workflows/${welcome!.id}?notice=deactivated`);
+    expect(
+      (await ui.post(`/admin/workflows/${welcome!.id}/deactivate`, { back: `/admin/workflows/${welcome!.id}` }))
+        .location,
+    ).toBe(`/admin/workflows/${welcome!.id}?notice=deactivated`);
     expect((await workflows())[0]!.status).toBe("inactive");
   });
 
   it("puts a template parameter error next to the parameter", async () => {
     const ui = await loggedIn();
-    const page = await ui.post("/admin/workflows/from-template", { template: "birthday_reward", "params[rewardId]": "", "params[at]": "25:00" });
+    const page = await ui.post("/admin/workflows/from-template", {
+      template: "birthday_reward",
+      "params[rewardId]": "",
+      "params[at]": "25:00",
+    });
     expect(page.status).toBe(400);
     expect(page.html).toMatch(/id="f-birthday_reward-params-rewardId-error">is required</);
     expect(page.html).toContain('id="f-birthday_reward-params-at-error"');
@@ -92,7 +106,7 @@ describe("workflows in the admin UI", () => {
       "filters[0][value]": "Gold, Platinum",
       "actions[0][type]": "sync_event",
       "actions[0][event]": "loyalty_gold",
-      "actions[0][properties]": "tier = {{event.tier}}\npoints = {{customer.score}}\nlevel = 3\ncode = \"007\"",
+      "actions[0][properties]": 'tier = {{event.tier}}\npoints = {{customer.score}}\nlevel = 3\ncode = "007"',
       "actions[1][type]": "reward_claim",
       "actions[1][rewardId]": "rw-1",
       "actions[1][free]": "on",
@@ -106,7 +120,11 @@ describe("workflows in the admin UI", () => {
       trigger: { type: "event", action: "tier_change" },
       filters: [{ type: "event_attribute", attribute: "tier", operator: "in", value: ["Gold", "Platinum"] }],
       actions: [
-        { type: "sync_event", event: "loyalty_gold", properties: { tier: "{{event.tier}}", points: "{{customer.score}}", level: 3, code: "007" } },
+        {
+          type: "sync_event",
+          event: "loyalty_gold",
+          properties: { tier: "{{event.tier}}", points: "{{customer.score}}", level: 3, code: "007" },
+        },
         { type: "reward_claim", rewardId: "rw-1", free: true },
       ],
     });
@@ -138,7 +156,14 @@ describe("workflows in the admin UI", () => {
 
   it("adds and removes nodes without JavaScript and without saving", async () => {
     const ui = await loggedIn();
-    const form = { name: "Draft", kind: "general", "trigger[type]": "event", "trigger[action]": "opt_in", "actions[0][type]": "sync_event", "actions[0][event]": "x" };
+    const form = {
+      name: "Draft",
+      kind: "general",
+      "trigger[type]": "event",
+      "trigger[action]": "opt_in",
+      "actions[0][type]": "sync_event",
+      "actions[0][event]": "x",
+    };
     const withFilter = await ui.post("/admin/workflows", { ...form, _add_filter: "1" });
     expect(withFilter.status).toBe(200);
     expect(withFilter.html).toContain('name="filters[0][attribute]"');
@@ -153,14 +178,23 @@ describe("workflows in the admin UI", () => {
   it("tries a sample event through the preview service and shows the exact commands", async () => {
     await admin("/mapping", { body: demoMapping });
     const ui = await loggedIn();
-    const created = await ui.post("/admin/workflows/from-template", { template: "tier_upgrade", "params[tiers]": "Gold", "params[action]": "tier_change" });
+    const created = await ui.post("/admin/workflows/from-template", {
+      template: "tier_upgrade",
+      "params[tiers]": "Gold",
+      "params[action]": "tier_change",
+    });
     const id = created.location!.split("/").pop()!.split("?")[0]!;
     await ui.post(`/admin/workflows/${id}/activate`);
 
     const editor = await ui.get(`/admin/workflows/${id}`);
     // The default sample passes the workflow's filter.
     expect(editor.html).toContain("&quot;tier&quot;: &quot;Gold&quot;");
-    const sample = JSON.stringify({ action: "tier_change", customer: { id: "c-1", email: "ada@example.com", score: 300 }, data: { tier: "Gold" }, created_at: 1767225600 });
+    const sample = JSON.stringify({
+      action: "tier_change",
+      customer: { id: "c-1", email: "ada@example.com", score: 300 },
+      data: { tier: "Gold" },
+      created_at: 1767225600,
+    });
     const page = await ui.post(`/admin/workflows/${id}/try`, { sample });
     expect(page.status).toBe(200);
     const text = textOf(page.html);
@@ -182,11 +216,17 @@ describe("workflows in the admin UI", () => {
   it("edits the document as JSON, with the schema's issues listed", async () => {
     const ui = await loggedIn();
     const [first] = await workflows();
-    const page = await ui.post(`/admin/workflows/${first!.id}/json`, { document: JSON.stringify({ name: "Broken", trigger: { type: "event", action: "x" }, actions: [] }) });
+    const page = await ui.post(`/admin/workflows/${first!.id}/json`, {
+      document: JSON.stringify({ name: "Broken", trigger: { type: "event", action: "x" }, actions: [] }),
+    });
     expect(page.status).toBe(400);
     expect(textOf(page.html)).toMatch(/actions\s*: needs at least one action/);
     const saved = await ui.post(`/admin/workflows/${first!.id}/json`, {
-      document: JSON.stringify({ name: "Renamed by JSON", trigger: { type: "event", action: "x" }, actions: [{ type: "sync_fields", fields: { a: "{{now}}" } }] }),
+      document: JSON.stringify({
+        name: "Renamed by JSON",
+        trigger: { type: "event", action: "x" },
+        actions: [{ type: "sync_fields", fields: { a: "{{now}}" } }],
+      }),
     });
     expect(saved.status).toBe(303);
     expect((await json(await admin(`/workflows/${first!.id}`))).name).toBe("Renamed by JSON");

@@ -5,12 +5,12 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { QueueMessage } from "../src/queue/message";
 import { appWith, recordingQueue } from "./support/app";
 import { cronTick, runScans } from "./support/date-runs";
 import { demoMapping } from "./support/fixtures";
 import { admin, basicAuth, json, secrets } from "./support/http";
-import { deliveryRow, runQueue, relayWithFakes } from "./support/pipeline";
-import type { QueueMessage } from "../src/queue/message";
+import { deliveryRow, relayWithFakes, runQueue } from "./support/pipeline";
 
 const settings = { asyncSync: true, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] };
 const relay = relayWithFakes({ mapping: demoMapping, settings, antavo: true });
@@ -57,22 +57,38 @@ async function webhook(event: Record<string, unknown>) {
   return result;
 }
 
-const eventsOfType = (bloomreach: { events(): { event_type: string }[] }, type: string) => bloomreach.events().filter((e) => e.event_type === type);
+const eventsOfType = (bloomreach: { events(): { event_type: string }[] }, type: string) =>
+  bloomreach.events().filter((e) => e.event_type === type);
 
 describe("use cases end to end", () => {
   it("welcome: an opt-in tracks the welcome event with the opt-in date and points", async () => {
     const { bloomreach, antavo } = await relay();
     const [workflowId] = await activeTemplate("welcome");
-    await webhook({ id: "uc-welcome", action: "opt_in", customer: customer("welcome-c"), data: { points: 50 }, created_at: 1_767_225_600 });
+    await webhook({
+      id: "uc-welcome",
+      action: "opt_in",
+      customer: customer("welcome-c"),
+      data: { points: 50 },
+      created_at: 1_767_225_600,
+    });
 
     expect(eventsOfType(bloomreach, "loyalty_welcome")).toEqual([
-      { customer_ids: { registered: "welcome-c@example.com" }, event_type: "loyalty_welcome", timestamp: expect.any(Number), properties: { opt_in_date: 1_767_225_600, points_added: 50 } },
+      {
+        customer_ids: { registered: "welcome-c@example.com" },
+        event_type: "loyalty_welcome",
+        timestamp: expect.any(Number),
+        properties: { opt_in_date: 1_767_225_600, points_added: 50 },
+      },
     ]);
     // The event selection still runs beside the workflow.
     expect(eventsOfType(bloomreach, "loyalty_opt_in")).toHaveLength(1);
     const row = await deliveryRow("uc-welcome");
     expect(row?.status).toBe("delivered");
-    expect(JSON.parse(row!.commands).map((c: any) => c.source)).toContainEqual({ kind: "workflow", workflowId, workflowName: "Welcome" });
+    expect(JSON.parse(row!.commands).map((c: any) => c.source)).toContainEqual({
+      kind: "workflow",
+      workflowId,
+      workflowName: "Welcome",
+    });
     bloomreach.assertNoUnexpected();
     antavo.assertNoUnexpected();
   });
@@ -100,8 +116,12 @@ describe("use cases end to end", () => {
     const result = await runQueue(events.map((body) => ({ body })));
     expect(result.retried).toEqual([]);
 
-    expect(antavo.claims).toEqual([expect.objectContaining({ customerId: "bday-today", rewardId: "rw-bday", free: true, spent: 0 })]);
-    expect(antavo.requests.filter((r) => r.method === "POST")).toEqual([{ method: "POST", path: "/v1/bulk-operation/reward/claim/rw-bday" }]);
+    expect(antavo.claims).toEqual([
+      expect.objectContaining({ customerId: "bday-today", rewardId: "rw-bday", free: true, spent: 0 }),
+    ]);
+    expect(antavo.requests.filter((r) => r.method === "POST")).toEqual([
+      { method: "POST", path: "/v1/bulk-operation/reward/claim/rw-bday" },
+    ]);
     expect(eventsOfType(bloomreach, "loyalty_birthday_reward")).toEqual([
       {
         customer_ids: { registered: "bday-today@example.com" },
@@ -157,23 +177,50 @@ describe("use cases end to end", () => {
   it("tier upgrade: Silver, Gold and Platinum each have their own event; only the matching one fires", async () => {
     const { bloomreach } = await relay();
     const [silver, gold, platinum] = await activeTemplate("tier_upgrade");
-    await webhook({ id: "uc-tier-gold", action: "tier_change", customer: customer("tier-c"), data: { tier: "Gold" }, created_at: 1_767_300_000 });
+    await webhook({
+      id: "uc-tier-gold",
+      action: "tier_change",
+      customer: customer("tier-c"),
+      data: { tier: "Gold" },
+      created_at: 1_767_300_000,
+    });
 
     const tierEvents = () => bloomreach.events().filter((e) => e.event_type.startsWith("loyalty_tier_"));
-    expect(tierEvents()).toEqual([expect.objectContaining({ event_type: "loyalty_tier_gold", properties: { tier: "Gold", points: 1500 } })]);
-    expect(bloomreach.customers().filter((c) => "last_tier_upgrade" in c.properties)).toEqual([
-      expect.objectContaining({ customer_ids: { registered: "tier-c@example.com" }, properties: { last_tier_upgrade: 1_767_300_000 } }),
+    expect(tierEvents()).toEqual([
+      expect.objectContaining({ event_type: "loyalty_tier_gold", properties: { tier: "Gold", points: 1500 } }),
     ]);
-    const sources = JSON.parse((await deliveryRow("uc-tier-gold"))!.commands).map((c: any) => c.source.workflowId).filter(Boolean);
+    expect(bloomreach.customers().filter((c) => "last_tier_upgrade" in c.properties)).toEqual([
+      expect.objectContaining({
+        customer_ids: { registered: "tier-c@example.com" },
+        properties: { last_tier_upgrade: 1_767_300_000 },
+      }),
+    ]);
+    const sources = JSON.parse((await deliveryRow("uc-tier-gold"))!.commands)
+      .map((c: any) => c.source.workflowId)
+      .filter(Boolean);
     expect(new Set(sources)).toEqual(new Set([gold]));
 
-    await webhook({ id: "uc-tier-platinum", action: "tier_change", customer: customer("tier-c", { tiers: [{ name: "Platinum" }] }), data: { tier: "Platinum" } });
+    await webhook({
+      id: "uc-tier-platinum",
+      action: "tier_change",
+      customer: customer("tier-c", { tiers: [{ name: "Platinum" }] }),
+      data: { tier: "Platinum" },
+    });
     expect(tierEvents().map((e) => e.event_type)).toEqual(["loyalty_tier_gold", "loyalty_tier_platinum"]);
-    await webhook({ id: "uc-tier-bronze", action: "tier_change", customer: customer("tier-c"), data: { tier: "Bronze" } });
+    await webhook({
+      id: "uc-tier-bronze",
+      action: "tier_change",
+      customer: customer("tier-c"),
+      data: { tier: "Bronze" },
+    });
     expect(tierEvents()).toHaveLength(2);
     const fired = [];
     for (const id of ["uc-tier-gold", "uc-tier-platinum", "uc-tier-bronze"]) {
-      fired.push(...JSON.parse((await deliveryRow(id))!.commands).map((c: any) => c.source.workflowId).filter(Boolean));
+      fired.push(
+        ...JSON.parse((await deliveryRow(id))!.commands)
+          .map((c: any) => c.source.workflowId)
+          .filter(Boolean),
+      );
     }
     expect(new Set(fired)).toEqual(new Set([gold, platinum]));
     expect(fired).not.toContain(silver);
@@ -188,13 +235,38 @@ describe("use cases end to end", () => {
       { product_id: "p2", product_name: "Mug", price: 12, quantity: 1, subtotal: 12 },
       { product_id: "p3", product_name: "Honey", price: 6.5, quantity: 3, subtotal: 19.5 },
     ];
-    await webhook({ id: "uc-checkout", action: "checkout", customer: customer("shop-c"), data: { transaction_id: "T-1001", total: 39.5, currency: "EUR", items }, created_at: 1_767_400_000 });
-    await webhook({ id: "uc-accept", action: "checkout_accept", customer: customer("shop-c"), data: { transaction_id: "T-1002", total: 12, items: items.slice(1, 2) }, created_at: 1_767_500_000 });
+    await webhook({
+      id: "uc-checkout",
+      action: "checkout",
+      customer: customer("shop-c"),
+      data: { transaction_id: "T-1001", total: 39.5, currency: "EUR", items },
+      created_at: 1_767_400_000,
+    });
+    await webhook({
+      id: "uc-accept",
+      action: "checkout_accept",
+      customer: customer("shop-c"),
+      data: { transaction_id: "T-1002", total: 12, items: items.slice(1, 2) },
+      created_at: 1_767_500_000,
+    });
 
-    const purchases = bloomreach.customers().filter((c) => "last_transaction_id" in c.properties).map((c) => c.properties);
+    const purchases = bloomreach
+      .customers()
+      .filter((c) => "last_transaction_id" in c.properties)
+      .map((c) => c.properties);
     expect(purchases).toEqual([
-      { last_purchase_total: 39.5, last_purchase_date: 1_767_400_000, last_transaction_id: "T-1001", last_purchase_items_count: 3 },
-      { last_purchase_total: 12, last_purchase_date: 1_767_500_000, last_transaction_id: "T-1002", last_purchase_items_count: 1 },
+      {
+        last_purchase_total: 39.5,
+        last_purchase_date: 1_767_400_000,
+        last_transaction_id: "T-1001",
+        last_purchase_items_count: 3,
+      },
+      {
+        last_purchase_total: 12,
+        last_purchase_date: 1_767_500_000,
+        last_transaction_id: "T-1002",
+        last_purchase_items_count: 1,
+      },
     ]);
     bloomreach.assertNoUnexpected();
   });
@@ -211,7 +283,12 @@ describe("use cases end to end", () => {
     });
     for (const document of [
       campaign("Last year's double points", "loyalty_old_campaign", "2020-01-01T00:00:00Z", "2021-01-01T00:00:00Z"),
-      campaign("Next century's double points", "loyalty_future_campaign", "2100-01-01T00:00:00Z", "2101-01-01T00:00:00Z"),
+      campaign(
+        "Next century's double points",
+        "loyalty_future_campaign",
+        "2100-01-01T00:00:00Z",
+        "2101-01-01T00:00:00Z",
+      ),
       campaign("Running double points", "loyalty_current_campaign", "2020-01-01T00:00:00Z", "2100-01-01T00:00:00Z"),
     ]) {
       await post(`/workflows/${await activeWorkflow(document)}/activate`);
@@ -225,38 +302,70 @@ describe("use cases end to end", () => {
     const id = await activeWorkflow({
       name: "Profile changed",
       trigger: { type: "event", action: "profile" },
-      actions: [{ type: "sync_event", event: "loyalty_profile_changed", properties: { name: "{{customer.first_name}}" } }],
+      actions: [
+        { type: "sync_event", event: "loyalty_profile_changed", properties: { name: "{{customer.first_name}}" } },
+      ],
     });
     await webhook({ id: "uc-profile-1", action: "profile", customer: customer("prof-c"), data: {} });
     expect(eventsOfType(bloomreach, "loyalty_profile_changed")).toEqual([]);
 
     await post(`/workflows/${id}/activate`);
-    await webhook({ id: "uc-profile-2", action: "profile", customer: customer("prof-c", { first_name: "Grace" }), data: {} });
-    expect(eventsOfType(bloomreach, "loyalty_profile_changed")).toEqual([expect.objectContaining({ properties: { name: "Grace" } })]);
+    await webhook({
+      id: "uc-profile-2",
+      action: "profile",
+      customer: customer("prof-c", { first_name: "Grace" }),
+      data: {},
+    });
+    expect(eventsOfType(bloomreach, "loyalty_profile_changed")).toEqual([
+      expect.objectContaining({ properties: { name: "Grace" } }),
+    ]);
     // A redelivery of the same webhook does not fire it again.
-    await webhook({ id: "uc-profile-2", action: "profile", customer: customer("prof-c", { first_name: "Grace" }), data: {} });
+    await webhook({
+      id: "uc-profile-2",
+      action: "profile",
+      customer: customer("prof-c", { first_name: "Grace" }),
+      data: {},
+    });
     expect(eventsOfType(bloomreach, "loyalty_profile_changed")).toHaveLength(1);
   });
 
   it("preview shows a workflow's output and which workflow produced it, without sending anything", async () => {
     const { bloomreach, antavo } = await relay();
     const ids = await activeTemplate("tier_upgrade", { tiers: ["Bronze", "Diamond"], eventPrefix: "preview_tier_" });
-    const response = await post("/preview", { event: { action: "tier_change", customer: customer("preview-c"), data: { tier: "Diamond" }, created_at: 1_767_600_000 } });
+    const response = await post("/preview", {
+      event: {
+        action: "tier_change",
+        customer: customer("preview-c"),
+        data: { tier: "Diamond" },
+        created_at: 1_767_600_000,
+      },
+    });
     expect(response.status).toBe(200);
     const preview = await json(response);
     const fromWorkflows = preview.commands.filter((c: any) => c.source.kind === "workflow");
     expect(fromWorkflows).toEqual([
       {
         source: { kind: "workflow", workflowId: ids[1], workflowName: "Tier upgrade to Diamond" },
-        command: expect.objectContaining({ name: "customers/events", data: expect.objectContaining({ event_type: "preview_tier_diamond", properties: { tier: "Diamond", points: 1500 } }) }),
+        command: expect.objectContaining({
+          name: "customers/events",
+          data: expect.objectContaining({
+            event_type: "preview_tier_diamond",
+            properties: { tier: "Diamond", points: 1500 },
+          }),
+        }),
       },
       {
         source: { kind: "workflow", workflowId: ids[1], workflowName: "Tier upgrade to Diamond" },
-        command: expect.objectContaining({ name: "customers", data: expect.objectContaining({ properties: { last_tier_upgrade: 1_767_600_000 } }) }),
+        command: expect.objectContaining({
+          name: "customers",
+          data: expect.objectContaining({ properties: { last_tier_upgrade: 1_767_600_000 } }),
+        }),
       },
     ]);
     expect(bloomreach.calls).toBe(0);
     expect(antavo.calls).toBe(0);
-    expect(await env.DB.prepare("select count(*) as n from deliveries where customer_id = 'preview-c'").first("n")).toBe(0);
+    expect(
+      await env.DB.prepare("select count(*) as n from deliveries where customer_id = 'preview-c'").first("n"),
+    ).toBe(0);
   });
 });

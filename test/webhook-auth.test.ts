@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { basicAuth, json, postWebhook, secrets, signJwt } from "./support/http";
 import { optInEvent } from "./support/fixtures";
+import { basicAuth, json, postWebhook, secrets, signJwt } from "./support/http";
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -46,7 +46,10 @@ describe("webhook authentication", () => {
   });
 
   it("refuses alg none and other algorithms", async () => {
-    const none = (await signJwt({ exp: now() + 300 }, secrets.jwtSecret, { alg: "none", typ: "JWT" })).split(".").slice(0, 2).join(".") + ".";
+    const none = `${(await signJwt({ exp: now() + 300 }, secrets.jwtSecret, { alg: "none", typ: "JWT" }))
+      .split(".")
+      .slice(0, 2)
+      .join(".")}.`;
     const noneResponse = await postWebhook(optInEvent(), { auth: `Bearer ${none}` });
     expect(noneResponse.status).toBe(401);
     expect((await json(noneResponse)).error.message).toMatch(/algorithm none/);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { json, postWebhook } from "./support/http";
 import { optInEvent } from "./support/fixtures";
+import { json, postWebhook } from "./support/http";
 
 describe("webhook body validation", () => {
   it("answers 400 invalid_body for malformed JSON", async () => {
@@ -19,10 +19,14 @@ describe("webhook body validation", () => {
   });
 
   it("names the paths of wrong types inside a batch", async () => {
-    const response = await postWebhook({ events: [optInEvent(), { action: 5, customer: { email: "x" }, data: "nope", created_at: "yesterday" }] });
+    const response = await postWebhook({
+      events: [optInEvent(), { action: 5, customer: { email: "x" }, data: "nope", created_at: "yesterday" }],
+    });
     expect(response.status).toBe(400);
     const paths = (await json(response)).error.issues.map((i: { path: string }) => i.path);
-    expect(paths).toEqual(expect.arrayContaining(["events.1.action", "events.1.customer", "events.1.data", "events.1.created_at"]));
+    expect(paths).toEqual(
+      expect.arrayContaining(["events.1.action", "events.1.customer", "events.1.data", "events.1.created_at"]),
+    );
   });
 
   it("answers 413 for a body one byte over 1 MiB", async () => {
@@ -42,7 +46,8 @@ describe("webhook body validation", () => {
   });
 
   it("refuses 101 events and accepts 100", async () => {
-    const events = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => optInEvent({ id: `${prefix}-${i}` }));
+    const events = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => optInEvent({ id: `${prefix}-${i}` }));
     const tooMany = await postWebhook({ events: events(101, "too-many") });
     expect(tooMany.status).toBe(400);
     expect((await json(tooMany)).error.issues[0].path).toBe("events");

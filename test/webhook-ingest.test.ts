@@ -13,7 +13,9 @@ const request = (body: unknown): RequestInit => ({
 });
 
 async function inboundCount(id: string) {
-  const row = await env.DB.prepare("select count(*) as n from inbound_events where id = ?").bind(id).first<{ n: number }>();
+  const row = await env.DB.prepare("select count(*) as n from inbound_events where id = ?")
+    .bind(id)
+    .first<{ n: number }>();
   return row?.n ?? 0;
 }
 
@@ -52,7 +54,8 @@ describe("webhook ingest hand-off", () => {
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await json(await post("/webhooks/antavo", request(event))));
     expect(answers[0]).toMatchObject({ accepted: 1, duplicates: 0 });
-    for (const answer of answers.slice(1)) expect(answer).toMatchObject({ accepted: 0, duplicates: 1, ids: ["redelivered"] });
+    for (const answer of answers.slice(1))
+      expect(answer).toMatchObject({ accepted: 0, duplicates: 1, ids: ["redelivered"] });
     expect(recorder.sent).toHaveLength(1);
   });
 

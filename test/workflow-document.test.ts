@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkflowDocumentSchema, validateWorkflowDocument } from "../src/domain/workflow/document";
+import { validateWorkflowDocument, WorkflowDocumentSchema } from "../src/domain/workflow/document";
 
 const base = {
   name: "Tier upgrade to Gold",
@@ -35,7 +35,11 @@ describe("workflow document schema", () => {
       trigger: { type: "event", action: "tier_change" },
       filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" }],
       actions: [
-        { type: "sync_event", event: "loyalty_tier_gold", properties: { tier: "{{event.tier}}", points: "{{customer.score}}" } },
+        {
+          type: "sync_event",
+          event: "loyalty_tier_gold",
+          properties: { tier: "{{event.tier}}", points: "{{customer.score}}" },
+        },
         { type: "sync_fields", fields: { last_tier_upgrade: "{{event.created_at}}" } },
         { type: "reward_claim", rewardId: "rw-1", free: true },
       ],
@@ -43,7 +47,9 @@ describe("workflow document schema", () => {
     expect(doc.priority).toBe(100);
     const minimal = WorkflowDocumentSchema.parse(base);
     expect(minimal).toMatchObject({ kind: "general", priority: 100, startsAt: null, endsAt: null, filters: [] });
-    expect(WorkflowDocumentSchema.parse({ ...base, actions: [{ type: "reward_claim", rewardId: "r" }] }).actions[0]).toEqual({
+    expect(
+      WorkflowDocumentSchema.parse({ ...base, actions: [{ type: "reward_claim", rewardId: "r" }] }).actions[0],
+    ).toEqual({
       type: "reward_claim",
       rewardId: "r",
       free: false,
@@ -56,14 +62,19 @@ describe("workflow document schema", () => {
   });
 
   it("names an unknown operator and where it is", () => {
-    const input = { ...base, filters: [{ type: "event_attribute", attribute: "tier", operator: "starts_with", value: "G" }] };
+    const input = {
+      ...base,
+      filters: [{ type: "event_attribute", attribute: "tier", operator: "starts_with", value: "G" }],
+    };
     expect(messageAt(input, "filters.0.operator")).toMatch(/unknown operator "starts_with".*"equals"/);
   });
 
   it("checks each operator's value", () => {
     const filter = (operator: string, value?: unknown) => ({
       ...base,
-      filters: [{ type: "customer_attribute", attribute: "score", operator, ...(value === undefined ? {} : { value }) }],
+      filters: [
+        { type: "customer_attribute", attribute: "score", operator, ...(value === undefined ? {} : { value }) },
+      ],
     });
     messageAt(filter("equals"), "filters.0.value");
     expect(messageAt(filter("equals", null), "filters.0.value")).toMatch(/exists: false/);
@@ -78,14 +89,26 @@ describe("workflow document schema", () => {
   });
 
   it("rejects an unknown filter type and a bad attribute path", () => {
-    messageAt({ ...base, filters: [{ type: "profile", attribute: "tier", operator: "equals", value: "G" }] }, "filters.0.type");
-    messageAt({ ...base, filters: [{ type: "event_attribute", attribute: "a..b", operator: "equals", value: "G" }] }, "filters.0.attribute");
+    messageAt(
+      { ...base, filters: [{ type: "profile", attribute: "tier", operator: "equals", value: "G" }] },
+      "filters.0.type",
+    );
+    messageAt(
+      { ...base, filters: [{ type: "event_attribute", attribute: "a..b", operator: "equals", value: "G" }] },
+      "filters.0.attribute",
+    );
   });
 
   it("rejects an event_attribute filter on a date trigger", () => {
-    const input = { ...dateBase, filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" }] };
+    const input = {
+      ...dateBase,
+      filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" }],
+    };
     expect(messageAt(input, "filters.0.type")).toMatch(/customer_attribute/);
-    const ok = { ...dateBase, filters: [{ type: "customer_attribute", attribute: "birth_date", operator: "in_date", value: "today" }] };
+    const ok = {
+      ...dateBase,
+      filters: [{ type: "customer_attribute", attribute: "birth_date", operator: "in_date", value: "today" }],
+    };
     expect(WorkflowDocumentSchema.safeParse(ok).success).toBe(true);
   });
 
@@ -96,9 +119,9 @@ describe("workflow document schema", () => {
     });
 
     it("need endsAt after startsAt, in ISO-8601 or Unix seconds", () => {
-      expect(messageAt({ ...base, kind: "campaign", startsAt: 1_750_000_000, endsAt: "2025-06-01T00:00:00Z" }, "endsAt")).toMatch(
-        /after startsAt/,
-      );
+      expect(
+        messageAt({ ...base, kind: "campaign", startsAt: 1_750_000_000, endsAt: "2025-06-01T00:00:00Z" }, "endsAt"),
+      ).toMatch(/after startsAt/);
       messageAt({ ...base, kind: "campaign", startsAt: 100, endsAt: 100 }, "endsAt");
       const ok = { ...base, kind: "campaign", startsAt: "2025-06-01T00:00:00+02:00", endsAt: 1_760_000_000 };
       expect(WorkflowDocumentSchema.safeParse(ok).success).toBe(true);
@@ -107,9 +130,9 @@ describe("workflow document schema", () => {
     it("refuse dates that are not dates and millisecond timestamps", () => {
       messageAt({ ...base, kind: "campaign", startsAt: "next monday", endsAt: 1_760_000_000 }, "startsAt");
       messageAt({ ...base, kind: "campaign", startsAt: "2025-02-30", endsAt: 1_760_000_000 }, "startsAt");
-      expect(messageAt({ ...base, kind: "campaign", startsAt: 1_700_000_000, endsAt: 1_760_000_000_000 }, "endsAt")).toMatch(
-        /milliseconds/,
-      );
+      expect(
+        messageAt({ ...base, kind: "campaign", startsAt: 1_700_000_000, endsAt: 1_760_000_000_000 }, "endsAt"),
+      ).toMatch(/milliseconds/);
     });
 
     it("are the only kind with a window", () => {
@@ -131,13 +154,17 @@ describe("workflow document schema", () => {
         expect(messageAt(trigger({ repeat, at: "09:00" }), "trigger.date")).toMatch(/required/);
       }
       expect(WorkflowDocumentSchema.safeParse(trigger({ repeat: "daily", at: "09:00" })).success).toBe(true);
-      expect(WorkflowDocumentSchema.safeParse(trigger({ repeat: "weekly", at: "09:00", date: "2025-06-02" })).success).toBe(true);
+      expect(
+        WorkflowDocumentSchema.safeParse(trigger({ repeat: "weekly", at: "09:00", date: "2025-06-02" })).success,
+      ).toBe(true);
     });
 
     it("need a real date and a known repeat", () => {
       messageAt(trigger({ repeat: "once", at: "09:00", date: "2025-02-29" }), "trigger.date");
       messageAt(trigger({ repeat: "once", at: "09:00", date: "01/02/2025" }), "trigger.date");
-      expect(messageAt(trigger({ repeat: "hourly", at: "09:00" }), "trigger.repeat")).toMatch(/unknown repeat "hourly"/);
+      expect(messageAt(trigger({ repeat: "hourly", at: "09:00" }), "trigger.repeat")).toMatch(
+        /unknown repeat "hourly"/,
+      );
     });
 
     it("reject an unknown trigger type", () => {
@@ -147,7 +174,10 @@ describe("workflow document schema", () => {
 
   describe("templates", () => {
     it("reject an unknown root with the property path", () => {
-      const input = { ...base, actions: [{ type: "sync_event", event: "e", properties: { nested: { v: ["x", "{{order.total}}"] } } }] };
+      const input = {
+        ...base,
+        actions: [{ type: "sync_event", event: "e", properties: { nested: { v: ["x", "{{order.total}}"] } } }],
+      };
       expect(messageAt(input, "actions.0.properties.nested.v.1")).toMatch(/unknown root "order"/);
     });
 
@@ -170,7 +200,10 @@ describe("workflow document schema", () => {
     });
 
     it("reject malformed placeholders and unknown template filters", () => {
-      const props = (value: string) => ({ ...base, actions: [{ type: "sync_event", event: "e", properties: { p: value } }] });
+      const props = (value: string) => ({
+        ...base,
+        actions: [{ type: "sync_event", event: "e", properties: { p: value } }],
+      });
       messageAt(props("{{now.later}}"), "actions.0.properties.p");
       messageAt(props("{{customer}}"), "actions.0.properties.p");
       expect(messageAt(props("{{event.items|sum}}"), "actions.0.properties.p")).toMatch(/unknown filter "sum"/);
@@ -185,13 +218,19 @@ describe("workflow document schema", () => {
     });
 
     it("reward_claim needs a rewardId", () => {
-      expect(messageAt({ ...base, actions: [{ type: "reward_claim", free: true }] }, "actions.0.rewardId")).toBe("rewardId is required");
-      expect(messageAt({ ...base, actions: [{ type: "reward_claim", rewardId: " " }] }, "actions.0.rewardId")).toBe("rewardId is required");
+      expect(messageAt({ ...base, actions: [{ type: "reward_claim", free: true }] }, "actions.0.rewardId")).toBe(
+        "rewardId is required",
+      );
+      expect(messageAt({ ...base, actions: [{ type: "reward_claim", rewardId: " " }] }, "actions.0.rewardId")).toBe(
+        "rewardId is required",
+      );
     });
 
     it("reject unknown action types, non-ASCII event names and empty field sets", () => {
       messageAt({ ...base, actions: [{ type: "send_email" }] }, "actions.0.type");
-      expect(messageAt({ ...base, actions: [{ type: "sync_event", event: "bienvenüe" }] }, "actions.0.event")).toMatch(/ASCII/);
+      expect(messageAt({ ...base, actions: [{ type: "sync_event", event: "bienvenüe" }] }, "actions.0.event")).toMatch(
+        /ASCII/,
+      );
       messageAt({ ...base, actions: [{ type: "sync_fields", fields: {} }] }, "actions.0.fields");
     });
   });

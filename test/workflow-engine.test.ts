@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { RelayEvent } from "../src/domain/event";
-import { WorkflowDocumentSchema, type WorkflowDocumentInput } from "../src/domain/workflow/document";
+import { type WorkflowDocumentInput, WorkflowDocumentSchema } from "../src/domain/workflow/document";
 import {
   eventContext,
   matchDateWorkflow,
@@ -19,38 +19,75 @@ const event: RelayEvent = {
   createdAt: 1_749_999_000,
   receivedAt: 1_749_999_100,
 };
-const customer = { id: "c-1", email: "ada@example.com", score: 1200, birth_date: "1990-06-15", tiers: [{ name: "Silver" }] };
+const customer = {
+  id: "c-1",
+  email: "ada@example.com",
+  score: 1200,
+  birth_date: "1990-06-15",
+  tiers: [{ name: "Silver" }],
+};
 
-function workflow(id: string, doc: Partial<WorkflowDocumentInput>, extra: Partial<StoredWorkflow> = {}): StoredWorkflow {
+function workflow(
+  id: string,
+  doc: Partial<WorkflowDocumentInput>,
+  extra: Partial<StoredWorkflow> = {},
+): StoredWorkflow {
   const document = WorkflowDocumentSchema.parse({
     name: `wf ${id}`,
     trigger: { type: "event", action: "tier_change" },
     actions: [{ type: "sync_event", event: "e" }],
     ...doc,
   });
-  return { id, name: document.name, active: true, priority: document.priority, createdAt: 1_700_000_000, document, ...extra };
+  return {
+    id,
+    name: document.name,
+    active: true,
+    priority: document.priority,
+    createdAt: 1_700_000_000,
+    document,
+    ...extra,
+  };
 }
 
 const ids = (workflows: StoredWorkflow[]) => workflows.map((w) => w.id);
 
 describe("eventContext", () => {
   it("puts the envelope over the event data", () => {
-    expect(eventContext(event)).toEqual({ tier: "Gold", points: 40, id: "ev-1", action: "tier_change", customer: "c-1", created_at: 1_749_999_000 });
+    expect(eventContext(event)).toEqual({
+      tier: "Gold",
+      points: 40,
+      id: "ev-1",
+      action: "tier_change",
+      customer: "c-1",
+      created_at: 1_749_999_000,
+    });
   });
 });
 
 describe("matchEventWorkflows", () => {
   it("selects active event workflows for the action whose filters pass", () => {
     const workflows = [
-      workflow("match", { filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" }] }),
-      workflow("other-tier", { filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Platinum" }] }),
+      workflow("match", {
+        filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" }],
+      }),
+      workflow("other-tier", {
+        filters: [{ type: "event_attribute", attribute: "tier", operator: "equals", value: "Platinum" }],
+      }),
       workflow("other-action", { trigger: { type: "event", action: "opt_in" } }),
       workflow("inactive", {}, { active: false }),
       workflow("date", { trigger: { type: "date", repeat: "daily", at: "00:00" } }),
-      workflow("customer-filter", { filters: [{ type: "customer_attribute", attribute: "tier", operator: "equals", value: "Silver" }] }),
-      workflow("created-at", { filters: [{ type: "event_attribute", attribute: "created_at", operator: "equals", value: 1_749_999_000 }] }),
+      workflow("customer-filter", {
+        filters: [{ type: "customer_attribute", attribute: "tier", operator: "equals", value: "Silver" }],
+      }),
+      workflow("created-at", {
+        filters: [{ type: "event_attribute", attribute: "created_at", operator: "equals", value: 1_749_999_000 }],
+      }),
     ];
-    expect(ids(matchEventWorkflows(workflows, event, customer, now))).toEqual(["created-at", "customer-filter", "match"]);
+    expect(ids(matchEventWorkflows(workflows, event, customer, now))).toEqual([
+      "created-at",
+      "customer-filter",
+      "match",
+    ]);
   });
 
   it("runs a campaign only inside [startsAt, endsAt)", () => {
@@ -96,8 +133,20 @@ describe("matchDateWorkflow", () => {
   });
 
   it("respects the campaign window, active flag and trigger type", () => {
-    expect(matchDateWorkflow(birthday({ kind: "campaign", startsAt: onBirthday + 60, endsAt: onBirthday + 3600 }), customer, onBirthday)).toBe(false);
-    expect(matchDateWorkflow(birthday({ kind: "campaign", startsAt: onBirthday - 60, endsAt: onBirthday + 3600 }), customer, onBirthday)).toBe(true);
+    expect(
+      matchDateWorkflow(
+        birthday({ kind: "campaign", startsAt: onBirthday + 60, endsAt: onBirthday + 3600 }),
+        customer,
+        onBirthday,
+      ),
+    ).toBe(false);
+    expect(
+      matchDateWorkflow(
+        birthday({ kind: "campaign", startsAt: onBirthday - 60, endsAt: onBirthday + 3600 }),
+        customer,
+        onBirthday,
+      ),
+    ).toBe(true);
     expect(matchDateWorkflow(birthday({}, { active: false }), customer, onBirthday)).toBe(false);
     expect(matchDateWorkflow(workflow("ev", {}), customer, onBirthday)).toBe(false);
   });
@@ -108,11 +157,19 @@ describe("runActions", () => {
   const wf = workflow("wf-1", {
     name: "Tier upgrade to Gold",
     actions: [
-      { type: "sync_event", event: "loyalty_tier_gold", properties: { tier: "{{event.tier}}", points: "{{customer.score}}", gone: "{{event.nope}}" } },
+      {
+        type: "sync_event",
+        event: "loyalty_tier_gold",
+        properties: { tier: "{{event.tier}}", points: "{{customer.score}}", gone: "{{event.nope}}" },
+      },
       { type: "sync_fields", fields: { last_tier_upgrade: "{{event.created_at}}" } },
       { type: "sync_fields", fields: { only_missing: "{{event.nope}}" } },
       { type: "reward_claim", rewardId: "rw-1", free: true },
-      { type: "sync_event", event: "loyalty_reward", properties: { code: "{{claim.coupon.code}}", label: "Code {{claim.coupon.code}}" } },
+      {
+        type: "sync_event",
+        event: "loyalty_reward",
+        properties: { code: "{{claim.coupon.code}}", label: "Code {{claim.coupon.code}}" },
+      },
       { type: "reward_claim", rewardId: "rw-2" },
       { type: "sync_fields", fields: { after_second: "{{claim.id}}" } },
     ],
@@ -127,21 +184,41 @@ describe("runActions", () => {
         source,
         command: {
           name: "customers/events",
-          data: { customer_ids: customerIds, event_type: "loyalty_tier_gold", timestamp: now, properties: { tier: "Gold", points: 1200 } },
+          data: {
+            customer_ids: customerIds,
+            event_type: "loyalty_tier_gold",
+            timestamp: now,
+            properties: { tier: "Gold", points: 1200 },
+          },
         },
       },
       {
         source,
-        command: { name: "customers", data: { customer_ids: customerIds, properties: { last_tier_upgrade: 1_749_999_000 }, update_timestamp: now } },
+        command: {
+          name: "customers",
+          data: { customer_ids: customerIds, properties: { last_tier_upgrade: 1_749_999_000 }, update_timestamp: now },
+        },
       },
     ]);
-    expect(run.claim?.action).toEqual({ type: "reward_claim", customerId: "c-1", rewardId: "rw-1", free: true, source });
+    expect(run.claim?.action).toEqual({
+      type: "reward_claim",
+      customerId: "c-1",
+      rewardId: "rw-1",
+      free: true,
+      source,
+    });
     expect(run.claim?.remaining).toEqual(wf.document.actions.slice(4));
   });
 
   it("continues after the claim with the claim's answer, stopping at the next claim", () => {
     const first = runActions(wf, wf.document.actions, ctx, customerIds, "c-1");
-    const second = runActions(wf, first.claim!.remaining, { ...ctx, claim: { id: "cl-1", coupon: { code: "GOLD-10" } } }, customerIds, "c-1");
+    const second = runActions(
+      wf,
+      first.claim!.remaining,
+      { ...ctx, claim: { id: "cl-1", coupon: { code: "GOLD-10" } } },
+      customerIds,
+      "c-1",
+    );
     expect(second.commands).toHaveLength(1);
     expect(second.commands[0]!.command).toMatchObject({
       name: "customers/events",

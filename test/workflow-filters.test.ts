@@ -147,12 +147,23 @@ describe("filter attributes", () => {
   const customer = { tiers: [{ name: "Silver" }], properties: { store: "Oslo" } };
 
   it("event_attribute reads the event context, customer_attribute the snapshot (with tier)", () => {
-    const tierFrom = (type: string) => ({ type, attribute: "tier", operator: "equals", value: "Gold" }) as WorkflowFilter;
+    const tierFrom = (type: string) =>
+      ({ type, attribute: "tier", operator: "equals", value: "Gold" }) as WorkflowFilter;
     expect(evaluateFilter(tierFrom("event_attribute"), { event, customer, now })).toBe(true);
     expect(evaluateFilter(tierFrom("customer_attribute"), { event, customer, now })).toBe(false);
-    const silver = { type: "customer_attribute", attribute: "tier", operator: "equals", value: "Silver" } as WorkflowFilter;
+    const silver = {
+      type: "customer_attribute",
+      attribute: "tier",
+      operator: "equals",
+      value: "Silver",
+    } as WorkflowFilter;
     expect(evaluateFilter(silver, { event, customer, now })).toBe(true);
-    const store = { type: "customer_attribute", attribute: "properties.store", operator: "equals", value: "Oslo" } as WorkflowFilter;
+    const store = {
+      type: "customer_attribute",
+      attribute: "properties.store",
+      operator: "equals",
+      value: "Oslo",
+    } as WorkflowFilter;
     expect(evaluateFilter(store, { customer, now })).toBe(true);
   });
 
@@ -163,7 +174,12 @@ describe("filter attributes", () => {
 
   it("all filters must pass", () => {
     const pass = { type: "event_attribute", attribute: "tier", operator: "equals", value: "Gold" } as WorkflowFilter;
-    const fail = { type: "event_attribute", attribute: "data.nested", operator: "greater_than", value: 5 } as WorkflowFilter;
+    const fail = {
+      type: "event_attribute",
+      attribute: "data.nested",
+      operator: "greater_than",
+      value: 5,
+    } as WorkflowFilter;
     expect(evaluateFilters([], { event, customer, now })).toBe(true);
     expect(evaluateFilters([pass], { event, customer, now })).toBe(true);
     expect(evaluateFilters([pass, fail], { event, customer, now })).toBe(false);

@@ -2,7 +2,16 @@ import { describe, expect, it } from "vitest";
 import { renderProperties, renderValue, templateProblems, templateRoots } from "../src/domain/workflow/templates";
 
 const scope = {
-  event: { tier: "Gold", points: 150, total: "12.50", items: [{ id: 1 }, { id: 2 }], meta: { store: "Oslo" }, zero: 0, off: false, none: null },
+  event: {
+    tier: "Gold",
+    points: 150,
+    total: "12.50",
+    items: [{ id: 1 }, { id: 2 }],
+    meta: { store: "Oslo" },
+    zero: 0,
+    off: false,
+    none: null,
+  },
   customer: { first_name: "Ada", score: 1200, tiers: [{ name: "Silver" }] },
   claim: { coupon: { code: "BDAY-1", value: 10 } },
   now: 1_750_000_000,
@@ -23,7 +32,10 @@ describe("template rendering", () => {
   it("makes a whole placeholder with a missing path absent", () => {
     expect(renderValue("{{event.missing}}", scope)).toBeUndefined();
     expect(renderValue("{{claim.coupon.code}}", { ...scope, claim: undefined })).toBeUndefined();
-    const rendered = renderProperties({ a: "{{event.missing}}", b: "{{event.tier}}", c: "{{event.meta.store.x}}" }, scope);
+    const rendered = renderProperties(
+      { a: "{{event.missing}}", b: "{{event.tier}}", c: "{{event.meta.store.x}}" },
+      scope,
+    );
     expect(rendered).toEqual({ b: "Gold" });
     expect("a" in rendered).toBe(false);
   });
@@ -38,7 +50,12 @@ describe("template rendering", () => {
 
   it("recurses through objects and arrays, dropping absent entries", () => {
     const rendered = renderProperties(
-      { nested: { tier: "{{event.tier}}", gone: "{{event.nope}}" }, list: ["{{event.points}}", "{{event.nope}}", "x {{event.nope}}"], n: 5, t: true },
+      {
+        nested: { tier: "{{event.tier}}", gone: "{{event.nope}}" },
+        list: ["{{event.points}}", "{{event.nope}}", "x {{event.nope}}"],
+        n: 5,
+        t: true,
+      },
       scope,
     );
     expect(rendered).toEqual({ nested: { tier: "Gold" }, list: [150, "x "], n: 5, t: true });

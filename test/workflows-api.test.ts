@@ -28,27 +28,50 @@ async function issuesOf(response: Response) {
 describe("workflows admin API", () => {
   it("creates a workflow inactive, stores the parsed document and copies its priority", async () => {
     const created = await create({ ...goldUpgrade, priority: 7 });
-    expect(created).toMatchObject({ name: "Tier upgrade to Gold", status: "inactive", kind: "general", priority: 7, valid: true, lastRunAt: null });
+    expect(created).toMatchObject({
+      name: "Tier upgrade to Gold",
+      status: "inactive",
+      kind: "general",
+      priority: 7,
+      valid: true,
+      lastRunAt: null,
+    });
     expect(created.id).toMatch(/^wf_[0-9a-z]+$/);
     expect(created.triggerSummary).toBe("on Antavo event tier_change");
     // Defaults are filled in once, on the way in.
     expect(created.document).toMatchObject({ kind: "general", startsAt: null, endsAt: null, priority: 7 });
 
-    const row = await env.DB.prepare("select active, priority, document from workflows where id = ?").bind(created.id).first<Record<string, any>>();
+    const row = await env.DB.prepare("select active, priority, document from workflows where id = ?")
+      .bind(created.id)
+      .first<Record<string, any>>();
     expect(row).toMatchObject({ active: 0, priority: 7 });
-    expect(JSON.parse(row!.document)).toMatchObject({ name: "Tier upgrade to Gold", filters: [{ operator: "equals", value: "Gold" }] });
+    expect(JSON.parse(row!.document)).toMatchObject({
+      name: "Tier upgrade to Gold",
+      filters: [{ operator: "equals", value: "Gold" }],
+    });
 
     const fetched = await json(await admin(`/workflows/${created.id}`));
-    expect(fetched).toMatchObject({ id: created.id, status: "inactive", document: { trigger: { action: "tier_change" } }, recentRuns: [] });
+    expect(fetched).toMatchObject({
+      id: created.id,
+      status: "inactive",
+      document: { trigger: { action: "tier_change" } },
+      recentRuns: [],
+    });
   });
 
   it("answers invalid documents with validation_failed and the offending paths, storing nothing", async () => {
     const before = (await json(await admin("/workflows"))).items.length;
 
     const unknownOperator = await issuesOf(
-      await post("/workflows", { ...goldUpgrade, filters: [{ type: "event_attribute", attribute: "tier", operator: "starts_with", value: "G" }] }),
+      await post("/workflows", {
+        ...goldUpgrade,
+        filters: [{ type: "event_attribute", attribute: "tier", operator: "starts_with", value: "G" }],
+      }),
     );
-    expect(unknownOperator).toContainEqual({ path: "filters.0.operator", message: expect.stringMatching(/unknown operator "starts_with"/) });
+    expect(unknownOperator).toContainEqual({
+      path: "filters.0.operator",
+      message: expect.stringMatching(/unknown operator "starts_with"/),
+    });
 
     const eventFilterOnDate = await issuesOf(
       await post("/workflows", {
@@ -58,17 +81,28 @@ describe("workflows admin API", () => {
         actions: [{ type: "sync_fields", fields: { birthday_run: "{{now}}" } }],
       }),
     );
-    expect(eventFilterOnDate).toContainEqual({ path: "filters.0.type", message: expect.stringMatching(/customer_attribute/) });
+    expect(eventFilterOnDate).toContainEqual({
+      path: "filters.0.type",
+      message: expect.stringMatching(/customer_attribute/),
+    });
 
     const campaignWithoutWindow = await issuesOf(await post("/workflows", { ...goldUpgrade, kind: "campaign" }));
     expect(campaignWithoutWindow.map((i) => i.path)).toEqual(expect.arrayContaining(["startsAt", "endsAt"]));
 
     const unknownRoot = await issuesOf(
-      await post("/workflows", { ...goldUpgrade, actions: [{ type: "sync_event", event: "e", properties: { total: "{{order.total}}" } }] }),
+      await post("/workflows", {
+        ...goldUpgrade,
+        actions: [{ type: "sync_event", event: "e", properties: { total: "{{order.total}}" } }],
+      }),
     );
-    expect(unknownRoot).toContainEqual({ path: "actions.0.properties.total", message: expect.stringMatching(/unknown root "order"/) });
+    expect(unknownRoot).toContainEqual({
+      path: "actions.0.properties.total",
+      message: expect.stringMatching(/unknown root "order"/),
+    });
 
-    const claimWithoutReward = await issuesOf(await post("/workflows", { ...goldUpgrade, actions: [{ type: "reward_claim", free: true }] }));
+    const claimWithoutReward = await issuesOf(
+      await post("/workflows", { ...goldUpgrade, actions: [{ type: "reward_claim", free: true }] }),
+    );
     expect(claimWithoutReward).toContainEqual({ path: "actions.0.rewardId", message: "rewardId is required" });
 
     const notAnObject = await post("/workflows", ["not", "a", "document"]);
@@ -79,7 +113,8 @@ describe("workflows admin API", () => {
 
   it("activates and deactivates, and only active workflows reach the engine", async () => {
     const { id } = await create({ ...goldUpgrade, name: "Toggle me" });
-    const active = async () => (await env.DB.prepare("select active from workflows where id = ?").bind(id).first<{ active: number }>())!.active;
+    const active = async () =>
+      (await env.DB.prepare("select active from workflows where id = ?").bind(id).first<{ active: number }>())!.active;
 
     const activated = await post(`/workflows/${id}/activate`);
     expect(activated.status).toBe(200);
@@ -95,22 +130,34 @@ describe("workflows admin API", () => {
   it("replaces a document with PUT, keeping the status and validating like POST", async () => {
     const { id } = await create({ ...goldUpgrade, name: "Editable" });
     await post(`/workflows/${id}/activate`);
-    const updated = await admin(`/workflows/${id}`, { method: "PUT", body: { ...goldUpgrade, name: "Edited", priority: 3 } });
+    const updated = await admin(`/workflows/${id}`, {
+      method: "PUT",
+      body: { ...goldUpgrade, name: "Edited", priority: 3 },
+    });
     expect(updated.status).toBe(200);
     expect(await json(updated)).toMatchObject({ id, name: "Edited", priority: 3, status: "active" });
 
     const invalid = await admin(`/workflows/${id}`, { method: "PUT", body: { ...goldUpgrade, actions: [] } });
-    expect(await issuesOf(invalid)).toContainEqual({ path: "actions", message: expect.stringMatching(/at least one action/) });
+    expect(await issuesOf(invalid)).toContainEqual({
+      path: "actions",
+      message: expect.stringMatching(/at least one action/),
+    });
     expect((await json(await admin(`/workflows/${id}`))).name).toBe("Edited");
   });
 
   it("deletes a workflow and its runs; unknown ids answer 404 not_found", async () => {
     const { id } = await create({ ...goldUpgrade, name: "Doomed" });
-    await env.DB.prepare("insert into workflow_runs (workflow_id, customer_id, run_date) values (?, 'c1', '2026-01-01')").bind(id).run();
+    await env.DB.prepare(
+      "insert into workflow_runs (workflow_id, customer_id, run_date) values (?, 'c1', '2026-01-01')",
+    )
+      .bind(id)
+      .run();
     const deleted = await admin(`/workflows/${id}`, { method: "DELETE" });
     expect(deleted.status).toBe(200);
     expect(await json(deleted)).toEqual({ id, deleted: true });
-    expect(await env.DB.prepare("select count(*) as n from workflow_runs where workflow_id = ?").bind(id).first("n")).toBe(0);
+    expect(
+      await env.DB.prepare("select count(*) as n from workflow_runs where workflow_id = ?").bind(id).first("n"),
+    ).toBe(0);
 
     for (const [method, path, body] of [
       ["GET", `/workflows/${id}`],
@@ -129,7 +176,13 @@ describe("workflows admin API", () => {
     const response = await admin("/workflow-templates");
     expect(response.status).toBe(200);
     const { items } = await json(response);
-    expect(items.map((t: any) => t.name)).toEqual(["welcome", "birthday_reward", "reward_claim", "tier_upgrade", "last_purchase"]);
+    expect(items.map((t: any) => t.name)).toEqual([
+      "welcome",
+      "birthday_reward",
+      "reward_claim",
+      "tier_upgrade",
+      "last_purchase",
+    ]);
     expect(items).toEqual(JSON.parse(JSON.stringify(TEMPLATE_CATALOG)));
   });
 
@@ -146,12 +199,20 @@ describe("workflows admin API", () => {
     // Same priority and creation second: the ids keep the template's order in the list and the engine.
     const ids = body.items.map((w: any) => w.id);
     expect([...ids].sort()).toEqual(ids);
-    const listed = (await json(await admin("/workflows"))).items.filter((w: any) => ids.includes(w.id)).map((w: any) => w.id);
+    const listed = (await json(await admin("/workflows"))).items
+      .filter((w: any) => ids.includes(w.id))
+      .map((w: any) => w.id);
     expect(listed).toEqual(ids);
 
-    const birthday = await json(await post("/workflows", { template: "birthday_reward", params: { rewardId: "rw-bday", at: "08:30" } }));
+    const birthday = await json(
+      await post("/workflows", { template: "birthday_reward", params: { rewardId: "rw-bday", at: "08:30" } }),
+    );
     expect(birthday.items).toHaveLength(1);
-    expect(birthday.items[0]).toMatchObject({ status: "inactive", triggerSummary: "daily at 08:30 UTC", document: { actions: [{ type: "reward_claim", rewardId: "rw-bday", free: true }, {}] } });
+    expect(birthday.items[0]).toMatchObject({
+      status: "inactive",
+      triggerSummary: "daily at 08:30 UTC",
+      document: { actions: [{ type: "reward_claim", rewardId: "rw-bday", free: true }, {}] },
+    });
   });
 
   it("answers bad template requests with paths", async () => {
@@ -177,7 +238,11 @@ describe("workflows admin API", () => {
     expect(ids.indexOf(early.id)).toBe(0);
     expect(ids.indexOf(yearly.id)).toBe(1);
     expect(ids.at(-1)).toBe(late.id);
-    expect(items[1]).toMatchObject({ kind: "general", triggerSummary: "yearly on March 14 at 07:00 UTC, from 2026-03-14", status: "inactive" });
+    expect(items[1]).toMatchObject({
+      kind: "general",
+      triggerSummary: "yearly on March 14 at 07:00 UTC, from 2026-03-14",
+      status: "inactive",
+    });
     expect(items[1]).not.toHaveProperty("document");
   });
 });
@@ -192,13 +257,26 @@ describe("preview with a workflow", () => {
     const without = await json(await admin("/preview", { method: "POST", body: { event } }));
     expect(without.commands.filter((c: any) => c.source.kind === "workflow")).toEqual([]);
     const withIt = await json(await admin("/preview", { method: "POST", body: { event, workflowId: welcome } }));
-    expect(withIt.commands.filter((c: any) => c.source.kind === "workflow").map((c: any) => c.command.data.event_type)).toEqual(["loyalty_welcome"]);
+    expect(
+      withIt.commands.filter((c: any) => c.source.kind === "workflow").map((c: any) => c.command.data.event_type),
+    ).toEqual(["loyalty_welcome"]);
 
-    const birthday = await json(await admin("/workflows", { method: "POST", body: { template: "birthday_reward", params: { rewardId: "rw-bday" } } }));
+    const birthday = await json(
+      await admin("/workflows", {
+        method: "POST",
+        body: { template: "birthday_reward", params: { rewardId: "rw-bday" } },
+      }),
+    );
     const birthdayId = birthday.id ?? birthday.items?.[0]?.id;
     const today = new Date().toISOString().slice(5, 10);
     const dated = await json(
-      await admin("/preview", { method: "POST", body: { event: { action: "preview", customer: { id: "p-2", email: "b@example.com", birth_date: `1990-${today}` } }, workflowId: birthdayId } }),
+      await admin("/preview", {
+        method: "POST",
+        body: {
+          event: { action: "preview", customer: { id: "p-2", email: "b@example.com", birth_date: `1990-${today}` } },
+          workflowId: birthdayId,
+        },
+      }),
     );
     expect(dated.event.dateRun).toMatchObject({ workflowId: birthdayId });
     expect(dated.afterClaims[0].claim).toMatchObject({ rewardId: "rw-bday", free: true });

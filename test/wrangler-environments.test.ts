@@ -1,7 +1,7 @@
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import wranglerToml from "../wrangler.toml?raw";
 import { MAX_DELIVERY_ATTEMPTS } from "../src/domain/retry-policy";
+import wranglerToml from "../wrangler.toml?raw";
 
 type Section = Record<string, any>;
 const config = parse(wranglerToml) as Section;
@@ -40,7 +40,10 @@ describe("wrangler.toml environments", () => {
       expect(consumer, name).toBeDefined();
       expect(consumer.dead_letter_queue, name).toMatch(/dlq/);
       expect(consumer.max_retries, name).toBe(MAX_DELIVERY_ATTEMPTS);
-      expect(env.queues.consumers.some((c: Section) => c.queue === consumer.dead_letter_queue), `${name} consumes its DLQ`).toBe(true);
+      expect(
+        env.queues.consumers.some((c: Section) => c.queue === consumer.dead_letter_queue),
+        `${name} consumes its DLQ`,
+      ).toBe(true);
     }
   });
 

@@ -4,7 +4,7 @@
  * (retry with backoff, or dead with Antavo's message), never as exceptions.
  */
 import { parseRetryAfter } from "../domain/retry-policy";
-import { exchange, isRecord, parseJson, redactor, type Exchange } from "../lib/http-exchange";
+import { type Exchange, exchange, isRecord, parseJson, redactor } from "../lib/http-exchange";
 import { signAntavoRequest } from "./signer";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -79,7 +79,9 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
     const error = `${context}: ${redact(antavoErrorMessage(result.status, result.text))}`;
     if (result.status === 429 || result.status >= 500) {
       const retryAfterSeconds = parseRetryAfter(result.headers.get("retry-after"), now());
-      return retryAfterSeconds === undefined ? { status: "retry", error } : { status: "retry", error, retryAfterSeconds };
+      return retryAfterSeconds === undefined
+        ? { status: "retry", error }
+        : { status: "retry", error, retryAfterSeconds };
     }
     return { status: "dead", error };
   }
@@ -92,7 +94,11 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
       if (isRecord(body)) return { status: "found", customer: body };
       return { status: "dead", error: `${context}: HTTP ${result.status} without a customer object` };
     }
-    if (result.kind === "response" && result.status === 404 && antavoError(result.text)?.code === ANTAVO_CUSTOMER_NOT_FOUND) {
+    if (
+      result.kind === "response" &&
+      result.status === 404 &&
+      antavoError(result.text)?.code === ANTAVO_CUSTOMER_NOT_FOUND
+    ) {
       return { status: "not_found" };
     }
     return failure(result, context);
@@ -146,4 +152,3 @@ function antavoErrorMessage(status: number, text: string): string {
   const detail = [err.message, err.code === undefined ? undefined : `code ${err.code}`].filter(Boolean).join(", ");
   return `HTTP ${status}: ${detail}`;
 }
-

@@ -48,7 +48,10 @@ export async function signAntavoRequest(input: AntavoSignInput): Promise<AntavoS
 
 /** `YYYYMMDDTHHMMSSZ` in UTC. */
 export function formatLongDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  return date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 }
 
 export async function buildCanonicalRequest(

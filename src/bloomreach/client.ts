@@ -6,7 +6,7 @@
  */
 import type { BloomreachCommand } from "../domain/commands";
 import { parseRetryAfter } from "../domain/retry-policy";
-import { exchange, isRecord, parseJson, redactor, type Exchange } from "../lib/http-exchange";
+import { type Exchange, exchange, isRecord, parseJson, redactor } from "../lib/http-exchange";
 
 export const MAX_BATCH_COMMANDS = 50;
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -78,7 +78,9 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     }
     // Rebuild each command so stray fields (e.g. a planner's `source`) never reach the vendor.
     const wire = commands.map((c) =>
-      c.command_id === undefined ? { name: c.name, data: c.data } : { name: c.name, command_id: c.command_id, data: c.data },
+      c.command_id === undefined
+        ? { name: c.name, data: c.data }
+        : { name: c.name, command_id: c.command_id, data: c.data },
     );
     const requestBody = JSON.stringify({ commands: wire });
     const started = now();
@@ -185,7 +187,10 @@ function perCommandOutcomes(
     else if (isRecord(r) && r.success === false) {
       outcomes.push({ status: "dead", error: redact(extractMessage(r) ?? "rejected without a reason") });
     } else {
-      outcomes.push({ status: "retry", error: `unrecognised result for command ${i}: ${truncate(JSON.stringify(r) ?? "", 200)}` });
+      outcomes.push({
+        status: "retry",
+        error: `unrecognised result for command ${i}: ${truncate(JSON.stringify(r) ?? "", 200)}`,
+      });
     }
   }
   return outcomes;
@@ -202,7 +207,11 @@ function reachabilityCheck(result: Exchange, origin: string, redact: (s: string)
     return { name, ok: false, message: `${redact(errorMessage(result.status, result.text))}: check the project token` };
   }
   if (!isRecord(body)) {
-    return { name, ok: false, message: `${origin} answered HTTP ${result.status} but not with JSON: is it a Bloomreach API base URL?` };
+    return {
+      name,
+      ok: false,
+      message: `${origin} answered HTTP ${result.status} but not with JSON: is it a Bloomreach API base URL?`,
+    };
   }
   if (body.success === false) {
     return { name, ok: false, message: redact(extractMessage(body) ?? "the project token was not accepted") };
@@ -231,7 +240,10 @@ function permissionsCheck(text: string, redact: (s: string) => string): Connecti
   return {
     name,
     ok: true,
-    message: other === undefined ? "customer properties can be read" : `customer properties can be read (probe said: ${redact(other)})`,
+    message:
+      other === undefined
+        ? "customer properties can be read"
+        : `customer properties can be read (probe said: ${redact(other)})`,
   };
 }
 

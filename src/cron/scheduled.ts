@@ -12,8 +12,11 @@ export async function runScheduled(controller: ScheduledController, deps: RelayD
     const started = await startDateRuns(scheduled);
     if (started.length > 0) console.log(JSON.stringify({ cron: controller.cron, dateScansStarted: started }));
   } catch (error) {
-    console.error(JSON.stringify({ cron: controller.cron, message: `starting date workflows failed: ${(error as Error).message}` }));
+    console.error(
+      JSON.stringify({ cron: controller.cron, message: `starting date workflows failed: ${(error as Error).message}` }),
+    );
   }
   const report = await sweepDeliveries(scheduled);
-  if (report.requeuedStuck + report.requeuedParked > 0) console.log(JSON.stringify({ cron: controller.cron, ...report }));
+  if (report.requeuedStuck + report.requeuedParked > 0)
+    console.log(JSON.stringify({ cron: controller.cron, ...report }));
 }

@@ -1,5 +1,5 @@
 /** Opens the drizzle client over the D1 binding; the only place that knows the schema object. */
-import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
 export type Database = DrizzleD1Database<typeof schema>;

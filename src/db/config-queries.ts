@@ -29,7 +29,8 @@ export async function setDeliveryState(
   db: Database,
   state: { deliveryState: "active" } | { deliveryState: "paused"; pausedReason: string; pausedAt: number },
 ): Promise<void> {
-  const values = state.deliveryState === "active" ? { deliveryState: "active", pausedReason: null, pausedAt: null } : state;
+  const values =
+    state.deliveryState === "active" ? { deliveryState: "active", pausedReason: null, pausedAt: null } : state;
   await db.update(bloomreachConnection).set(values).where(eq(bloomreachConnection.id, SINGLETON));
 }
 
@@ -95,7 +96,10 @@ export async function writeSettings(db: Database, value: Settings, nowSeconds: n
     updatedAt: nowSeconds,
   };
   await db.batch([
-    db.insert(settings).values({ id: SINGLETON, ...row }).onConflictDoUpdate({ target: settings.id, set: row }),
+    db
+      .insert(settings)
+      .values({ id: SINGLETON, ...row })
+      .onConflictDoUpdate({ target: settings.id, set: row }),
     db.delete(eventSync),
     ...value.events.map((event) => db.insert(eventSync).values(event)),
   ]);

@@ -7,7 +7,8 @@ import { customers } from "./schema";
 export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeconds: number) {
   const email = readPath(snapshot, "email");
   const birthDate = readPath(snapshot, "birth_date");
-  const monthDay = typeof birthDate === "string" && /^\d{4}-\d{2}-\d{2}/.test(birthDate) ? birthDate.slice(5, 10) : null;
+  const monthDay =
+    typeof birthDate === "string" && /^\d{4}-\d{2}-\d{2}/.test(birthDate) ? birthDate.slice(5, 10) : null;
   return {
     id,
     email: typeof email === "string" ? email : null,
@@ -18,13 +19,21 @@ export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeco
 }
 
 /** One row, or several (at most `rowsPerStatement(5)` = 20: D1 binds at most 100 parameters). */
-export function upsertCustomerStatement(db: Database, row: ReturnType<typeof mirrorRow> | ReturnType<typeof mirrorRow>[]) {
+export function upsertCustomerStatement(
+  db: Database,
+  row: ReturnType<typeof mirrorRow> | ReturnType<typeof mirrorRow>[],
+) {
   return db
     .insert(customers)
     .values(Array.isArray(row) ? row : [row])
     .onConflictDoUpdate({
       target: customers.id,
-      set: { email: sql`excluded.email`, birthMonthDay: sql`excluded.birth_month_day`, snapshot: sql`excluded.snapshot`, updatedAt: sql`excluded.updated_at` },
+      set: {
+        email: sql`excluded.email`,
+        birthMonthDay: sql`excluded.birth_month_day`,
+        snapshot: sql`excluded.snapshot`,
+        updatedAt: sql`excluded.updated_at`,
+      },
     });
 }
 

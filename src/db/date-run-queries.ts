@@ -5,7 +5,7 @@
  * started, so a cron that fires twice or late starts it once.
  */
 import { and, asc, desc, eq, gt, inArray, lt, ne, sql } from "drizzle-orm";
-import { chunk, rowsPerStatement, type Database } from "./client";
+import { chunk, type Database, rowsPerStatement } from "./client";
 import { customers, workflowRuns, workflows } from "./schema";
 
 export const SCAN_MARKER = "*";
@@ -27,7 +27,10 @@ const mirrorColumns = { id: customers.id, birthMonthDay: customers.birthMonthDay
  * Up to `limit` customers after `cursor`. With `monthDays` (sorted), reads index range after index
  * range, each in id order, so every query is a seek on (birth_month_day, id) and nothing is sorted.
  */
-export async function readCustomerPage(db: Database, options: { limit: number; cursor?: PageCursor; monthDays?: string[] }): Promise<MirrorRow[]> {
+export async function readCustomerPage(
+  db: Database,
+  options: { limit: number; cursor?: PageCursor; monthDays?: string[] },
+): Promise<MirrorRow[]> {
   const { limit, cursor, monthDays } = options;
   if (!monthDays) {
     return db
@@ -67,11 +70,23 @@ export async function claimScan(db: Database, workflowId: string, occurrence: st
 export async function releaseScan(db: Database, workflowId: string, occurrence: string): Promise<void> {
   await db
     .delete(workflowRuns)
-    .where(and(eq(workflowRuns.workflowId, workflowId), eq(workflowRuns.customerId, SCAN_MARKER), eq(workflowRuns.runDate, occurrence)));
+    .where(
+      and(
+        eq(workflowRuns.workflowId, workflowId),
+        eq(workflowRuns.customerId, SCAN_MARKER),
+        eq(workflowRuns.runDate, occurrence),
+      ),
+    );
 }
 
 /** Records the runs; answers the customers whose run is new (the others already ran). */
-export async function recordRuns(db: Database, workflowId: string, occurrence: string, customerIds: string[], now: number): Promise<Set<string>> {
+export async function recordRuns(
+  db: Database,
+  workflowId: string,
+  occurrence: string,
+  customerIds: string[],
+  now: number,
+): Promise<Set<string>> {
   const rows = customerIds.map((customerId) => ({ workflowId, customerId, runDate: occurrence, createdAt: now }));
   const inserts = chunk(rows, rowsPerStatement(4)).map((part) =>
     db.insert(workflowRuns).values(part).onConflictDoNothing().returning({ customerId: workflowRuns.customerId }),
@@ -88,7 +103,9 @@ export async function recordRuns(db: Database, workflowId: string, occurrence: s
  * needed while their occurrence can still be scanned (its day, plus queue retries).
  */
 export async function pruneRuns(db: Database, workflowId: string, beforeDate: string): Promise<void> {
-  await db.delete(workflowRuns).where(and(eq(workflowRuns.workflowId, workflowId), lt(workflowRuns.runDate, beforeDate)));
+  await db
+    .delete(workflowRuns)
+    .where(and(eq(workflowRuns.workflowId, workflowId), lt(workflowRuns.runDate, beforeDate)));
 }
 
 export async function markWorkflowRun(db: Database, workflowId: string, at: number): Promise<void> {
@@ -107,7 +124,16 @@ export async function recentScans(db: Database, workflowId: string, limit: numbe
   const counts = await db
     .select({ occurrence: workflowRuns.runDate, customers: sql<number>`count(*)` })
     .from(workflowRuns)
-    .where(and(eq(workflowRuns.workflowId, workflowId), inArray(workflowRuns.runDate, markers.map((m) => m.occurrence)), ne(workflowRuns.customerId, SCAN_MARKER)))
+    .where(
+      and(
+        eq(workflowRuns.workflowId, workflowId),
+        inArray(
+          workflowRuns.runDate,
+          markers.map((m) => m.occurrence),
+        ),
+        ne(workflowRuns.customerId, SCAN_MARKER),
+      ),
+    )
     .groupBy(workflowRuns.runDate);
   const byOccurrence = new Map(counts.map((c) => [c.occurrence, c.customers]));
   return markers.map((m) => ({ ...m, customers: byOccurrence.get(m.occurrence) ?? 0 }));

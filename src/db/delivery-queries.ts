@@ -3,7 +3,7 @@
  * Written in one D1 batch per consumer batch, so the log costs one round trip.
  */
 import { sql } from "drizzle-orm";
-import { chunk, rowsPerStatement, type Database } from "./client";
+import { chunk, type Database, rowsPerStatement } from "./client";
 import { deliveries, deliveryAttempts } from "./schema";
 
 export type DeliveryStatus = "pending" | "retrying" | "delivered" | "dead" | "paused";

@@ -1,6 +1,6 @@
 /** Workflow rows: the document is stored as validated JSON and parsed again on the way out. */
 import { asc, eq } from "drizzle-orm";
-import { WorkflowDocumentSchema, type WorkflowDocument } from "../domain/workflow/document";
+import { type WorkflowDocument, WorkflowDocumentSchema } from "../domain/workflow/document";
 import type { StoredWorkflow } from "../domain/workflow/engine";
 import type { Database } from "./client";
 import { workflows } from "./schema";
@@ -14,11 +14,22 @@ export function toStoredWorkflow(row: WorkflowRow): StoredWorkflow | undefined {
     console.error(JSON.stringify({ workflowId: row.id, message: "stored workflow no longer validates; skipped" }));
     return undefined;
   }
-  return { id: row.id, name: row.name, active: row.active, priority: row.priority, createdAt: row.createdAt, document: parsed.data };
+  return {
+    id: row.id,
+    name: row.name,
+    active: row.active,
+    priority: row.priority,
+    createdAt: row.createdAt,
+    document: parsed.data,
+  };
 }
 
 export async function listActiveWorkflows(db: Database): Promise<StoredWorkflow[]> {
-  const rows = await db.select().from(workflows).where(eq(workflows.active, true)).orderBy(asc(workflows.priority), asc(workflows.createdAt), asc(workflows.id));
+  const rows = await db
+    .select()
+    .from(workflows)
+    .where(eq(workflows.active, true))
+    .orderBy(asc(workflows.priority), asc(workflows.createdAt), asc(workflows.id));
   return rows.map(toStoredWorkflow).filter((w): w is StoredWorkflow => w !== undefined);
 }
 
@@ -41,7 +52,11 @@ export interface NewWorkflow {
   now: number;
 }
 
-const documentColumns = (document: WorkflowDocument) => ({ name: document.name, priority: document.priority, document: JSON.stringify(document) });
+const documentColumns = (document: WorkflowDocument) => ({
+  name: document.name,
+  priority: document.priority,
+  document: JSON.stringify(document),
+});
 
 /** Inserts workflows inactive, all or none. */
 export async function insertWorkflows(db: Database, items: NewWorkflow[]): Promise<void> {
@@ -52,13 +67,26 @@ export async function insertWorkflows(db: Database, items: NewWorkflow[]): Promi
 }
 
 /** Replaces the document (and the columns copied from it); false when there is no such workflow. */
-export async function replaceWorkflowDocument(db: Database, id: string, document: WorkflowDocument, now: number): Promise<boolean> {
-  const rows = await db.update(workflows).set({ ...documentColumns(document), updatedAt: now }).where(eq(workflows.id, id)).returning({ id: workflows.id });
+export async function replaceWorkflowDocument(
+  db: Database,
+  id: string,
+  document: WorkflowDocument,
+  now: number,
+): Promise<boolean> {
+  const rows = await db
+    .update(workflows)
+    .set({ ...documentColumns(document), updatedAt: now })
+    .where(eq(workflows.id, id))
+    .returning({ id: workflows.id });
   return rows.length > 0;
 }
 
 export async function setWorkflowActive(db: Database, id: string, active: boolean, now: number): Promise<boolean> {
-  const rows = await db.update(workflows).set({ active, updatedAt: now }).where(eq(workflows.id, id)).returning({ id: workflows.id });
+  const rows = await db
+    .update(workflows)
+    .set({ active, updatedAt: now })
+    .where(eq(workflows.id, id))
+    .returning({ id: workflows.id });
   return rows.length > 0;
 }
 

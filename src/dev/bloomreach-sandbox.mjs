@@ -37,7 +37,7 @@ export function startBloomreachSandbox(options = {}) {
   const opts = { ...SANDBOX_DEFAULTS, ...options };
   const records = [];
   let seq = 0;
-  const expectedAuth = "Basic " + Buffer.from(`${opts.apiKeyId}:${opts.apiSecret}`).toString("base64");
+  const expectedAuth = `Basic ${Buffer.from(`${opts.apiKeyId}:${opts.apiSecret}`).toString("base64")}`;
 
   const record = (entry) => {
     records.push({ seq: ++seq, at: new Date().toISOString(), ...entry });
@@ -55,7 +55,8 @@ export function startBloomreachSandbox(options = {}) {
   async function handle(req, res) {
     const url = new URL(req.url, `http://${opts.host}`);
     if (req.method === "GET" && url.pathname === "/") return sendHtml(res, renderPage(records, opts));
-    if (req.method === "GET" && url.pathname === "/records") return send(res, 200, { count: records.length, records: [...records].reverse() });
+    if (req.method === "GET" && url.pathname === "/records")
+      return send(res, 200, { count: records.length, records: [...records].reverse() });
     if (req.method === "DELETE" && url.pathname === "/records") {
       records.length = 0;
       return send(res, 200, { cleared: true });
@@ -91,7 +92,8 @@ export function startBloomreachSandbox(options = {}) {
     if (match.name === "batch") {
       const commands = Array.isArray(body?.commands) ? body.commands : [];
       if (commands.length === 0) return send(res, 400, { success: false, message: "No commands" });
-      if (commands.length > MAX_COMMANDS) return send(res, 400, { success: false, message: `At most ${MAX_COMMANDS} commands per batch` });
+      if (commands.length > MAX_COMMANDS)
+        return send(res, 400, { success: false, message: `At most ${MAX_COMMANDS} commands per batch` });
       const start = Date.now() / 1000;
       const results = commands.map((command) => acceptCommand(command.name, command.data, command.command_id));
       return send(res, 200, { success: true, start_time: start, end_time: Date.now() / 1000, results });
@@ -127,10 +129,11 @@ export function startBloomreachSandbox(options = {}) {
       resolve({
         url: `http://${opts.host}:${opts.port}`,
         records,
-        close: () => new Promise((done) => {
-          server.closeAllConnections();
-          server.close(() => done());
-        }),
+        close: () =>
+          new Promise((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
       });
     });
   });
@@ -139,7 +142,8 @@ export function startBloomreachSandbox(options = {}) {
 function warningsFor(name, data) {
   const warnings = [];
   const stamp = name === "customers" ? data.update_timestamp : data.timestamp;
-  if (typeof stamp === "number" && stamp > MS_THRESHOLD) warnings.push("timestamp looks like milliseconds; Bloomreach reads seconds");
+  if (typeof stamp === "number" && stamp > MS_THRESHOLD)
+    warnings.push("timestamp looks like milliseconds; Bloomreach reads seconds");
   if (name === "customers/events" && typeof data.event_type !== "string") warnings.push("event_type missing");
   return warnings;
 }
@@ -168,13 +172,20 @@ function sendHtml(res, html) {
   res.end(html);
 }
 
-const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+const escapeHtml = (s) =>
+  String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
 function summary(r) {
   const d = r.data ?? {};
-  const ids = d.customer_ids ? Object.entries(d.customer_ids).map(([k, v]) => `${k}=${v}`).join(", ") : "";
-  if (r.kind === "customers/events") return `${ids} &middot; <b>${escapeHtml(d.event_type ?? "?")}</b> @ ${escapeHtml(d.timestamp ?? "-")}`;
-  if (r.kind === "customers") return `${ids} &middot; ${Object.keys(d.properties ?? {}).length} properties @ ${escapeHtml(d.update_timestamp ?? "-")}`;
+  const ids = d.customer_ids
+    ? Object.entries(d.customer_ids)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")
+    : "";
+  if (r.kind === "customers/events")
+    return `${ids} &middot; <b>${escapeHtml(d.event_type ?? "?")}</b> @ ${escapeHtml(d.timestamp ?? "-")}`;
+  if (r.kind === "customers")
+    return `${ids} &middot; ${Object.keys(d.properties ?? {}).length} properties @ ${escapeHtml(d.update_timestamp ?? "-")}`;
   return escapeHtml(ids);
 }
 
@@ -183,7 +194,9 @@ function renderPage(records, opts) {
     .reverse()
     .slice(0, 500)
     .map(
-      (r) => `<tr class="${r.kind.replace(/\W/g, "-")}"><td>${r.seq}</td><td>${escapeHtml(r.at.slice(11, 23))}</td><td>${escapeHtml(r.kind)}</td>
+      (
+        r,
+      ) => `<tr class="${r.kind.replace(/\W/g, "-")}"><td>${r.seq}</td><td>${escapeHtml(r.at.slice(11, 23))}</td><td>${escapeHtml(r.kind)}</td>
 <td>${summary(r)}${r.warnings.length ? `<div class="warn">${r.warnings.map(escapeHtml).join("<br>")}</div>` : ""}</td>
 <td><details><summary>data</summary><pre>${escapeHtml(JSON.stringify(r.data, null, 2))}</pre></details></td></tr>`,
     )

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startBloomreachSandbox, SANDBOX_DEFAULTS } from "./bloomreach-sandbox.mjs";
+import { SANDBOX_DEFAULTS, startBloomreachSandbox } from "./bloomreach-sandbox.mjs";
 import { readDevVars } from "./dev-vars.mjs";
 import { quietWranglerEnv } from "./quiet-env.mjs";
 
@@ -35,7 +35,8 @@ async function main() {
   for (const name of ["ADMIN_TOKEN", "WEBHOOK_BASIC_USER", "WEBHOOK_BASIC_PASSWORD", "ENCRYPTION_KEY"]) {
     if (!vars[name]) throw new Error(`.dev.vars has no ${name}; compare it with .dev.vars.example`);
   }
-  if (await portOpen(RELAY_PORT)) throw new Error(`port ${RELAY_PORT} is already in use (another npm start or wrangler dev?)`);
+  if (await portOpen(RELAY_PORT))
+    throw new Error(`port ${RELAY_PORT} is already in use (another npm start or wrangler dev?)`);
 
   log("applying D1 migrations to the local database");
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], { ...QUIET_ENV, CI: "true" });
@@ -50,7 +51,16 @@ async function main() {
   log("starting wrangler dev (local mode)");
   relay = spawn(
     WRANGLER,
-    ["dev", "--local", "--ip", HOST, "--port", String(RELAY_PORT), "--test-scheduled", "--show-interactive-dev-session=false"],
+    [
+      "dev",
+      "--local",
+      "--ip",
+      HOST,
+      "--port",
+      String(RELAY_PORT),
+      "--test-scheduled",
+      "--show-interactive-dev-session=false",
+    ],
     { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   prefixLines(relay.stdout, process.stdout);
@@ -76,7 +86,9 @@ function startCronTicker() {
   const tick = async () => {
     if (stopping) return;
     try {
-      await fetch(`${RELAY}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, { signal: AbortSignal.timeout(30_000) });
+      await fetch(`${RELAY}/__scheduled?cron=${encodeURIComponent("* * * * *")}`, {
+        signal: AbortSignal.timeout(30_000),
+      });
     } catch (error) {
       log(`cron tick failed: ${error.message}`);
     }
@@ -101,14 +113,19 @@ function run(command, args, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${args.slice(0, 3).join(" ")} failed with code ${code}`))));
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${args.slice(0, 3).join(" ")} failed with code ${code}`)),
+    );
   });
 }
 
 function portOpen(port) {
   return new Promise((resolve) => {
     const socket = connect({ host: HOST, port });
-    socket.once("connect", () => (socket.destroy(), resolve(true)));
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once("error", () => resolve(false));
   });
 }
@@ -153,12 +170,15 @@ async function seed(vars) {
   const expectOk = (what, r) => {
     if (r.status >= 300) throw new Error(`seeding ${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
   };
-  expectOk("the connection", await admin(vars, "PUT", "/api/connection", {
-    baseUrl: sandbox.url,
-    projectToken: SANDBOX_DEFAULTS.projectToken,
-    apiKeyId: SANDBOX_DEFAULTS.apiKeyId,
-    apiSecret: SANDBOX_DEFAULTS.apiSecret,
-  }));
+  expectOk(
+    "the connection",
+    await admin(vars, "PUT", "/api/connection", {
+      baseUrl: sandbox.url,
+      projectToken: SANDBOX_DEFAULTS.projectToken,
+      apiKeyId: SANDBOX_DEFAULTS.apiKeyId,
+      apiSecret: SANDBOX_DEFAULTS.apiSecret,
+    }),
+  );
 
   const fields = [
     ["first_name", "first_name"],
@@ -167,7 +187,10 @@ async function seed(vars) {
     ["spendable", "loyalty_spendable"],
     ["tier", "loyalty_tier"],
   ].map(([loyaltyField, remoteField]) => ({ loyaltyField, remoteField }));
-  let mapping = await admin(vars, "PUT", "/api/mapping", { hardId: { loyaltyField: "email", remoteId: "registered" }, fields });
+  let mapping = await admin(vars, "PUT", "/api/mapping", {
+    hardId: { loyaltyField: "email", remoteId: "registered" },
+    fields,
+  });
   if (mapping.status === 409 && mapping.body?.error?.code === "hard_id_locked") {
     // A previous start (or an admin) already set the hard ID, which can be set once: keep it.
     const current = await admin(vars, "GET", "/api/mapping");
@@ -176,14 +199,17 @@ async function seed(vars) {
   }
   expectOk("the mapping", mapping);
 
-  expectOk("the settings", await admin(vars, "PUT", "/api/settings", {
-    asyncSync: true,
-    events: [
-      { action: "opt_in", remoteEvent: "loyalty_opt_in" },
-      { action: "point_add", remoteEvent: "loyalty_points_added" },
-      { action: "checkout", remoteEvent: "loyalty_checkout" },
-    ],
-  }));
+  expectOk(
+    "the settings",
+    await admin(vars, "PUT", "/api/settings", {
+      asyncSync: true,
+      events: [
+        { action: "opt_in", remoteEvent: "loyalty_opt_in" },
+        { action: "point_add", remoteEvent: "loyalty_points_added" },
+        { action: "checkout", remoteEvent: "loyalty_checkout" },
+      ],
+    }),
+  );
   log("seeded the demo connection, mapping and settings");
 }
 
@@ -192,7 +218,15 @@ function sampleCurl(vars) {
     // A fresh id per start: the relay remembers ids (dedupe), so a fixed one would be a duplicate.
     id: `demo-opt-in-${Date.now().toString(36)}`,
     action: "opt_in",
-    customer: { id: "cust-1", email: "ada@example.com", first_name: "Ada", last_name: "Lovelace", score: 120, spendable: 80, tiers: [{ name: "Silver" }] },
+    customer: {
+      id: "cust-1",
+      email: "ada@example.com",
+      first_name: "Ada",
+      last_name: "Lovelace",
+      score: 120,
+      spendable: 80,
+      tiers: [{ name: "Silver" }],
+    },
     data: { channel: "web" },
   };
   return `curl -i -u '${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD}' -H 'content-type: application/json' \\\n  -d '${JSON.stringify(event)}' \\\n  ${RELAY}/webhooks/antavo`;

@@ -7,7 +7,7 @@ import { z } from "zod";
 const name = z.string().trim().min(1).max(200);
 /** Bloomreach attribute names must be ASCII. */
 const remoteName = name.regex(/^[\x20-\x7e]+$/, "must be ASCII");
-const loyaltyField = name.regex(/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/, "must be a dot path like tiers.0.name");
+const loyaltyField = name.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be a dot path like tiers.0.name");
 
 export const HardIdSchema = z.object({ loyaltyField, remoteId: remoteName });
 
@@ -44,7 +44,8 @@ export const SettingsSchema = z
   .superRefine((settings, ctx) => {
     const seen = new Set<string>();
     settings.events.forEach((event, index) => {
-      if (seen.has(event.action)) ctx.addIssue({ code: "custom", path: ["events", index, "action"], message: "is listed twice" });
+      if (seen.has(event.action))
+        ctx.addIssue({ code: "custom", path: ["events", index, "action"], message: "is listed twice" });
       seen.add(event.action);
     });
   });

@@ -28,7 +28,9 @@ export function canonicalJson(value: unknown): string {
 export async function normaliseEvent(input: InboundEvent, receivedAt: number): Promise<RelayEvent> {
   const customer = typeof input.customer === "string" ? undefined : input.customer;
   const customerId = typeof input.customer === "string" ? input.customer : input.customer.id;
-  const id = input.id ?? `sha256:${await sha256Hex(canonicalJson({ action: input.action, customer: input.customer, data: input.data, created_at: input.created_at }))}`;
+  const id =
+    input.id ??
+    `sha256:${await sha256Hex(canonicalJson({ action: input.action, customer: input.customer, data: input.data, created_at: input.created_at }))}`;
   return {
     id,
     action: input.action,

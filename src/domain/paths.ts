@@ -11,9 +11,7 @@ export function readPath(source: unknown, path: string): unknown {
       const index = Number(segment);
       current = Number.isInteger(index) ? current[index] : undefined;
     } else if (typeof current === "object") {
-      current = Object.prototype.hasOwnProperty.call(current, segment)
-        ? (current as Record<string, unknown>)[segment]
-        : undefined;
+      current = Object.hasOwn(current, segment) ? (current as Record<string, unknown>)[segment] : undefined;
     } else {
       return undefined;
     }

@@ -9,7 +9,14 @@ import type { SyncConfig } from "./config";
 import type { RelayEvent } from "./event";
 import { planSync, resolveCustomerIds } from "./planner";
 import type { WorkflowAction } from "./workflow/document";
-import { eventContext, matchDateWorkflow, matchEventWorkflows, runActions, type ActionContext, type StoredWorkflow } from "./workflow/engine";
+import {
+  type ActionContext,
+  eventContext,
+  matchDateWorkflow,
+  matchEventWorkflows,
+  runActions,
+  type StoredWorkflow,
+} from "./workflow/engine";
 
 export interface PlanConfig extends SyncConfig {
   /** Active workflows only; the engine orders them. */
@@ -28,13 +35,20 @@ export interface EventPlan extends Plan {
   claims: PendingClaim[];
 }
 
-export function planEvent(config: PlanConfig, event: RelayEvent, customer: Record<string, unknown>, now: number): EventPlan {
+export function planEvent(
+  config: PlanConfig,
+  event: RelayEvent,
+  customer: Record<string, unknown>,
+  now: number,
+): EventPlan {
   const base: Plan = event.dateRun ? { commands: [], warnings: [] } : planSync(config, event, customer);
   const plan: EventPlan = { ...base, claims: [] };
   // A date run is judged at the cron tick that created it (createdAt), not at delivery: queue
   // delays or retries past midnight must not turn "birthday today" false.
   const workflows = event.dateRun
-    ? config.workflows.filter((w) => w.id === event.dateRun!.workflowId && matchDateWorkflow(w, customer, event.createdAt))
+    ? config.workflows.filter(
+        (w) => w.id === event.dateRun!.workflowId && matchDateWorkflow(w, customer, event.createdAt),
+      )
     : matchEventWorkflows(config.workflows, event, customer, now);
   if (workflows.length === 0) return plan;
 
@@ -49,14 +63,23 @@ export function planEvent(config: PlanConfig, event: RelayEvent, customer: Recor
     const run = runActions(workflow, workflow.document.actions, context, customerIds, event.customerId);
     plan.commands.push(...run.commands);
     if (run.claim) {
-      plan.claims.push({ key: `${workflow.id}:${plan.claims.length}`, action: run.claim.action, remaining: run.claim.remaining, context });
+      plan.claims.push({
+        key: `${workflow.id}:${plan.claims.length}`,
+        action: run.claim.action,
+        remaining: run.claim.remaining,
+        context,
+      });
     }
   }
   return plan;
 }
 
 /** After Antavo answered a claim: the commands of the actions that followed it (and a next claim, if any). */
-export function continueAfterClaim(config: PlanConfig, claim: PendingClaim, answer: Record<string, unknown>): { commands: PlannedCommand[]; claim?: PendingClaim } {
+export function continueAfterClaim(
+  config: PlanConfig,
+  claim: PendingClaim,
+  answer: Record<string, unknown>,
+): { commands: PlannedCommand[]; claim?: PendingClaim } {
   const workflow = config.workflows.find((w) => w.id === claim.action.source.workflowId);
   const customerIds = resolveCustomerIds(config, claim.context.customer);
   if (!workflow || !customerIds) return { commands: [] };
@@ -64,6 +87,8 @@ export function continueAfterClaim(config: PlanConfig, claim: PendingClaim, answ
   const run = runActions(workflow, claim.remaining, context, customerIds, claim.action.customerId);
   return {
     commands: run.commands,
-    ...(run.claim ? { claim: { key: `${claim.key}>`, action: run.claim.action, remaining: run.claim.remaining, context } } : {}),
+    ...(run.claim
+      ? { claim: { key: `${claim.key}>`, action: run.claim.action, remaining: run.claim.remaining, context } }
+      : {}),
   };
 }

@@ -52,7 +52,10 @@ export function planSync(config: SyncConfig, event: RelayEvent, customer: Record
   if (Object.keys(properties).length > 0) {
     plan.commands.push({
       source: { kind: "mapping" },
-      command: { name: "customers", data: { customer_ids: customerIds, properties, update_timestamp: event.createdAt } },
+      command: {
+        name: "customers",
+        data: { customer_ids: customerIds, properties, update_timestamp: event.createdAt },
+      },
     });
   }
 
@@ -62,7 +65,12 @@ export function planSync(config: SyncConfig, event: RelayEvent, customer: Record
       source: { kind: "event_sync", action: event.action },
       command: {
         name: "customers/events",
-        data: { customer_ids: customerIds, event_type: selected.remoteEvent, timestamp: event.createdAt, properties: { ...event.data } },
+        data: {
+          customer_ids: customerIds,
+          event_type: selected.remoteEvent,
+          timestamp: event.createdAt,
+          properties: { ...event.data },
+        },
       },
     };
     plan.commands.push(command);

@@ -11,10 +11,10 @@ import * as v from "valibot";
 import { openDatabase } from "../db/client";
 import { mirrorRow, upsertCustomerStatement } from "../db/customer-queries";
 import type { BloomreachCommand, CommandSource, PlannedCommand } from "../domain/commands";
-import { combineOutcomes, type CommandResult, type EventOutcome } from "../domain/delivery-outcome";
-import { RelayEventSchema, type RelayEvent } from "../domain/event";
-import { diffFields, forgetFields, type FieldState } from "../domain/field-sync";
-import { continueAfterClaim, planEvent, type PendingClaim, type PlanConfig } from "../domain/plan-event";
+import { type CommandResult, combineOutcomes, type EventOutcome } from "../domain/delivery-outcome";
+import { type RelayEvent, RelayEventSchema } from "../domain/event";
+import { diffFields, type FieldState, forgetFields } from "../domain/field-sync";
+import { continueAfterClaim, type PendingClaim, type PlanConfig, planEvent } from "../domain/plan-event";
 import { mappedProperties, mergeSnapshot, resolveCustomerIds } from "../domain/planner";
 
 export interface OutgoingCommand {
@@ -121,7 +121,15 @@ export class CustomerSync extends DurableObject<Env> {
 
       const customer = mergeSnapshot(snapshot.data, event);
       if (request.canEnrich && needsCustomer(request.config, customer)) {
-        replies.push({ eventId: event.id, kind: "needs_customer", commands: [], pending: [], refused: [], claims: [], warnings: [] });
+        replies.push({
+          eventId: event.id,
+          kind: "needs_customer",
+          commands: [],
+          pending: [],
+          refused: [],
+          claims: [],
+          warnings: [],
+        });
         continue;
       }
 
@@ -235,15 +243,26 @@ export class CustomerSync extends DurableObject<Env> {
   private async mirror(customerId: string, snapshot: Record<string, unknown>, now: number) {
     // The mirror feeds date workflows and filters; a failed write is retried with the next event.
     try {
-      await upsertCustomerStatement(openDatabase(this.env.DB), mirrorRow(customerId, { ...snapshot, id: customerId }, now));
+      await upsertCustomerStatement(
+        openDatabase(this.env.DB),
+        mirrorRow(customerId, { ...snapshot, id: customerId }, now),
+      );
     } catch (error) {
-      console.error(JSON.stringify({ customerId, message: `customer mirror write failed: ${(error as Error).message}` }));
+      console.error(
+        JSON.stringify({ customerId, message: `customer mirror write failed: ${(error as Error).message}` }),
+      );
     }
   }
 }
 
 /** Appends planned commands to the record; mapping updates send only changed, non-stale fields. */
-function addCommands(record: EventRecord, eventId: string, planned: PlannedCommand[], fields: FieldState, at: number): FieldState {
+function addCommands(
+  record: EventRecord,
+  eventId: string,
+  planned: PlannedCommand[],
+  fields: FieldState,
+  at: number,
+): FieldState {
   let state = fields;
   for (const { command, source } of planned) {
     let outgoing = command;
@@ -272,7 +291,9 @@ function settleIfDone(record: EventRecord) {
   const results: CommandResult[] = [
     ...record.delivered.map(() => ({ status: "delivered" as const })),
     ...record.dead.map((d) => ({ status: "dead" as const, error: d.error })),
-    ...record.claims.filter((c) => c.status === "dead").map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
+    ...record.claims
+      .filter((c) => c.status === "dead")
+      .map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
   ];
   // Nothing could be planned because the customer cannot be identified: that is a dead event.
   if (record.commands.length === 0 && record.claims.length === 0 && record.warnings.length > 0) {

@@ -3,7 +3,7 @@
  * many consumers together stay under the project's calls-per-second budget.
  */
 import { DurableObject } from "cloudflare:workers";
-import { reservePermit, type Bucket } from "../domain/rate-limit";
+import { type Bucket, reservePermit } from "../domain/rate-limit";
 
 export class RateLimiter extends DurableObject<Env> {
   private bucket: Bucket | undefined;

@@ -15,7 +15,10 @@ function parseKey(key: string): string[] | undefined {
 }
 
 export class BracketFormError extends Error {
-  constructor(readonly key: string, reason: string) {
+  constructor(
+    readonly key: string,
+    reason: string,
+  ) {
     super(`form field "${key}": ${reason}`);
   }
 }
@@ -31,7 +34,8 @@ export function parseBracketForm(body: string): Record<string, unknown> {
       const last = i === segments.length - 1;
       const nextIsIndex = !last && /^\d*$/.test(segments[i + 1] ?? "");
       const slot = segment === "" && Array.isArray(node) ? node.length : segment;
-      if (Array.isArray(node) && !/^\d+$/.test(String(slot))) throw new BracketFormError(key, "mixes list and object keys");
+      if (Array.isArray(node) && !/^\d+$/.test(String(slot)))
+        throw new BracketFormError(key, "mixes list and object keys");
       const container = node as Record<string, unknown>;
       if (last) {
         container[slot as string] = value;

@@ -7,7 +7,10 @@
  * Workers cancel a request's I/O once that request has answered, so a flush is always performed by
  * a caller that is still waiting for its own result, never by one that may already have answered.
  */
-export function groupCommit<Item, Result>(flush: (items: Item[]) => Promise<Result[]>, maxItems: number): (item: Item) => Promise<Result> {
+export function groupCommit<Item, Result>(
+  flush: (items: Item[]) => Promise<Result[]>,
+  maxItems: number,
+): (item: Item) => Promise<Result> {
   type Entry = { item: Item; done: boolean; result?: Result; error?: unknown };
   const queue: Entry[] = [];
   let inFlight: Promise<void> | undefined;
@@ -15,7 +18,7 @@ export function groupCommit<Item, Result>(flush: (items: Item[]) => Promise<Resu
   const run = async (group: Entry[]) => {
     try {
       const results = await flush(group.map((e) => e.item));
-      group.forEach((e, i) => Object.assign(e, { done: true, result: results[i] }));
+      for (const [i, e] of group.entries()) Object.assign(e, { done: true, result: results[i] });
     } catch (error) {
       for (const e of group) Object.assign(e, { done: true, error });
     }

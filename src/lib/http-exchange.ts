@@ -8,7 +8,13 @@ export type Exchange =
   | { kind: "response"; status: number; headers: Headers; text: string }
   | { kind: "failed"; error: string };
 
-export async function exchange(fetchFn: typeof fetch, url: string, init: RequestInit, timeoutMs: number, redact: (text: string) => string): Promise<Exchange> {
+export async function exchange(
+  fetchFn: typeof fetch,
+  url: string,
+  init: RequestInit,
+  timeoutMs: number,
+  redact: (text: string) => string,
+): Promise<Exchange> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -21,7 +27,10 @@ export async function exchange(fetchFn: typeof fetch, url: string, init: Request
     return { kind: "response", status: response.status, headers: response.headers, text };
   } catch (err) {
     if (timedOut) return { kind: "failed", error: `timeout: no answer within ${timeoutMs} ms` };
-    return { kind: "failed", error: redact(`network error: ${err instanceof Error ? err.message || err.name : String(err)}`) };
+    return {
+      kind: "failed",
+      error: redact(`network error: ${err instanceof Error ? err.message || err.name : String(err)}`),
+    };
   } finally {
     clearTimeout(timer);
   }

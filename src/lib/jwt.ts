@@ -38,7 +38,9 @@ export async function verifyHs256Jwt(token: string, secret: string, nowSeconds: 
 
   const claims = decodeJson(payloadPart);
   if (!claims) return { ok: false, reason: "malformed claims" };
-  if (typeof claims.exp === "number" && nowSeconds > claims.exp + LEEWAY_SECONDS) return { ok: false, reason: "token expired" };
-  if (typeof claims.nbf === "number" && nowSeconds < claims.nbf - LEEWAY_SECONDS) return { ok: false, reason: "token not yet valid" };
+  if (typeof claims.exp === "number" && nowSeconds > claims.exp + LEEWAY_SECONDS)
+    return { ok: false, reason: "token expired" };
+  if (typeof claims.nbf === "number" && nowSeconds < claims.nbf - LEEWAY_SECONDS)
+    return { ok: false, reason: "token not yet valid" };
   return { ok: true, claims };
 }

@@ -21,19 +21,30 @@ export async function importEncryptionKey(base64Key: string): Promise<CryptoKey>
 
 export async function encryptSecret(key: CryptoKey, plaintext: string, context: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: utf8(context) }, key, utf8(plaintext));
+  const sealed = await crypto.subtle.encrypt(
+    { name: "AES-GCM", iv, additionalData: utf8(context) },
+    key,
+    utf8(plaintext),
+  );
   return `${VERSION}:${toBase64(iv)}:${toBase64(new Uint8Array(sealed))}`;
 }
 
 export async function decryptSecret(key: CryptoKey, sealed: string, context: string): Promise<string> {
   const [version, iv, data] = sealed.split(":");
   if (version !== VERSION || !iv || !data) throw new Error("unrecognised secret format");
-  const plain = await crypto.subtle.decrypt({ name: "AES-GCM", iv: fromBase64(iv), additionalData: utf8(context) }, key, fromBase64(data));
+  const plain = await crypto.subtle.decrypt(
+    { name: "AES-GCM", iv: fromBase64(iv), additionalData: utf8(context) },
+    key,
+    fromBase64(data),
+  );
   return new TextDecoder().decode(plain);
 }
 
 export async function timingSafeEqualText(a: string, b: string): Promise<boolean> {
-  const [ha, hb] = await Promise.all([crypto.subtle.digest("SHA-256", utf8(a)), crypto.subtle.digest("SHA-256", utf8(b))]);
+  const [ha, hb] = await Promise.all([
+    crypto.subtle.digest("SHA-256", utf8(a)),
+    crypto.subtle.digest("SHA-256", utf8(b)),
+  ]);
   return crypto.subtle.timingSafeEqual(ha, hb);
 }
 

@@ -3,15 +3,16 @@
  * shared pipeline and turns each outcome into ack or retry with the policy's delay. The dead-letter
  * consumer records whatever the platform gave up on, so nothing leaves without a trace.
  */
-import * as v from "valibot";
+
 import { inArray } from "drizzle-orm";
+import * as v from "valibot";
 import { writeDeliveryLog } from "../db/delivery-queries";
 import { deliveries } from "../db/schema";
-import { deliverEvents, type DeliveryDeps, type DeliveryJob } from "../services/deliver";
 import { retryDelaySeconds } from "../domain/retry-policy";
 import type { DateRunDeps } from "../services/date-runs";
+import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
 import { consumeDateScans } from "./date-scans";
-import { QueueMessageSchema, type DateScanMessage, type QueueMessage, type EventMessage } from "./message";
+import { type DateScanMessage, type EventMessage, type QueueMessage, QueueMessageSchema } from "./message";
 
 function parseMessages(batch: MessageBatch<unknown>) {
   const valid: { message: Message<unknown>; body: QueueMessage }[] = [];
@@ -21,7 +22,14 @@ function parseMessages(batch: MessageBatch<unknown>) {
       valid.push({ message, body: parsed.output });
     } else {
       // A message no version of the relay could read: retrying cannot help.
-      console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, message: "unreadable queue message dropped", issues: parsed.issues.map((i) => i.message) }));
+      console.error(
+        JSON.stringify({
+          queue: batch.queue,
+          messageId: message.id,
+          message: "unreadable queue message dropped",
+          issues: parsed.issues.map((i) => i.message),
+        }),
+      );
       message.ack();
     }
   }
@@ -46,11 +54,15 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Delivery
   const jobs = new Map<string, DeliveryJob>();
   for (const { message, body } of messages) {
     const known = jobs.get(body.event.id);
-    jobs.set(body.event.id, { event: body.event, attempt: Math.max(message.attempts, known?.attempt ?? 0), replay: Boolean(body.replay || known?.replay) });
+    jobs.set(body.event.id, {
+      event: body.event,
+      attempt: Math.max(message.attempts, known?.attempt ?? 0),
+      replay: Boolean(body.replay || known?.replay),
+    });
   }
   if (jobs.size === 0) return;
 
-  let report;
+  let report: DeliveryReport;
   try {
     report = await deliverEvents(deps, [...jobs.values()]);
   } catch (error) {
@@ -67,18 +79,33 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Delivery
   }
 }
 
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, deps: Pick<DeliveryDeps, "db" | "now">): Promise<void> {
+export async function consumeDeadLetters(
+  batch: MessageBatch<unknown>,
+  deps: Pick<DeliveryDeps, "db" | "now">,
+): Promise<void> {
   const { events: messages, scans } = byType(parseMessages(batch));
   for (const { message, body } of scans) {
     // A scan page the queue gave up on: its customers of that occurrence were not reached.
-    console.error(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, cursor: body.cursor ?? null, message: `date scan page dead after ${message.attempts} attempts` }));
+    console.error(
+      JSON.stringify({
+        workflowId: body.workflowId,
+        occurrence: body.occurrence,
+        cursor: body.cursor ?? null,
+        message: `date scan page dead after ${message.attempts} attempts`,
+      }),
+    );
     message.ack();
   }
   const ids = messages.map(({ body }) => body.event.id);
   const settled = new Set(
     ids.length === 0
       ? []
-      : (await deps.db.select({ id: deliveries.id, status: deliveries.status }).from(deliveries).where(inArray(deliveries.id, ids)))
+      : (
+          await deps.db
+            .select({ id: deliveries.id, status: deliveries.status })
+            .from(deliveries)
+            .where(inArray(deliveries.id, ids))
+        )
           .filter((row) => row.status === "delivered" || row.status === "dead")
           .map((row) => row.id),
   );

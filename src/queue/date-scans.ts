@@ -4,17 +4,33 @@
  * alone with the retry policy's delay while the rest of the batch is acked.
  */
 import { retryDelaySeconds } from "../domain/retry-policy";
-import { scanDatePage, type DateRunDeps } from "../services/date-runs";
+import { type DateRunDeps, scanDatePage } from "../services/date-runs";
 import type { DateScanMessage } from "./message";
 
-export async function consumeDateScans(messages: { message: Message<unknown>; body: DateScanMessage }[], deps: DateRunDeps): Promise<void> {
+export async function consumeDateScans(
+  messages: { message: Message<unknown>; body: DateScanMessage }[],
+  deps: DateRunDeps,
+): Promise<void> {
   for (const { message, body } of messages) {
     try {
       const report = await scanDatePage(deps, body);
-      if (report.stopped) console.log(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, message: `date scan stopped: ${report.stopped}` }));
+      if (report.stopped)
+        console.log(
+          JSON.stringify({
+            workflowId: body.workflowId,
+            occurrence: body.occurrence,
+            message: `date scan stopped: ${report.stopped}`,
+          }),
+        );
       message.ack();
     } catch (error) {
-      console.error(JSON.stringify({ workflowId: body.workflowId, occurrence: body.occurrence, message: `date scan page failed: ${(error as Error).message}` }));
+      console.error(
+        JSON.stringify({
+          workflowId: body.workflowId,
+          occurrence: body.occurrence,
+          message: `date scan page failed: ${(error as Error).message}`,
+        }),
+      );
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }

@@ -52,7 +52,10 @@ function build() {
               properties: {
                 code: { type: "string" },
                 message: { type: "string" },
-                issues: { type: "array", items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } } },
+                issues: {
+                  type: "array",
+                  items: { type: "object", properties: { path: { type: "string" }, message: { type: "string" } } },
+                },
                 requestId: { type: "string" },
               },
             },
@@ -68,7 +71,9 @@ function build() {
           requestBody: {
             content: {
               "application/json": { schema: { oneOf: [ref("WebhookEvent"), ref("WebhookBatch")] } },
-              "application/x-www-form-urlencoded": { schema: { description: "the same fields with bracket keys, e.g. data[total]=12" } },
+              "application/x-www-form-urlencoded": {
+                schema: { description: "the same fields with bracket keys, e.g. data[total]=12" },
+              },
             },
           },
           responses: {
@@ -80,27 +85,68 @@ function build() {
       },
       "/api/connection": {
         get: { ...admin, summary: "Bloomreach connection (the secret is only reported as set)" },
-        put: { ...admin, summary: "Save the Bloomreach connection; resumes paused delivery", requestBody: json(ref("BloomreachConnection")), responses: errors(400, 401) },
+        put: {
+          ...admin,
+          summary: "Save the Bloomreach connection; resumes paused delivery",
+          requestBody: json(ref("BloomreachConnection")),
+          responses: errors(400, 401),
+        },
       },
-      "/api/connection/test": { post: { ...admin, summary: "Reachability, credentials and permissions, each with its reason" } },
+      "/api/connection/test": {
+        post: { ...admin, summary: "Reachability, credentials and permissions, each with its reason" },
+      },
       "/api/antavo": {
         get: { ...admin, summary: "Antavo API connection" },
-        put: { ...admin, summary: "Save the Antavo API connection", requestBody: json(ref("AntavoConnection")), responses: errors(400, 401) },
+        put: {
+          ...admin,
+          summary: "Save the Antavo API connection",
+          requestBody: json(ref("AntavoConnection")),
+          responses: errors(400, 401),
+        },
       },
       "/api/mapping": {
         get: { ...admin, summary: "Hard ID and field mappings" },
-        put: { ...admin, summary: "Replace the mapping (the hard ID is set once)", requestBody: json(ref("Mapping")), responses: errors(400, 401, 409) },
+        put: {
+          ...admin,
+          summary: "Replace the mapping (the hard ID is set once)",
+          requestBody: json(ref("Mapping")),
+          responses: errors(400, 401, 409),
+        },
       },
       "/api/settings": {
         get: { ...admin, summary: "Async sync and event synchronisation" },
-        put: { ...admin, summary: "Replace the settings", requestBody: json(ref("Settings")), responses: errors(400, 401) },
+        put: {
+          ...admin,
+          summary: "Replace the settings",
+          requestBody: json(ref("Settings")),
+          responses: errors(400, 401),
+        },
       },
-      "/api/preview": { post: { ...admin, summary: "The commands and actions an event would produce; no side effects", requestBody: json(ref("Preview")) } },
+      "/api/preview": {
+        post: {
+          ...admin,
+          summary: "The commands and actions an event would produce; no side effects",
+          requestBody: json(ref("Preview")),
+        },
+      },
       "/api/workflows": {
         get: { ...admin, summary: "Workflows with status" },
-        post: { ...admin, summary: "Create (inactive) from a document or `{template, params}`", requestBody: json({ oneOf: [ref("WorkflowDocument"), { type: "object", properties: { template: { type: "string" }, params: { type: "object" } } }] }) },
+        post: {
+          ...admin,
+          summary: "Create (inactive) from a document or `{template, params}`",
+          requestBody: json({
+            oneOf: [
+              ref("WorkflowDocument"),
+              { type: "object", properties: { template: { type: "string" }, params: { type: "object" } } },
+            ],
+          }),
+        },
       },
-      "/api/workflows/{id}": { get: { ...admin }, put: { ...admin, requestBody: json(ref("WorkflowDocument")) }, delete: { ...admin } },
+      "/api/workflows/{id}": {
+        get: { ...admin },
+        put: { ...admin, requestBody: json(ref("WorkflowDocument")) },
+        delete: { ...admin },
+      },
       "/api/workflows/{id}/activate": { post: { ...admin } },
       "/api/workflows/{id}/deactivate": { post: { ...admin } },
       "/api/workflow-templates": { get: { ...admin, summary: "Built-in templates and their parameters" } },
@@ -108,14 +154,22 @@ function build() {
         get: {
           ...admin,
           summary: "Delivery log, newest first",
-          parameters: ["status", "customer", "since", "until", "cursor", "limit"].map((name) => ({ name, in: "query", schema: { type: "string" } })),
+          parameters: ["status", "customer", "since", "until", "cursor", "limit"].map((name) => ({
+            name,
+            in: "query",
+            schema: { type: "string" },
+          })),
         },
       },
       "/api/deliveries/{id}": { get: { ...admin, summary: "One delivery with its commands and attempts" } },
       "/api/deliveries/{id}/replay": { post: { ...admin, summary: "Replay a dead delivery" } },
-      "/api/deliveries/replay": { post: { ...admin, summary: "Replay dead deliveries in a window, a page per call: `{replayed, remaining}`" } },
+      "/api/deliveries/replay": {
+        post: { ...admin, summary: "Replay dead deliveries in a window, a page per call: `{replayed, remaining}`" },
+      },
       "/api/customers/{id}": { get: { ...admin, summary: "The mirrored customer" } },
-      "/api/customers/import": { post: { ...admin, summary: "Import Antavo customers (NDJSON or CSV) into the mirror" } },
+      "/api/customers/import": {
+        post: { ...admin, summary: "Import Antavo customers (NDJSON or CSV) into the mirror" },
+      },
       "/healthz": { get: { summary: "Liveness" } },
     },
   };

@@ -5,13 +5,17 @@
 import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
-import { formatPath, RelayError, type ErrorIssue } from "../lib/errors";
+import { type ErrorIssue, formatPath, RelayError } from "../lib/errors";
 
-export function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, prefix: readonly PropertyKey[] = []): ErrorIssue[] {
+export function zodIssues(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  prefix: readonly PropertyKey[] = [],
+): ErrorIssue[] {
   return error.issues.map((issue) => ({ path: formatPath([...prefix, ...issue.path]), message: issue.message }));
 }
 
 export const validate = <T extends z.ZodType, Target extends keyof ValidationTargets>(target: Target, schema: T) =>
   zValidator(target, schema, (result) => {
-    if (!result.success) throw new RelayError("validation_failed", `the ${target} is not valid`, zodIssues(result.error));
+    if (!result.success)
+      throw new RelayError("validation_failed", `the ${target} is not valid`, zodIssues(result.error));
   });

@@ -3,10 +3,16 @@
  * connection existed): saving because the admin fixed it, a passing test because it proves so.
  * Either way the events parked meanwhile go back on the queue.
  */
-import { createBloomreachClient, type ConnectionTestResult } from "../bloomreach/client";
+import { type ConnectionTestResult, createBloomreachClient } from "../bloomreach/client";
 import { readMapping } from "../db/config-queries";
-import { loadBloomreachCredentials, putBloomreachConnection, resumeBloomreachDelivery, type BloomreachConnectionInput, type ConfigDeps } from "./config";
-import { requeueParked, type DeliveriesDeps } from "./deliveries";
+import {
+  type BloomreachConnectionInput,
+  type ConfigDeps,
+  loadBloomreachCredentials,
+  putBloomreachConnection,
+  resumeBloomreachDelivery,
+} from "./config";
+import { type DeliveriesDeps, requeueParked } from "./deliveries";
 
 /** A customer id no real customer has; Bloomreach answers a lookup of it without side effects. */
 const PROBE_CUSTOMER = "antavo-bloomreach-relay-connection-test";
@@ -18,10 +24,15 @@ export async function saveBloomreachConnection(deps: ConfigDeps & DeliveriesDeps
 }
 
 /** Reachability (URL + token), credentials, and Get permission, each reported with its reason. */
-export async function testBloomreachConnection(deps: ConfigDeps & DeliveriesDeps & { fetch: typeof fetch }): Promise<ConnectionTestResult & { resumed?: number }> {
+export async function testBloomreachConnection(
+  deps: ConfigDeps & DeliveriesDeps & { fetch: typeof fetch },
+): Promise<ConnectionTestResult & { resumed?: number }> {
   const credentials = await loadBloomreachCredentials(deps);
   if (!credentials) {
-    return { ok: false, checks: [{ name: "reachability", ok: false, message: "no connection is saved yet: PUT /api/connection first" }] };
+    return {
+      ok: false,
+      checks: [{ name: "reachability", ok: false, message: "no connection is saved yet: PUT /api/connection first" }],
+    };
   }
   const mapping = await readMapping(deps.db);
   const client = createBloomreachClient(credentials, { fetch: deps.fetch });

@@ -2,6 +2,8 @@
  * Configuration use cases behind `/api/connection`, `/api/antavo`, `/api/mapping`, `/api/settings`.
  * Secrets are encrypted before they reach D1 and are never part of a returned view.
  */
+
+import type { BloomreachCredentials } from "../bloomreach/client";
 import type { Database } from "../db/client";
 import {
   readAntavoConnection,
@@ -17,7 +19,6 @@ import {
 import { listActiveWorkflows } from "../db/workflow-queries";
 import type { Mapping, Settings, SettingsInput } from "../domain/config";
 import type { PlanConfig } from "../domain/plan-event";
-import type { BloomreachCredentials } from "../bloomreach/client";
 import { RelayError } from "../lib/errors";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
 
@@ -39,10 +40,17 @@ async function key(deps: ConfigDeps): Promise<CryptoKey> {
   }
 }
 
-async function sealSecret(deps: ConfigDeps, plaintext: string | undefined, existing: string | null | undefined, context: string) {
+async function sealSecret(
+  deps: ConfigDeps,
+  plaintext: string | undefined,
+  existing: string | null | undefined,
+  context: string,
+) {
   if (plaintext !== undefined) return encryptSecret(await key(deps), plaintext, context);
   if (existing) return existing;
-  throw new RelayError("validation_failed", "the API secret is required the first time", [{ path: "apiSecret", message: "is required" }]);
+  throw new RelayError("validation_failed", "the API secret is required the first time", [
+    { path: "apiSecret", message: "is required" },
+  ]);
 }
 
 // ---- Bloomreach connection -------------------------------------------------------------------
@@ -53,7 +61,6 @@ export interface BloomreachConnectionInput {
   apiKeyId: string;
   apiSecret?: string;
 }
-
 
 export async function getBloomreachConnection(deps: ConfigDeps) {
   const row = await readBloomreachConnection(deps.db);
@@ -76,13 +83,23 @@ export async function putBloomreachConnection(deps: ConfigDeps, input: Bloomreac
   const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing?.apiSecretEnc, BLOOMREACH_SECRET);
   await writeBloomreachConnection(
     deps.db,
-    { baseUrl: input.baseUrl.replace(/\/+$/, ""), projectToken: input.projectToken, apiKeyId: input.apiKeyId, apiSecretEnc, deliveryState: "active", pausedReason: null, pausedAt: null },
+    {
+      baseUrl: input.baseUrl.replace(/\/+$/, ""),
+      projectToken: input.projectToken,
+      apiKeyId: input.apiKeyId,
+      apiSecretEnc,
+      deliveryState: "active",
+      pausedReason: null,
+      pausedAt: null,
+    },
     deps.now(),
   );
   return getBloomreachConnection(deps);
 }
 
-export async function loadBloomreachCredentials(deps: ConfigDeps): Promise<(BloomreachCredentials & { paused: boolean; pausedReason?: string }) | undefined> {
+export async function loadBloomreachCredentials(
+  deps: ConfigDeps,
+): Promise<(BloomreachCredentials & { paused: boolean; pausedReason?: string }) | undefined> {
   const row = await readBloomreachConnection(deps.db);
   if (!row?.apiSecretEnc) return undefined;
   return {
@@ -205,6 +222,10 @@ export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promi
 
 /** Everything planning needs, read once per batch. */
 export async function loadPlanConfig(deps: Pick<ConfigDeps, "db">): Promise<PlanConfig> {
-  const [mapping, settings, workflows] = await Promise.all([readMapping(deps.db), readSettings(deps.db), listActiveWorkflows(deps.db)]);
+  const [mapping, settings, workflows] = await Promise.all([
+    readMapping(deps.db),
+    readSettings(deps.db),
+    listActiveWorkflows(deps.db),
+  ]);
   return { mapping, settings, workflows };
 }

@@ -13,14 +13,14 @@
  *   rule, so a score exported as "120" is stored as 120.
  */
 import { inArray } from "drizzle-orm";
-import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
 import { z } from "zod";
-import { chunk, rowsPerStatement, type Database } from "../db/client";
+import { chunk, type Database, rowsPerStatement } from "../db/client";
 import { mirrorRow, upsertCustomerStatement } from "../db/customer-queries";
 import { customers } from "../db/schema";
+import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
 import { parseDateOnly } from "../domain/workflow/calendar";
 import { formatPath, RelayError } from "../lib/errors";
-import { csvRecords, readLines, type Line } from "../lib/line-stream";
+import { csvRecords, type Line, readLines } from "../lib/line-stream";
 
 export interface ImportDeps {
   db: Database;
@@ -59,7 +59,6 @@ export const MAX_REPORTED_REJECTIONS = 100;
 const MAX_LINE_CHARS = 64 * 1024;
 const FLUSH_ROWS = 500;
 
-
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 const numeric = z
@@ -78,13 +77,21 @@ const birthDate = z
 
 const CustomerRowSchema = z.looseObject({
   id: z
-    .string({ error: (issue) => (issue.input === undefined || issue.input === null ? "is required (a non-empty string)" : "must be a string") })
+    .string({
+      error: (issue) =>
+        issue.input === undefined || issue.input === null ? "is required (a non-empty string)" : "must be a string",
+    })
     .min(1, "is required (a non-empty string)")
     .refine((id) => id.trim() === id && id !== "", "must not be blank or start or end with spaces"),
   email: z.string({ error: "must be a string" }).nullable().optional(),
   birth_date: birthDate,
   ...Object.fromEntries(ANTAVO_NUMERIC_FIELDS.map((field) => [field, numeric])),
-  tiers: z.array(z.looseObject({ name: z.string({ error: "must be a string" }).optional(), points: numeric, since: numeric }), { error: "must be a list" }).optional(),
+  tiers: z
+    .array(
+      z.looseObject({ name: z.string({ error: "must be a string" }).optional(), points: numeric, since: numeric }),
+      { error: "must be a list" },
+    )
+    .optional(),
   properties: z.record(z.string(), z.unknown(), { error: "must be an object" }).nullable().optional(),
 });
 
@@ -92,7 +99,8 @@ type Row = { line: number; customer: z.infer<typeof CustomerRowSchema> };
 type RowResult = Row | { line: number; reason: string };
 
 function validateRow(line: number, input: unknown): RowResult {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) return { line, reason: "must be a JSON object (one customer per line)" };
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    return { line, reason: "must be a JSON object (one customer per line)" };
   const parsed = CustomerRowSchema.safeParse(input);
   if (parsed.success) return { line, customer: parsed.data };
   return { line, reason: parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join("; ") };
@@ -124,8 +132,13 @@ function headerOf(fields: string[]): string[] {
   const columns = fields.map((f) => f.trim());
   const issues: { path: string; message: string }[] = [];
   columns.forEach((column, index) => {
-    if (!COLUMN.test(column)) issues.push({ path: `header.${index}`, message: `"${column}" is not a field name or dot path like properties.store` });
-    else if (columns.indexOf(column) !== index) issues.push({ path: `header.${index}`, message: `"${column}" appears twice` });
+    if (!COLUMN.test(column))
+      issues.push({
+        path: `header.${index}`,
+        message: `"${column}" is not a field name or dot path like properties.store`,
+      });
+    else if (columns.indexOf(column) !== index)
+      issues.push({ path: `header.${index}`, message: `"${column}" appears twice` });
   });
   if (!columns.includes("id")) issues.push({ path: "header", message: "needs an id column" });
   if (issues.length > 0) throw new RelayError("validation_failed", "the CSV header row is not valid", issues);
@@ -143,7 +156,8 @@ function setPath(target: Record<string, unknown>, path: string, value: string) {
       container[key] = value;
       return;
     }
-    if (typeof container[key] !== "object" || container[key] === null) container[key] = /^\d+$/.test(segments[index + 1]!) ? [] : {};
+    if (typeof container[key] !== "object" || container[key] === null)
+      container[key] = /^\d+$/.test(segments[index + 1]!) ? [] : {};
     current = container[key] as Record<string, unknown> | unknown[];
   });
 }
@@ -152,7 +166,10 @@ async function* csvRows(lines: AsyncIterable<Line>): AsyncGenerator<RowResult> {
   let columns: string[] | undefined;
   for await (const record of csvRecords(lines, MAX_LINE_CHARS)) {
     if ("error" in record) {
-      if (!columns) throw new RelayError("validation_failed", "the CSV header row is not valid", [{ path: "header", message: record.error }]);
+      if (!columns)
+        throw new RelayError("validation_failed", "the CSV header row is not valid", [
+          { path: "header", message: record.error },
+        ]);
       yield { line: record.line, reason: record.error };
       continue;
     }
@@ -161,7 +178,10 @@ async function* csvRows(lines: AsyncIterable<Line>): AsyncGenerator<RowResult> {
       continue;
     }
     if (record.fields.length > columns.length) {
-      yield { line: record.line, reason: `has ${record.fields.length} cells; the header has ${columns.length} columns` };
+      yield {
+        line: record.line,
+        reason: `has ${record.fields.length} cells; the header has ${columns.length} columns`,
+      };
       continue;
     }
     const customer: Record<string, unknown> = {};
@@ -172,7 +192,10 @@ async function* csvRows(lines: AsyncIterable<Line>): AsyncGenerator<RowResult> {
     });
     yield validateRow(record.line, customer);
   }
-  if (!columns) throw new RelayError("validation_failed", "the CSV has no header row", [{ path: "header", message: "needs a header row with an id column" }]);
+  if (!columns)
+    throw new RelayError("validation_failed", "the CSV has no header row", [
+      { path: "header", message: "needs a header row with an id column" },
+    ]);
 }
 
 // ---- writing ---------------------------------------------------------------------------------
@@ -189,19 +212,30 @@ async function flush(deps: ImportDeps, pending: Pending, summary: ImportSummary)
   const now = deps.now();
   const rows = [...pending.rows.values()].map(({ customer }) => mirrorRow(customer.id, customer, now));
   const ids = rows.map((r) => r.id);
-  const reads = chunk(ids, 100).map((part) => deps.db.select({ id: customers.id }).from(customers).where(inArray(customers.id, part)));
+  const reads = chunk(ids, 100).map((part) =>
+    deps.db.select({ id: customers.id }).from(customers).where(inArray(customers.id, part)),
+  );
   const writes = chunk(rows, rowsPerStatement(5)).map((part) => upsertCustomerStatement(deps.db, part));
   // One batch is one transaction: the existence check sees the table as the upserts find it.
-  const results = await deps.db.batch([...reads, ...writes] as unknown as [(typeof reads)[number], ...(typeof reads)[number][]]);
+  const results = await deps.db.batch([...reads, ...writes] as unknown as [
+    (typeof reads)[number],
+    ...(typeof reads)[number][],
+  ]);
   const existing = new Set<string>();
-  for (const result of results.slice(0, reads.length)) for (const row of result as { id: string }[]) existing.add(row.id);
+  for (const result of results.slice(0, reads.length))
+    for (const row of result as { id: string }[]) existing.add(row.id);
   summary.updated += existing.size + pending.superseded;
   summary.imported += rows.length - existing.size;
   pending.rows.clear();
   pending.superseded = 0;
 }
 
-export async function importCustomers(deps: ImportDeps, format: ImportFormat, body: ReadableStream<Uint8Array>, options: ImportOptions = {}): Promise<ImportSummary> {
+export async function importCustomers(
+  deps: ImportDeps,
+  format: ImportFormat,
+  body: ReadableStream<Uint8Array>,
+  options: ImportOptions = {},
+): Promise<ImportSummary> {
   const maxRows = options.maxRows ?? MAX_IMPORT_ROWS;
   const summary: ImportSummary = { imported: 0, updated: 0, rejected: [], rejectedCount: 0, total: 0 };
   const pending: Pending = { rows: new Map(), superseded: 0 };
@@ -219,7 +253,8 @@ export async function importCustomers(deps: ImportDeps, format: ImportFormat, bo
     summary.total++;
     if ("reason" in result) {
       summary.rejectedCount++;
-      if (summary.rejected.length < MAX_REPORTED_REJECTIONS) summary.rejected.push({ line: result.line, reason: result.reason });
+      if (summary.rejected.length < MAX_REPORTED_REJECTIONS)
+        summary.rejected.push({ line: result.line, reason: result.reason });
       continue;
     }
     if (pending.rows.has(result.customer.id)) pending.superseded++;

@@ -17,14 +17,22 @@
  */
 import * as v from "valibot";
 import type { Database } from "../db/client";
-import { claimScan, markWorkflowRun, pruneRuns, readCustomerPage, recordRuns, releaseScan, type MirrorRow } from "../db/date-run-queries";
+import {
+  claimScan,
+  type MirrorRow,
+  markWorkflowRun,
+  pruneRuns,
+  readCustomerPage,
+  recordRuns,
+  releaseScan,
+} from "../db/date-run-queries";
 import { listActiveWorkflows, readWorkflowRow, toStoredWorkflow } from "../db/workflow-queries";
 import { JsonObjectSchema, type RelayEvent } from "../domain/event";
 import { birthdayIndexKeys } from "../domain/workflow/birthday-index";
 import { addDays, formatDate, parseDateOnly } from "../domain/workflow/calendar";
 import { isInWindow, matchDateWorkflow, type StoredWorkflow } from "../domain/workflow/engine";
 import { dueOccurrence } from "../domain/workflow/schedule";
-import { eventMessage, type DateScanMessage, type QueueMessage, type EventMessage } from "../queue/message";
+import { type DateScanMessage, type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
 import { messageSize, recordInboundEvents, sendMessages } from "./ingest";
 
 export interface DateRunDeps {
@@ -46,7 +54,8 @@ const RUN_RETENTION_DAYS = 7;
 /** A snapshot this large would not fit a queue message; the CustomerSync object has its own copy. */
 const MAX_SNAPSHOT_BYTES = 100_000;
 
-export const dateRunEventId = (workflowId: string, customerId: string, occurrence: string) => `date:${workflowId}:${customerId}:${occurrence}`;
+export const dateRunEventId = (workflowId: string, customerId: string, occurrence: string) =>
+  `date:${workflowId}:${customerId}:${occurrence}`;
 
 export interface StartedScan {
   workflowId: string;
@@ -62,7 +71,13 @@ export async function startDateRuns(deps: DateRunDeps): Promise<StartedScan[]> {
     if (trigger.type !== "date" || !isInWindow(workflow.document, at)) continue;
     const occurrence = dueOccurrence(trigger, at);
     if (!occurrence || !(await claimScan(deps.db, workflow.id, occurrence, at))) continue;
-    const message: DateScanMessage = { type: "date_scan", workflowId: workflow.id, occurrence, at, ...(deps.scanPageSize ? { pageSize: deps.scanPageSize } : {}) };
+    const message: DateScanMessage = {
+      type: "date_scan",
+      workflowId: workflow.id,
+      occurrence,
+      at,
+      ...(deps.scanPageSize ? { pageSize: deps.scanPageSize } : {}),
+    };
     try {
       await deps.queue.send(message, { contentType: "json" });
     } catch (error) {
@@ -124,7 +139,11 @@ export async function scanDatePage(deps: DateRunDeps, message: DateScanMessage):
   const { at, occurrence } = message;
   const pageSize = message.pageSize ?? DEFAULT_SCAN_PAGE;
   const monthDays = birthdayIndexKeys(workflow.document.filters, at);
-  const page = await readCustomerPage(deps.db, { limit: pageSize, ...(message.cursor ? { cursor: message.cursor } : {}), ...(monthDays ? { monthDays } : {}) });
+  const page = await readCustomerPage(deps.db, {
+    limit: pageSize,
+    ...(message.cursor ? { cursor: message.cursor } : {}),
+    ...(monthDays ? { monthDays } : {}),
+  });
 
   const receivedAt = deps.now();
   const events: RelayEvent[] = [];

@@ -8,19 +8,31 @@
  * Order of writes matters: Bloomreach's answer is recorded in the CustomerSync object before the
  * log and before any ack, so a crash after a successful call never sends the event again.
  */
-import { createAntavoClient, type AntavoClient } from "../antavo/client";
-import { createBloomreachClient, MAX_BATCH_COMMANDS, type BatchResult, type BloomreachClient } from "../bloomreach/client";
+
 import { inArray } from "drizzle-orm";
+import { type AntavoClient, createAntavoClient } from "../antavo/client";
+import {
+  type BatchResult,
+  type BloomreachClient,
+  createBloomreachClient,
+  MAX_BATCH_COMMANDS,
+} from "../bloomreach/client";
 import { chunk, type Database } from "../db/client";
+import { type AttemptEntry, type DeliveryEntry, writeDeliveryLog } from "../db/delivery-queries";
 import { workflows } from "../db/schema";
-import { writeDeliveryLog, type AttemptEntry, type DeliveryEntry } from "../db/delivery-queries";
-import type { CustomerSync, ClaimResult, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
-import type { RateLimiter } from "../durable/rate-limiter";
-import { combineOutcomes, type CommandResult, type EventOutcome } from "../domain/delivery-outcome";
+import { type CommandResult, combineOutcomes, type EventOutcome } from "../domain/delivery-outcome";
 import type { RelayEvent } from "../domain/event";
 import type { PlanConfig } from "../domain/plan-event";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../domain/retry-policy";
-import { loadAntavoCredentials, loadBloomreachCredentials, loadPlanConfig, pauseBloomreachDelivery, type ConfigDeps } from "./config";
+import type { ClaimResult, CustomerSync, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
+import type { RateLimiter } from "../durable/rate-limiter";
+import {
+  type ConfigDeps,
+  loadAntavoCredentials,
+  loadBloomreachCredentials,
+  loadPlanConfig,
+  pauseBloomreachDelivery,
+} from "./config";
 
 export interface DeliveryDeps extends ConfigDeps {
   db: Database;
@@ -42,7 +54,9 @@ export interface DeliveryJob {
 }
 
 /** An event's outcome; a retry carries the delay the retry policy chose. */
-export type DeliveryOutcome = Exclude<EventOutcome, { status: "retry" }> | (Extract<EventOutcome, { status: "retry" }> & { delaySeconds: number });
+export type DeliveryOutcome =
+  | Exclude<EventOutcome, { status: "retry" }>
+  | (Extract<EventOutcome, { status: "retry" }> & { delaySeconds: number });
 
 export interface DeliveryReport {
   outcomes: Map<string, DeliveryOutcome>;
@@ -71,13 +85,29 @@ interface Pipeline {
 
 export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
-  const [credentials, config, antavoCredentials] = await Promise.all([loadBloomreachCredentials(deps), loadPlanConfig(deps), loadAntavoCredentials(deps)]);
+  const [credentials, config, antavoCredentials] = await Promise.all([
+    loadBloomreachCredentials(deps),
+    loadPlanConfig(deps),
+    loadAntavoCredentials(deps),
+  ]);
 
   if (!credentials || credentials.paused) {
     // Nothing can be sent: park the events (acked, logged as paused) until the connection is saved.
-    const error = credentials ? `paused: ${credentials.pausedReason ?? "Bloomreach refused the credentials"}` : "the Bloomreach connection is not configured";
+    const error = credentials
+      ? `paused: ${credentials.pausedReason ?? "Bloomreach refused the credentials"}`
+      : "the Bloomreach connection is not configured";
     const outcomes = new Map(jobs.map((j) => [j.event.id, { status: "paused", error } as DeliveryOutcome]));
-    const entries = jobs.map((j): DeliveryEntry => ({ eventId: j.event.id, customerId: j.event.customerId, action: j.event.action, status: "paused", commands: [], lastError: error, attempts: [] }));
+    const entries = jobs.map(
+      (j): DeliveryEntry => ({
+        eventId: j.event.id,
+        customerId: j.event.customerId,
+        action: j.event.action,
+        status: "paused",
+        commands: [],
+        lastError: error,
+        attempts: [],
+      }),
+    );
     return { outcomes, logged: await tryLog(deps.db, entries, now) };
   }
 
@@ -86,7 +116,9 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
     config,
     bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }),
     projectToken: credentials.projectToken,
-    ...(antavoCredentials ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }) } : {}),
+    ...(antavoCredentials
+      ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }) }
+      : {}),
     jobs: new Map(jobs.map((j) => [j.event.id, j])),
     replies: new Map(),
     extra: new Map(),
@@ -148,7 +180,15 @@ async function planAll(p: Pipeline, now: number) {
       const result = await p.antavo!.getCustomer(event.customerId);
       const attempt = p.jobs.get(event.id)!.attempt;
       const log = (outcome: string, error?: string) =>
-        addAttempt(p, event.id, { attempt, target: "antavo", outcome, ...(error ? { error } : {}), request: `GET /customers/${event.customerId}`, durationMs: Date.now() - started, startedAt: now });
+        addAttempt(p, event.id, {
+          attempt,
+          target: "antavo",
+          outcome,
+          ...(error ? { error } : {}),
+          request: `GET /customers/${event.customerId}`,
+          durationMs: Date.now() - started,
+          startedAt: now,
+        });
       if (result.status === "found") {
         log("delivered");
         enriched.push({ ...event, customer: { ...result.customer, ...(event.customer ?? {}), id: event.customerId } });
@@ -157,7 +197,13 @@ async function planAll(p: Pipeline, now: number) {
         enriched.push(event);
       } else if (result.status === "retry") {
         log("retry", result.error);
-        p.extra.set(event.id, [{ status: "retry", error: `enrichment from Antavo: ${result.error}`, ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}) }]);
+        p.extra.set(event.id, [
+          {
+            status: "retry",
+            error: `enrichment from Antavo: ${result.error}`,
+            ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
+          },
+        ]);
       } else {
         // Antavo refused the lookup: plan with what the event carries rather than lose it.
         log("dead", result.error);
@@ -179,13 +225,16 @@ async function performClaims(p: Pipeline) {
     const due = [...p.replies.values()].flatMap((reply) => reply.claims.map((claim) => ({ reply, claim })));
     if (due.length === 0) return;
     if (!p.antavo) {
-      for (const { reply } of due) p.extra.set(reply.eventId, [{ status: "retry", error: "reward claim waits for the Antavo API connection" }]);
+      for (const { reply } of due)
+        p.extra.set(reply.eventId, [{ status: "retry", error: "reward claim waits for the Antavo API connection" }]);
       return;
     }
     const completed: (ClaimResult & { customerId: string })[] = [];
     for (const { reply, claim } of due) {
       const started = Date.now();
-      const result = await p.antavo.claimReward(claim.action.customerId, claim.action.rewardId, { free: claim.action.free });
+      const result = await p.antavo.claimReward(claim.action.customerId, claim.action.rewardId, {
+        free: claim.action.free,
+      });
       const job = p.jobs.get(reply.eventId)!;
       addAttempt(p, reply.eventId, {
         attempt: job.attempt,
@@ -197,20 +246,30 @@ async function performClaims(p: Pipeline) {
         startedAt: p.deps.now(),
       });
       if (result.status === "retry") {
-        p.extra.set(reply.eventId, [{ status: "retry", error: `reward claim: ${result.error}`, ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}) }]);
+        p.extra.set(reply.eventId, [
+          {
+            status: "retry",
+            error: `reward claim: ${result.error}`,
+            ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
+          },
+        ]);
         continue;
       }
       completed.push({
         eventId: reply.eventId,
         customerId: job.event.customerId,
         key: claim.key,
-        result: result.status === "claimed" ? { status: "claimed", answer: result.claim } : { status: "dead", error: result.error },
+        result:
+          result.status === "claimed"
+            ? { status: "claimed", answer: result.claim }
+            : { status: "dead", error: result.error },
       });
     }
     if (completed.length === 0) return;
     await Promise.all(
       [...byCustomer(completed)].map(async ([customerId, results]) => {
-        for (const reply of await stubFor(p.deps, customerId).completeClaims(p.config, results)) p.replies.set(reply.eventId, reply);
+        for (const reply of await stubFor(p.deps, customerId).completeClaims(p.config, results))
+          p.replies.set(reply.eventId, reply);
       }),
     );
     // A claim that must be retried waits for the next attempt; only completed ones lead on.
@@ -251,7 +310,8 @@ async function sendCommands(p: Pipeline): Promise<string | undefined> {
         if (wait > 0) await sleep(wait);
         const startedAt = p.deps.now();
         const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
-        if (result.authFailure) pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
+        if (result.authFailure)
+          pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
         recordCall(p, call, result, startedAt, pausedReason);
       }
       done[index]!.resolve();
@@ -270,7 +330,8 @@ function outgoingInOrder(p: Pipeline): Outgoing[] {
   const outgoing: Outgoing[] = [];
   for (const [customerId, items] of byCustomerId) {
     items.sort((a, b) => a.event.createdAt - b.event.createdAt || a.event.receivedAt - b.event.receivedAt);
-    for (const { reply } of items) for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, customerId, command });
+    for (const { reply } of items)
+      for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, customerId, command });
   }
   return outgoing;
 }
@@ -337,7 +398,13 @@ async function settleAll(p: Pipeline) {
       if (result?.status === "delivered") delivered.push(command.id);
       if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
     }
-    if (delivered.length + dead.length > 0) settles.push({ eventId: reply.eventId, customerId: p.jobs.get(reply.eventId)!.event.customerId, delivered, dead });
+    if (delivered.length + dead.length > 0)
+      settles.push({
+        eventId: reply.eventId,
+        customerId: p.jobs.get(reply.eventId)!.event.customerId,
+        delivered,
+        dead,
+      });
   }
   await Promise.all([...byCustomer(settles)].map(([customerId, batch]) => stubFor(p.deps, customerId).settle(batch)));
 }
@@ -357,7 +424,8 @@ function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
 /** Retries are scheduled by the retry policy until its budget is spent; then the event is dead. */
 function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
   if (outcome.status !== "retry") return outcome;
-  if (attempt >= MAX_DELIVERY_ATTEMPTS) return { status: "dead", error: `gave up after ${attempt} attempts: ${outcome.error}` };
+  if (attempt >= MAX_DELIVERY_ATTEMPTS)
+    return { status: "dead", error: `gave up after ${attempt} attempts: ${outcome.error}` };
   return { ...outcome, delaySeconds: retryDelaySeconds(attempt, { retryAfterSeconds: outcome.retryAfterSeconds }) };
 }
 
@@ -379,18 +447,27 @@ async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
     });
   }
   const ran = new Set<string>();
-  for (const reply of p.replies.values()) for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
+  for (const reply of p.replies.values())
+    for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
   return { outcomes, logged: await tryLog(p.deps.db, entries, now, [...ran]) };
 }
 
-async function tryLog(db: Database, entries: DeliveryEntry[], now: number, workflowsRun: string[] = []): Promise<boolean> {
+async function tryLog(
+  db: Database,
+  entries: DeliveryEntry[],
+  now: number,
+  workflowsRun: string[] = [],
+): Promise<boolean> {
   try {
     await writeDeliveryLog(db, entries, now);
     // "Last run" in the admin UI: the workflows whose commands went out in this batch.
-    if (workflowsRun.length > 0) await db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun));
+    if (workflowsRun.length > 0)
+      await db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun));
     return true;
   } catch (error) {
-    console.error(JSON.stringify({ message: `delivery log write failed: ${(error as Error).message}`, events: entries.length }));
+    console.error(
+      JSON.stringify({ message: `delivery log write failed: ${(error as Error).message}`, events: entries.length }),
+    );
     return false;
   }
 }

@@ -3,15 +3,15 @@
  * attempts) and the ways events go back on the queue: replay of dead deliveries, requeue of parked
  * ones, and the sweeper's recovery of events whose queue message was lost.
  */
-import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import * as v from "valibot";
 import { chunk, type Database } from "../db/client";
 import type { DeliveryStatus } from "../db/delivery-queries";
 import { deliveries, deliveryAttempts, inboundEvents } from "../db/schema";
-import { RelayEventSchema, type RelayEvent } from "../domain/event";
+import { type RelayEvent, RelayEventSchema } from "../domain/event";
 import { RelayError } from "../lib/errors";
 import { eventMessage, type QueueMessage } from "../queue/message";
 import { sendMessages } from "./ingest";
-import * as v from "valibot";
 
 export interface DeliveriesDeps {
   db: Database;
@@ -42,7 +42,9 @@ function decodeCursor(text: string): Cursor {
   } catch {
     // fall through
   }
-  throw new RelayError("validation_failed", "the cursor is not one this API returned", [{ path: "cursor", message: "is invalid" }]);
+  throw new RelayError("validation_failed", "the cursor is not one this API returned", [
+    { path: "cursor", message: "is invalid" },
+  ]);
 }
 
 /** Newest first, paged by (time, id) so pages stay stable while new deliveries arrive. */
@@ -54,7 +56,9 @@ export async function listDeliveries(db: Database, query: DeliveryQuery) {
     query.customer ? eq(deliveries.customerId, query.customer) : undefined,
     query.since !== undefined ? gte(deliveries.createdAt, query.since) : undefined,
     query.until !== undefined ? lte(deliveries.createdAt, query.until) : undefined,
-    cursor ? or(lt(deliveries.createdAt, cursor.at), and(eq(deliveries.createdAt, cursor.at), lt(deliveries.id, cursor.id))) : undefined,
+    cursor
+      ? or(lt(deliveries.createdAt, cursor.at), and(eq(deliveries.createdAt, cursor.at), lt(deliveries.id, cursor.id)))
+      : undefined,
   ];
   const rows = await db
     .select()
@@ -74,10 +78,20 @@ async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) 
     query.customer ? eq(inboundEvents.customerId, query.customer) : undefined,
     query.since !== undefined ? gte(inboundEvents.receivedAt, query.since) : undefined,
     query.until !== undefined ? lte(inboundEvents.receivedAt, query.until) : undefined,
-    cursor ? or(lt(inboundEvents.receivedAt, cursor.at), and(eq(inboundEvents.receivedAt, cursor.at), lt(inboundEvents.id, cursor.id))) : undefined,
+    cursor
+      ? or(
+          lt(inboundEvents.receivedAt, cursor.at),
+          and(eq(inboundEvents.receivedAt, cursor.at), lt(inboundEvents.id, cursor.id)),
+        )
+      : undefined,
   ];
   const rows = await db
-    .select({ id: inboundEvents.id, action: inboundEvents.action, customerId: inboundEvents.customerId, receivedAt: inboundEvents.receivedAt })
+    .select({
+      id: inboundEvents.id,
+      action: inboundEvents.action,
+      customerId: inboundEvents.customerId,
+      receivedAt: inboundEvents.receivedAt,
+    })
     .from(inboundEvents)
     .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
     .where(and(...conditions))
@@ -116,12 +130,20 @@ export async function getDelivery(db: Database, id: string) {
   return {
     ...(row
       ? { ...publicDelivery(row), commands: JSON.parse(row.commands) as unknown[] }
-      : { id, eventId: id, customerId: event!.customerId, action: event!.action, status: "pending", attempts: 0, commands: [] }),
+      : {
+          id,
+          eventId: id,
+          customerId: event!.customerId,
+          action: event!.action,
+          status: "pending",
+          attempts: 0,
+          commands: [],
+        }),
     event,
     attemptLog: attempts.map((a) => ({
       ...a,
-      request: a.request && a.request.startsWith("[") ? JSON.parse(a.request) : a.request,
-      response: a.response && a.response.startsWith("{") ? JSON.parse(a.response) : a.response,
+      request: a.request?.startsWith("[") ? JSON.parse(a.request) : a.request,
+      response: a.response?.startsWith("{") ? JSON.parse(a.response) : a.response,
     })),
   };
 }
@@ -131,7 +153,10 @@ export async function getDelivery(db: Database, id: string) {
 async function inboundPayloads(db: Database, ids: string[]): Promise<RelayEvent[]> {
   const events: RelayEvent[] = [];
   for (const part of chunk(ids, 90)) {
-    for (const row of await db.select({ payload: inboundEvents.payload }).from(inboundEvents).where(inArray(inboundEvents.id, part))) {
+    for (const row of await db
+      .select({ payload: inboundEvents.payload })
+      .from(inboundEvents)
+      .where(inArray(inboundEvents.id, part))) {
       const parsed = v.safeParse(RelayEventSchema, JSON.parse(row.payload));
       if (parsed.success) events.push(parsed.output);
     }
@@ -148,10 +173,18 @@ async function requeue(deps: DeliveriesDeps, ids: string[], replay: boolean): Pr
     events.map((e) => eventMessage(e, replay)),
   );
   const now = deps.now();
-  for (const part of chunk(events.map((e) => e.id), 90)) {
+  for (const part of chunk(
+    events.map((e) => e.id),
+    90,
+  )) {
     await deps.db
       .update(deliveries)
-      .set({ status: "retrying", nextAttemptAt: now, updatedAt: now, ...(replay ? { lastError: sql`'replay requested; was: ' || coalesce(${deliveries.lastError}, '')` } : {}) })
+      .set({
+        status: "retrying",
+        nextAttemptAt: now,
+        updatedAt: now,
+        ...(replay ? { lastError: sql`'replay requested; was: ' || coalesce(${deliveries.lastError}, '')` } : {}),
+      })
       .where(inArray(deliveries.id, part));
   }
   return events.length;
@@ -160,8 +193,10 @@ async function requeue(deps: DeliveriesDeps, ids: string[], replay: boolean): Pr
 export async function replayDelivery(deps: DeliveriesDeps, id: string) {
   const row = await deps.db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id)).get();
   if (!row) throw new RelayError("not_found", `no delivery ${id}`);
-  if (row.status !== "dead") throw new RelayError("conflict", `only dead deliveries can be replayed; ${id} is ${row.status}`);
-  if ((await requeue(deps, [id], true)) === 0) throw new RelayError("conflict", `the original event of ${id} is no longer stored (past the retention)`);
+  if (row.status !== "dead")
+    throw new RelayError("conflict", `only dead deliveries can be replayed; ${id} is ${row.status}`);
+  if ((await requeue(deps, [id], true)) === 0)
+    throw new RelayError("conflict", `the original event of ${id} is no longer stored (past the retention)`);
   return { id, replayed: true };
 }
 
@@ -177,15 +212,32 @@ export async function replayDeliveries(deps: DeliveriesDeps, window: { since?: n
     window.since !== undefined ? gte(deliveries.createdAt, window.since) : undefined,
     window.until !== undefined ? lte(deliveries.createdAt, window.until) : undefined,
   );
-  const ids = (await deps.db.select({ id: deliveries.id }).from(deliveries).where(inWindow).orderBy(deliveries.createdAt).limit(REPLAY_PAGE)).map((r) => r.id);
+  const ids = (
+    await deps.db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(inWindow)
+      .orderBy(deliveries.createdAt)
+      .limit(REPLAY_PAGE)
+  ).map((r) => r.id);
   const replayed = await requeue(deps, ids, true);
-  const [{ remaining } = { remaining: 0 }] = await deps.db.select({ remaining: sql<number>`count(*)` }).from(deliveries).where(inWindow);
+  const [{ remaining } = { remaining: 0 }] = await deps.db
+    .select({ remaining: sql<number>`count(*)` })
+    .from(deliveries)
+    .where(inWindow);
   return { replayed, remaining };
 }
 
 /** Deliveries parked while the connection was missing or refused, sent again once it works. */
 export async function requeueParked(deps: DeliveriesDeps, limit = REPLAY_PAGE): Promise<number> {
-  const ids = (await deps.db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.status, "paused")).orderBy(deliveries.createdAt).limit(limit)).map((r) => r.id);
+  const ids = (
+    await deps.db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(eq(deliveries.status, "paused"))
+      .orderBy(deliveries.createdAt)
+      .limit(limit)
+  ).map((r) => r.id);
   return requeue(deps, ids, false);
 }
 
@@ -216,7 +268,18 @@ export async function requeueStuck(deps: DeliveriesDeps, graceSeconds: number, l
     for (const part of chunk(events, 9)) {
       await deps.db
         .insert(deliveries)
-        .values(part.map((e) => ({ id: e.id, eventId: e.id, customerId: e.customerId, action: e.action, status: "retrying", createdAt: now, updatedAt: now, nextAttemptAt: now })))
+        .values(
+          part.map((e) => ({
+            id: e.id,
+            eventId: e.id,
+            customerId: e.customerId,
+            action: e.action,
+            status: "retrying",
+            createdAt: now,
+            updatedAt: now,
+            nextAttemptAt: now,
+          })),
+        )
         .onConflictDoNothing();
     }
   }
@@ -227,7 +290,16 @@ export async function requeueStuck(deps: DeliveriesDeps, graceSeconds: number, l
 export async function pruneDeliveries(db: Database, olderThan: number): Promise<void> {
   await db.batch([
     db.delete(deliveryAttempts).where(lt(deliveryAttempts.startedAt, olderThan)),
-    db.delete(deliveries).where(and(lt(deliveries.updatedAt, olderThan), inArray(deliveries.status, ["delivered", "dead"]))),
-    db.delete(inboundEvents).where(and(lt(inboundEvents.receivedAt, olderThan), sql`not exists (select 1 from deliveries d where d.id = ${inboundEvents.id})`)),
+    db
+      .delete(deliveries)
+      .where(and(lt(deliveries.updatedAt, olderThan), inArray(deliveries.status, ["delivered", "dead"]))),
+    db
+      .delete(inboundEvents)
+      .where(
+        and(
+          lt(inboundEvents.receivedAt, olderThan),
+          sql`not exists (select 1 from deliveries d where d.id = ${inboundEvents.id})`,
+        ),
+      ),
   ]);
 }

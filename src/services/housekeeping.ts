@@ -4,7 +4,7 @@
  * the retention. Every step is idempotent, so a cron that fires late or twice does no harm.
  */
 import { readBloomreachConnection, readSettings } from "../db/config-queries";
-import { pruneDeliveries, requeueParked, requeueStuck, type DeliveriesDeps } from "./deliveries";
+import { type DeliveriesDeps, pruneDeliveries, requeueParked, requeueStuck } from "./deliveries";
 
 /** Longer than the queue's batch wait and a consumer run, so in-flight work is left alone. */
 export const STUCK_GRACE_SECONDS = 15 * 60;

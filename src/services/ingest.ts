@@ -5,13 +5,13 @@
  * duplicate, and the caller answers 503.
  */
 import { inArray } from "drizzle-orm";
-import { chunk, rowsPerStatement, type Database } from "../db/client";
+import { chunk, type Database, rowsPerStatement } from "../db/client";
 import { inboundEvents } from "../db/schema";
 import type { RelayEvent } from "../domain/event";
 import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
-import { eventMessage, type EventMessage, type QueueMessage } from "../queue/message";
-import { deliverEvents, type DeliveryDeps, type DeliveryOutcome } from "./deliver";
+import { type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
+import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
 
 export interface IngestDeps {
   db: Database;
@@ -47,7 +47,13 @@ async function claimInbound(db: Database, requests: RelayEvent[][]): Promise<Set
     for (const event of events) {
       if (owner.has(event.id)) continue;
       owner.set(event.id, index);
-      rows.push({ id: event.id, action: event.action, customerId: event.customerId, payload: JSON.stringify(event), receivedAt: event.receivedAt });
+      rows.push({
+        id: event.id,
+        action: event.action,
+        customerId: event.customerId,
+        payload: JSON.stringify(event),
+        receivedAt: event.receivedAt,
+      });
     }
   });
   const inserts = chunk(rows, rowsPerStatement(5)).map((part) =>
@@ -58,7 +64,9 @@ async function claimInbound(db: Database, requests: RelayEvent[][]): Promise<Set
     const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
     for (const result of results) for (const row of result) inserted.add(row.id);
   }
-  return requests.map((events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)));
+  return requests.map(
+    (events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)),
+  );
 }
 
 /** Splits a request's events by what it claimed (the first occurrence of a claimed id is fresh). */
@@ -93,8 +101,13 @@ function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V)
 }
 
 /** Stores the events not seen before; returns them (first occurrence wins within one request). */
-export async function recordInboundEvents(db: Database, events: RelayEvent[]): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
-  const claim = memo(claimers, db, () => groupCommit((requests: RelayEvent[][]) => claimInbound(db, requests), MAX_REQUESTS_PER_GROUP));
+export async function recordInboundEvents(
+  db: Database,
+  events: RelayEvent[],
+): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
+  const claim = memo(claimers, db, () =>
+    groupCommit((requests: RelayEvent[][]) => claimInbound(db, requests), MAX_REQUESTS_PER_GROUP),
+  );
   return splitClaimed(events, await claim(events));
 }
 
@@ -116,7 +129,11 @@ export async function forgetInboundEvents(db: Database, ids: string[]): Promise<
 }
 
 /** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
-export async function sendMessages(queue: Queue<QueueMessage>, messages: EventMessage[], delaySeconds?: (message: EventMessage) => number | undefined): Promise<void> {
+export async function sendMessages(
+  queue: Queue<QueueMessage>,
+  messages: EventMessage[],
+  delaySeconds?: (message: EventMessage) => number | undefined,
+): Promise<void> {
   if (messages.length === 1) {
     // The common webhook: one event, already known to fit (assertQueueable).
     const delay = delaySeconds?.(messages[0]!);
@@ -144,12 +161,19 @@ export function assertQueueable(events: RelayEvent[]): void {
   const issues = events
     .map((event, index) => ({ index, size: messageSize(eventMessage(event)) }))
     .filter(({ size }) => size > MAX_MESSAGE_BYTES)
-    .map(({ index, size }) => ({ path: events.length > 1 ? `events.${index}` : "$", message: `event is ${size} bytes; at most ${MAX_MESSAGE_BYTES} fit in one queue message` }));
+    .map(({ index, size }) => ({
+      path: events.length > 1 ? `events.${index}` : "$",
+      message: `event is ${size} bytes; at most ${MAX_MESSAGE_BYTES} fit in one queue message`,
+    }));
   if (issues.length > 0) throw new RelayError("payload_too_large", "an event is too large", issues);
 }
 
 /** The durable hand-off: on failure the events are forgotten again and the caller answers 503. */
-async function handOff(deps: IngestDeps, events: RelayEvent[], delaySeconds?: (id: string) => number | undefined): Promise<void> {
+async function handOff(
+  deps: IngestDeps,
+  events: RelayEvent[],
+  delaySeconds?: (id: string) => number | undefined,
+): Promise<void> {
   try {
     await sendMessages(
       deps.queue,
@@ -195,7 +219,9 @@ export async function ingestSync(deps: IngestDeps & DeliveryDeps, events: RelayE
     // Without a log row the event is not finished as far as the admin can see: let the queue finish it.
     fallback = report.logged ? fresh.filter((e) => outcomes.get(e.id)?.status === "retry") : fresh;
   } catch (error) {
-    console.error(JSON.stringify({ message: `sync delivery failed, falling back to the queue: ${(error as Error).message}` }));
+    console.error(
+      JSON.stringify({ message: `sync delivery failed, falling back to the queue: ${(error as Error).message}` }),
+    );
   }
   await handOff(deps, fallback, (id) => {
     const outcome = outcomes.get(id);
@@ -210,8 +236,17 @@ export async function ingestSync(deps: IngestDeps & DeliveryDeps, events: RelayE
     results: events.map((event) => {
       if (duplicateIds.has(event.id) && !fresh.includes(event)) return { id: event.id, status: "duplicate" };
       const outcome = outcomes.get(event.id);
-      if (!outcome || queued.has(event.id)) return { id: event.id, status: "retry", ...(outcome && outcome.status !== "delivered" ? { error: outcome.error } : {}) };
-      return { id: event.id, status: outcome.status, ...(outcome.status !== "delivered" ? { error: outcome.error } : {}) };
+      if (!outcome || queued.has(event.id))
+        return {
+          id: event.id,
+          status: "retry",
+          ...(outcome && outcome.status !== "delivered" ? { error: outcome.error } : {}),
+        };
+      return {
+        id: event.id,
+        status: outcome.status,
+        ...(outcome.status !== "delivered" ? { error: outcome.error } : {}),
+      };
     }),
   };
 }

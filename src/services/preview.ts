@@ -8,7 +8,7 @@ import type { Database } from "../db/client";
 import { readCustomer } from "../db/customer-queries";
 import { readWorkflowRow, toStoredWorkflow } from "../db/workflow-queries";
 import type { RelayEvent } from "../domain/event";
-import { planEvent, type PlanConfig } from "../domain/plan-event";
+import { type PlanConfig, planEvent } from "../domain/plan-event";
 import { mergeSnapshot } from "../domain/planner";
 import { RelayError } from "../lib/errors";
 import { loadPlanConfig } from "./config";
@@ -21,24 +21,45 @@ export interface PreviewOptions {
 async function withWorkflow(db: Database, config: PlanConfig, event: RelayEvent, now: number, workflowId: string) {
   const row = await readWorkflowRow(db, workflowId);
   const workflow = row && toStoredWorkflow(row);
-  if (!workflow) throw new RelayError("not_found", `no workflow ${workflowId}`, [{ path: "workflowId", message: "is unknown" }]);
+  if (!workflow)
+    throw new RelayError("not_found", `no workflow ${workflowId}`, [{ path: "workflowId", message: "is unknown" }]);
   const workflows = [...config.workflows.filter((w) => w.id !== workflowId), { ...workflow, active: true }];
   const dated: RelayEvent =
     workflow.document.trigger.type === "date"
-      ? { ...event, createdAt: now, dateRun: { workflowId, occurrence: new Date(now * 1000).toISOString().slice(0, 10) } }
+      ? {
+          ...event,
+          createdAt: now,
+          dateRun: { workflowId, occurrence: new Date(now * 1000).toISOString().slice(0, 10) },
+        }
       : event;
   return { config: { ...config, workflows }, event: dated };
 }
 
-export async function previewEvent(deps: { db: Database; now: () => number }, input: RelayEvent, options: PreviewOptions = {}) {
+export async function previewEvent(
+  deps: { db: Database; now: () => number },
+  input: RelayEvent,
+  options: PreviewOptions = {},
+) {
   const now = deps.now();
   const [loaded, stored] = await Promise.all([
     loadPlanConfig(deps),
-    options.customer ? Promise.resolve(options.customer) : readCustomer(deps.db, input.customerId).then((row) => row?.snapshot),
+    options.customer
+      ? Promise.resolve(options.customer)
+      : readCustomer(deps.db, input.customerId).then((row) => row?.snapshot),
   ]);
-  const { config, event } = options.workflowId ? await withWorkflow(deps.db, loaded, input, now, options.workflowId) : { config: loaded, event: input };
+  const { config, event } = options.workflowId
+    ? await withWorkflow(deps.db, loaded, input, now, options.workflowId)
+    : { config: loaded, event: input };
   const customer = mergeSnapshot(stored, event);
   const { commands, warnings, claims } = planEvent(config, event, customer, now);
   // A claim's follow-up actions render only with Antavo's answer; the preview lists them unrendered.
-  return { event, customer, commands, actions: claims.map((c) => c.action), warnings, afterClaims: claims.map((c) => ({ claim: c.action, then: c.remaining })) };
+  return {
+    event,
+    customer,
+    commands,
+    actions: claims.map((c) => c.action),
+    warnings,
+    // biome-ignore lint/suspicious/noThenProperty: `then` is a field of the public preview answer, never awaited.
+    afterClaims: claims.map((c) => ({ claim: c.action, then: c.remaining })),
+  };
 }

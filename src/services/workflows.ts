@@ -16,7 +16,12 @@ import {
   type WorkflowRow,
 } from "../db/workflow-queries";
 import { buildTemplate, TEMPLATE_CATALOG } from "../domain/workflow/builtin-templates";
-import { validateWorkflowDocument, WorkflowDocumentSchema, type WorkflowDocument, type WorkflowTrigger } from "../domain/workflow/document";
+import {
+  validateWorkflowDocument,
+  type WorkflowDocument,
+  WorkflowDocumentSchema,
+  type WorkflowTrigger,
+} from "../domain/workflow/document";
 import { RelayError } from "../lib/errors";
 
 export interface WorkflowDeps {
@@ -27,7 +32,20 @@ export interface WorkflowDeps {
 export type CreateWorkflowInput = { template: string; params: Record<string, unknown> } | { document: unknown };
 
 const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 
 /** One line for lists: what starts the workflow. */
 export function summariseTrigger(trigger: WorkflowTrigger): string {
@@ -105,7 +123,11 @@ export async function listWorkflows(deps: WorkflowDeps) {
 
 export async function getWorkflow(deps: WorkflowDeps, id: string) {
   const row = await existing(deps, id);
-  return { ...view(row), document: parseStored(row) ?? JSON.parse(row.document), recentRuns: await recentScans(deps.db, id, 7) };
+  return {
+    ...view(row),
+    document: parseStored(row) ?? JSON.parse(row.document),
+    recentRuns: await recentScans(deps.db, id, 7),
+  };
 }
 
 /** Creates one workflow from a document, or every workflow of a built-in template; all inactive. */
@@ -121,7 +143,8 @@ export async function createWorkflows(deps: WorkflowDeps, input: CreateWorkflowI
 /** Replaces the document; the workflow keeps its status, so an edit to an active one takes effect. */
 export async function updateWorkflow(deps: WorkflowDeps, id: string, input: unknown) {
   const document = validDocument(input);
-  if (!(await replaceWorkflowDocument(deps.db, id, document, deps.now()))) throw new RelayError("not_found", `no workflow ${id}`);
+  if (!(await replaceWorkflowDocument(deps.db, id, document, deps.now())))
+    throw new RelayError("not_found", `no workflow ${id}`);
   return getWorkflow(deps, id);
 }
 
@@ -134,7 +157,8 @@ export async function activateWorkflow(deps: WorkflowDeps, id: string) {
 }
 
 export async function deactivateWorkflow(deps: WorkflowDeps, id: string) {
-  if (!(await setWorkflowActive(deps.db, id, false, deps.now()))) throw new RelayError("not_found", `no workflow ${id}`);
+  if (!(await setWorkflowActive(deps.db, id, false, deps.now())))
+    throw new RelayError("not_found", `no workflow ${id}`);
   return getWorkflow(deps, id);
 }
 

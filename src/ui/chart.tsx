@@ -23,7 +23,7 @@ function niceMax(value: number): number {
   return 10 * step;
 }
 
-const hourLabel = (seconds: number) => new Date(seconds * 1000).toISOString().slice(11, 13) + ":00";
+const hourLabel = (seconds: number) => `${new Date(seconds * 1000).toISOString().slice(11, 13)}:00`;
 
 function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max: number; total: number }) {
   const { buckets, max } = props;
@@ -36,8 +36,17 @@ function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max:
   const ticks = [0, max / 4, max / 2, (3 * max) / 4, max];
   const descId = `chart-desc-${props.layout}`;
   return (
-    <svg class={props.layout} viewBox={`0 0 ${W} ${H}`} role="img" aria-labelledby={`chart-title ${descId}`} focusable="false">
-      <desc id={descId}>Stacked bars per hour: delivered, retrying and dead deliveries. The table below has the same numbers.</desc>
+    // biome-ignore lint/a11y/noSvgWithoutTitle: the title is the figure's heading, linked by aria-labelledby.
+    <svg
+      class={props.layout}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-labelledby={`chart-title ${descId}`}
+      focusable="false"
+    >
+      <desc id={descId}>
+        Stacked bars per hour: delivered, retrying and dead deliveries. The table below has the same numbers.
+      </desc>
       {ticks.map((tick) => (
         <g>
           <line x1={PAD.left} x2={W - PAD.right} y1={y(tick)} y2={y(tick)} stroke="#d0d7de" stroke-width="1" />
@@ -58,7 +67,15 @@ function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max:
               const top = y(base + value);
               const height = y(base) - top;
               base += value;
-              return <rect x={x.toFixed(1)} y={top.toFixed(1)} width={barW.toFixed(1)} height={Math.max(height, 1).toFixed(1)} fill={COLORS[status]} />;
+              return (
+                <rect
+                  x={x.toFixed(1)}
+                  y={top.toFixed(1)}
+                  width={barW.toFixed(1)}
+                  height={Math.max(height, 1).toFixed(1)}
+                  fill={COLORS[status]}
+                />
+              );
             })}
             {i % labelEvery === 0 ? (
               <text x={(x + barW / 2).toFixed(1)} y={H - 8} text-anchor="middle" font-size="11" fill="#57606a">

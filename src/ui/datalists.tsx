@@ -9,7 +9,13 @@ export function LoyaltyFieldsList() {
   return (
     <datalist id={LOYALTY_FIELDS_LIST}>
       {LOYALTY_FIELD_SUGGESTIONS.map((field) => (
-        <option value={field}>{field === "properties." ? "properties.<custom field>" : field === "tier" ? "tier (current tier's name)" : field}</option>
+        <option value={field}>
+          {field === "properties."
+            ? "properties.<custom field>"
+            : field === "tier"
+              ? "tier (current tier's name)"
+              : field}
+        </option>
       ))}
     </datalist>
   );

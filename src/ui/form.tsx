@@ -25,7 +25,8 @@ export function fieldName(path: string): string {
   return first + rest.map((segment) => `[${segment}]`).join("");
 }
 
-export const issueAt = (issues: readonly ErrorIssue[], path: string) => issues.filter((issue) => issue.path === path).map((issue) => issue.message);
+export const issueAt = (issues: readonly ErrorIssue[], path: string) =>
+  issues.filter((issue) => issue.path === path).map((issue) => issue.message);
 
 /** Reads a dot path out of form values (bracket-form objects or API documents alike). */
 export function valueAt(values: unknown, path: string): unknown {
@@ -76,7 +77,15 @@ interface InputProps {
 }
 
 /** Label, hint, control and error: every field reads the same to a screen reader. */
-function FieldFrame(props: { id: string; path: string; label: string; hint?: Child; messages: string[]; scope?: string; children: Child }) {
+function FieldFrame(props: {
+  id: string;
+  path: string;
+  label: string;
+  hint?: Child;
+  messages: string[];
+  scope?: string;
+  children: Child;
+}) {
   return (
     <div class="field">
       <label for={props.id}>{props.label}</label>
@@ -94,7 +103,8 @@ function FieldFrame(props: { id: string; path: string; label: string; hint?: Chi
 /** The control's link to its hint and error. */
 const described = (id: string, hint: Child | undefined, messages: string[]) => ({
   "aria-invalid": messages.length > 0 ? ("true" as const) : undefined,
-  "aria-describedby": [hint ? `${id}-hint` : "", messages.length > 0 ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined,
+  "aria-describedby":
+    [hint ? `${id}-hint` : "", messages.length > 0 ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined,
 });
 
 export function Field(props: InputProps) {
@@ -124,21 +134,46 @@ export function Field(props: InputProps) {
 
 /** Issues at the path or below it: a textarea holding a whole object answers for its keys. */
 export const issuesUnder = (issues: readonly ErrorIssue[], path: string) =>
-  issues.filter((issue) => issue.path === path || issue.path.startsWith(`${path}.`)).map((issue) => (issue.path === path ? issue.message : `${issue.path.slice(path.length + 1)}: ${issue.message}`));
+  issues
+    .filter((issue) => issue.path === path || issue.path.startsWith(`${path}.`))
+    .map((issue) => (issue.path === path ? issue.message : `${issue.path.slice(path.length + 1)}: ${issue.message}`));
 
-export function TextArea(props: { path: string; label: string; state: FormState; hint?: Child; value?: string; rows?: number; nested?: boolean; attrs?: Record<string, string> }) {
+export function TextArea(props: {
+  path: string;
+  label: string;
+  state: FormState;
+  hint?: Child;
+  value?: string;
+  rows?: number;
+  nested?: boolean;
+  attrs?: Record<string, string>;
+}) {
   const id = fieldId(props.path);
   const messages = props.nested ? issuesUnder(props.state.issues, props.path) : issueAt(props.state.issues, props.path);
   return (
     <FieldFrame id={id} path={props.path} label={props.label} hint={props.hint} messages={messages}>
-      <textarea id={id} name={fieldName(props.path)} rows={props.rows ?? 8} spellcheck={false} {...props.attrs} {...described(id, props.hint, messages)}>
+      <textarea
+        id={id}
+        name={fieldName(props.path)}
+        rows={props.rows ?? 8}
+        spellcheck={false}
+        {...props.attrs}
+        {...described(id, props.hint, messages)}
+      >
         {props.value ?? text(valueAt(props.state.values, props.path))}
       </textarea>
     </FieldFrame>
   );
 }
 
-export function Select(props: { path: string; label: string; state: FormState; options: readonly (string | [value: string, label: string])[]; hint?: Child; value?: string }) {
+export function Select(props: {
+  path: string;
+  label: string;
+  state: FormState;
+  options: readonly (string | [value: string, label: string])[];
+  hint?: Child;
+  value?: string;
+}) {
   const id = fieldId(props.path);
   const messages = issueAt(props.state.issues, props.path);
   const current = props.value ?? text(valueAt(props.state.values, props.path));
@@ -164,7 +199,14 @@ export function Checkbox(props: { path: string; label: string; state: FormState;
   return (
     <div class="field">
       <div class="check">
-        <input type="checkbox" id={id} name={fieldName(props.path)} value="on" checked={props.checked} aria-describedby={props.hint ? `${id}-hint` : undefined} />
+        <input
+          type="checkbox"
+          id={id}
+          name={fieldName(props.path)}
+          value="on"
+          checked={props.checked}
+          aria-describedby={props.hint ? `${id}-hint` : undefined}
+        />
         <div>
           <label for={id}>{props.label}</label>
           {props.hint ? (
@@ -190,7 +232,8 @@ export function ErrorSummary(props: { state: FormState; title?: string; scope?: 
         <ul>
           {issues.map((issue) => (
             <li>
-              <a href={`#${scopedId(issue.path, props.scope)}`}>{issue.path === "$" ? "The form" : issue.path}</a>: {issue.message}
+              <a href={`#${scopedId(issue.path, props.scope)}`}>{issue.path === "$" ? "The form" : issue.path}</a>:{" "}
+              {issue.message}
             </li>
           ))}
         </ul>

@@ -1,7 +1,10 @@
 /** Display formats shared by the views: times in UTC (what cron and workflows use) and pretty JSON. */
 export function formatTime(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "—";
-  return new Date(seconds * 1000).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, " UTC");
 }
 
 /** For `<input type="datetime-local">`, whose value has no zone: the UI labels these inputs as UTC. */

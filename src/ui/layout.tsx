@@ -3,11 +3,12 @@
  * script, both under the request's CSP nonce. Views get a ViewContext instead of a Hono Context so
  * they stay plain functions of their props.
  */
-import type { Child } from "hono/jsx";
+
 import { raw } from "hono/html";
-import { STYLES } from "./styles";
-import { SCRIPT } from "./scripts";
+import type { Child } from "hono/jsx";
 import { CsrfField } from "./form";
+import { SCRIPT } from "./scripts";
+import { STYLES } from "./styles";
 
 export interface ViewContext {
   nonce: string;

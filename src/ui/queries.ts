@@ -13,7 +13,11 @@ export async function deliveryStatusCounts(db: Database): Promise<StatusCounts> 
   const [byStatus, pending] = await db.batch([
     db.select({ status: deliveries.status, n: count() }).from(deliveries).groupBy(deliveries.status),
     // Accepted but not yet through the pipeline: an inbound event without a delivery row.
-    db.select({ n: count() }).from(inboundEvents).leftJoin(deliveries, eq(deliveries.id, inboundEvents.id)).where(isNull(deliveries.id)),
+    db
+      .select({ n: count() })
+      .from(inboundEvents)
+      .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
+      .where(isNull(deliveries.id)),
   ]);
   const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as StatusCounts;
   for (const row of byStatus) if (row.status in counts) counts[row.status as DeliveryStatus] = row.n;
@@ -35,7 +39,12 @@ export async function deliveriesPerHour(db: Database, now: number): Promise<Hour
     .from(deliveries)
     .where(and(gte(deliveries.createdAt, firstHour), inArray(deliveries.status, [...CHART_STATUSES])))
     .groupBy(hour, deliveries.status);
-  const buckets: HourBucket[] = Array.from({ length: 24 }, (_, i) => ({ hour: firstHour + i * 3600, delivered: 0, retrying: 0, dead: 0 }));
+  const buckets: HourBucket[] = Array.from({ length: 24 }, (_, i) => ({
+    hour: firstHour + i * 3600,
+    delivered: 0,
+    retrying: 0,
+    dead: 0,
+  }));
   for (const row of rows) {
     const bucket = buckets[(row.hour - firstHour) / 3600];
     if (bucket) bucket[row.status as ChartStatus] += row.n;

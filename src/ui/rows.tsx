@@ -27,14 +27,30 @@ function Row(props: { path: string; index: number | string; columns: RowColumn[]
           placeholder={column.placeholder}
         />
       ))}
-      <button type="submit" name="_remove" value={String(props.index)} class="secondary small" data-remove-row formnovalidate>
+      <button
+        type="submit"
+        name="_remove"
+        value={String(props.index)}
+        class="secondary small"
+        data-remove-row
+        formnovalidate
+      >
         Remove<span class="visually-hidden">{` row${label}`}</span>
       </button>
     </div>
   );
 }
 
-export function RowsEditor(props: { path: string; legend: string; hint?: string; columns: RowColumn[]; state: FormState; rows: unknown[]; emptyText: string; addLabel: string }) {
+export function RowsEditor(props: {
+  path: string;
+  legend: string;
+  hint?: string;
+  columns: RowColumn[];
+  state: FormState;
+  rows: unknown[];
+  emptyText: string;
+  addLabel: string;
+}) {
   const count = props.rows.length;
   return (
     <fieldset class="card" data-rows>

@@ -43,8 +43,20 @@ export interface WorkflowForm {
 
 export const ACTION_TYPES = ["sync_event", "sync_fields", "reward_claim"] as const;
 
-export const blankFilter = (): FilterForm => ({ type: "event_attribute", attribute: "", operator: "equals", value: "" });
-export const blankAction = (type: string): ActionForm => ({ type, event: "", properties: "", fields: "", rewardId: "", free: "" });
+export const blankFilter = (): FilterForm => ({
+  type: "event_attribute",
+  attribute: "",
+  operator: "equals",
+  value: "",
+});
+export const blankAction = (type: string): ActionForm => ({
+  type,
+  event: "",
+  properties: "",
+  fields: "",
+  rewardId: "",
+  free: "",
+});
 
 export const blankWorkflow = (): WorkflowForm => ({
   name: "",
@@ -132,7 +144,12 @@ export function workflowToForm(document: Record<string, unknown>): WorkflowForm 
       at: str(trigger.at) || "09:00",
       date: str(trigger.date),
     },
-    filters: filters.map((f) => ({ type: str(f.type), attribute: str(f.attribute), operator: str(f.operator), value: valueText(f.value) })),
+    filters: filters.map((f) => ({
+      type: str(f.type),
+      attribute: str(f.attribute),
+      operator: str(f.operator),
+      value: valueText(f.value),
+    })),
     actions: actions.map((a) => ({
       type: str(a.type),
       event: str(a.event),
@@ -160,8 +177,19 @@ export function formFromPost(values: FormValues): WorkflowForm {
     priority: str(values.priority),
     startsAt: str(values.startsAt),
     endsAt: str(values.endsAt),
-    trigger: { type: str(trigger.type) || "event", action: str(trigger.action), repeat: str(trigger.repeat), at: str(trigger.at), date: str(trigger.date) },
-    filters: list(values.filters).map((f) => ({ type: str(f.type), attribute: str(f.attribute), operator: str(f.operator), value: str(f.value) })),
+    trigger: {
+      type: str(trigger.type) || "event",
+      action: str(trigger.action),
+      repeat: str(trigger.repeat),
+      at: str(trigger.at),
+      date: str(trigger.date),
+    },
+    filters: list(values.filters).map((f) => ({
+      type: str(f.type),
+      attribute: str(f.attribute),
+      operator: str(f.operator),
+      value: str(f.value),
+    })),
     actions: list(values.actions).map((a) => ({
       type: str(a.type),
       event: str(a.event),
@@ -186,19 +214,37 @@ export function formToDocument(form: WorkflowForm): { document: Record<string, u
   const issues: ErrorIssue[] = [];
   const trigger =
     form.trigger.type === "date"
-      ? { type: "date", repeat: form.trigger.repeat, at: form.trigger.at, ...(form.trigger.date ? { date: form.trigger.date } : {}) }
+      ? {
+          type: "date",
+          repeat: form.trigger.repeat,
+          at: form.trigger.at,
+          ...(form.trigger.date ? { date: form.trigger.date } : {}),
+        }
       : { type: form.trigger.type, action: form.trigger.action };
   const document: Record<string, unknown> = {
     name: form.name,
     kind: form.kind,
-    ...(form.priority !== "" ? { priority: /^-?\d+$/.test(form.priority) ? Number(form.priority) : form.priority } : {}),
+    ...(form.priority !== ""
+      ? { priority: /^-?\d+$/.test(form.priority) ? Number(form.priority) : form.priority }
+      : {}),
     startsAt: instantValue(form.startsAt),
     endsAt: instantValue(form.endsAt),
     trigger,
-    filters: form.filters.map((f) => ({ type: f.type, attribute: f.attribute, operator: f.operator, value: filterValue(f) })),
+    filters: form.filters.map((f) => ({
+      type: f.type,
+      attribute: f.attribute,
+      operator: f.operator,
+      value: filterValue(f),
+    })),
     actions: form.actions.map((a, index) => {
-      if (a.type === "sync_event") return { type: a.type, event: a.event, properties: parseLines(a.properties, `actions.${index}.properties`, issues) };
-      if (a.type === "sync_fields") return { type: a.type, fields: parseLines(a.fields, `actions.${index}.fields`, issues) };
+      if (a.type === "sync_event")
+        return {
+          type: a.type,
+          event: a.event,
+          properties: parseLines(a.properties, `actions.${index}.properties`, issues),
+        };
+      if (a.type === "sync_fields")
+        return { type: a.type, fields: parseLines(a.fields, `actions.${index}.fields`, issues) };
       return { type: a.type, rewardId: a.rewardId, free: a.free === "on" };
     }),
   };
@@ -211,7 +257,8 @@ export function editWorkflowForm(form: WorkflowForm, values: FormValues): Workfl
   if (typeof values._add_action === "string" && (ACTION_TYPES as readonly string[]).includes(values._add_action)) {
     return { ...form, actions: [...form.actions, blankAction(values._add_action)] };
   }
-  const index = (key: string) => (typeof values[key] === "string" && /^\d+$/.test(values[key] as string) ? Number(values[key]) : undefined);
+  const index = (key: string) =>
+    typeof values[key] === "string" && /^\d+$/.test(values[key] as string) ? Number(values[key]) : undefined;
   const filter = index("_remove_filter");
   if (filter !== undefined) return { ...form, filters: form.filters.filter((_, i) => i !== filter) };
   const action = index("_remove_action");

@@ -35,7 +35,11 @@ app.post("/d1-send", async (c) => {
   const insert = c.env.DB.prepare(
     "insert into inbound_events (id, action, customer_id, payload, received_at) values (?, ?, ?, ?, ?) on conflict do nothing returning id",
   );
-  await c.env.DB.batch(list.map((e) => insert.bind(`baseline:${e.id}`, e.action, String(e.customer?.id ?? e.customer), JSON.stringify(e), now)));
+  await c.env.DB.batch(
+    list.map((e) =>
+      insert.bind(`baseline:${e.id}`, e.action, String(e.customer?.id ?? e.customer), JSON.stringify(e), now),
+    ),
+  );
   await c.env.HANDOFF_QUEUE.sendBatch(list.map((event) => ({ body: { type: "event", event }, contentType: "json" })));
   return c.json({ accepted: list.length }, 202);
 });

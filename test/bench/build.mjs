@@ -24,14 +24,22 @@ export async function buildWorker(root, outdir, { script, name, compatibilityDat
   const output = await new Promise((resolve, reject) => {
     const child = spawn(wrangler, args, {
       cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_UPDATE_NOTIFIER: "1", FORCE_COLOR: "0" },
+      env: {
+        ...process.env,
+        WRANGLER_SEND_METRICS: "false",
+        CLOUDFLARE_CF_FETCH_ENABLED: "false",
+        NO_UPDATE_NOTIFIER: "1",
+        FORCE_COLOR: "0",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let text = "";
     child.stdout.on("data", (d) => (text += d));
     child.stderr.on("data", (d) => (text += d));
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve(text) : reject(new Error(`wrangler ${args.join(" ")} failed (${code}):\n${text}`))));
+    child.once("exit", (code) =>
+      code === 0 ? resolve(text) : reject(new Error(`wrangler ${args.join(" ")} failed (${code}):\n${text}`)),
+    );
   });
   // wrangler names the bundle after the entry file (index.js for src/index.ts).
   const bundle = readdirSync(outdir).find((f) => f.endsWith(".js"));

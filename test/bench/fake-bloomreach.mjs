@@ -11,13 +11,16 @@ const BATCH_ROUTE = /^\/track\/v2\/projects\/([^/]+)\/batch$/;
 function stableJson(value) {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson(value[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
 
 export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, latencyMs = 50 }) {
-  const auth = "Basic " + Buffer.from(`${apiKeyId}:${apiSecret}`).toString("base64");
+  const auth = `Basic ${Buffer.from(`${apiKeyId}:${apiSecret}`).toString("base64")}`;
   const stats = {
     batchCalls: 0,
     commands: 0,
@@ -54,7 +57,8 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
       } catch {
         return reply(res, 400, { success: false, message: "Invalid JSON" });
       }
-      if (!Array.isArray(commands) || commands.length === 0) return reply(res, 400, { success: false, message: "No commands" });
+      if (!Array.isArray(commands) || commands.length === 0)
+        return reply(res, 400, { success: false, message: "No commands" });
       if (commands.length > 50) flag(`batch of ${commands.length} commands`);
       const start = Date.now() / 1000;
       stats.batchCalls++;
@@ -73,7 +77,12 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
         const now = Date.now();
         stats.firstEventAt ??= now;
         stats.lastEventAt = now;
-        reply(res, 200, { success: true, start_time: start, end_time: now / 1000, results: commands.map(() => ({ success: true })) });
+        reply(res, 200, {
+          success: true,
+          start_time: start,
+          end_time: now / 1000,
+          results: commands.map(() => ({ success: true })),
+        });
       }, latencyMs);
     });
   });
@@ -86,10 +95,11 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
     duplicates: () => [...stats.eventCounts.values()].reduce((sum, n) => sum + (n - 1), 0),
-    close: () => new Promise((done) => {
-      server.closeAllConnections();
-      server.close(() => done());
-    }),
+    close: () =>
+      new Promise((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
   };
 }
 

@@ -52,7 +52,14 @@ export async function runLoad({ url, total, concurrency, body, headers = {}, tim
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
-  return { total, seconds, rps: total / seconds, latencies: [...latencies], statuses: Object.fromEntries(statuses), errors };
+  return {
+    total,
+    seconds,
+    rps: total / seconds,
+    latencies: [...latencies],
+    statuses: Object.fromEntries(statuses),
+    errors,
+  };
 }
 
 export function percentile(values, p) {

@@ -9,7 +9,12 @@ function status(pid) {
   try {
     const text = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
-    return { name: /^Name:\s+(.+)$/m.exec(text)?.[1] ?? "?", ppid: Number(/^PPid:\s+(\d+)/m.exec(text)?.[1] ?? 0), rssKb: kb("VmRSS"), hwmKb: kb("VmHWM") };
+    return {
+      name: /^Name:\s+(.+)$/m.exec(text)?.[1] ?? "?",
+      ppid: Number(/^PPid:\s+(\d+)/m.exec(text)?.[1] ?? 0),
+      rssKb: kb("VmRSS"),
+      hwmKb: kb("VmHWM"),
+    };
   } catch {
     return undefined;
   }

@@ -30,7 +30,14 @@ const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
 
 const PLAN = {
   ingest: { warmup: scale(300), requests: scale(3000), concurrency: 32, rounds: 6 },
-  burst: { events: scale(10_000), customers: scale(2_000), perRequest: 100, concurrency: 4, timeoutSeconds: 180, settleSeconds: 4 },
+  burst: {
+    events: scale(10_000),
+    customers: scale(2_000),
+    perRequest: 100,
+    concurrency: 4,
+    timeoutSeconds: 180,
+    settleSeconds: 4,
+  },
   bloomreachLatencyMs: 50,
 };
 const TARGETS = { ingestVsSend: 0.8, callsPerThousand: 25 };
@@ -43,7 +50,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const started = Date.now();
   const secrets = readDevVars(join(ROOT, ".dev.vars.example"));
-  const basic = "Basic " + Buffer.from(`${secrets.WEBHOOK_BASIC_USER}:${secrets.WEBHOOK_BASIC_PASSWORD}`).toString("base64");
+  const basic = `Basic ${Buffer.from(`${secrets.WEBHOOK_BASIC_USER}:${secrets.WEBHOOK_BASIC_PASSWORD}`).toString("base64")}`;
   const tmp = mkdtempSync(join(tmpdir(), "relay-bench-"));
   const output = { stdout: [], stderr: [] };
   let runtime;
@@ -59,13 +66,18 @@ async function main() {
     rmSync(tmp, { recursive: true, force: true });
   };
   // Ctrl-C mid-run still stops workerd and closes the fake (Miniflare also stops workerd on exit).
-  for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+  for (const signal of ["SIGINT", "SIGTERM"])
+    process.once(signal, () => void cleanup().finally(() => process.exit(130)));
   try {
     log("building the Worker and the baseline with wrangler (deploy --dry-run)");
     // allSettled: both builds finish before a failure cleans the temp dir out from under the other.
     const builds = await Promise.allSettled([
       buildWorker(RELAY_ROOT, join(tmp, "relay")),
-      buildWorker(ROOT, join(tmp, "baseline"), { script: "test/bench/baseline-worker.mjs", name: "relay-bench-baseline", compatibilityDate: readWranglerConfig(ROOT).compatibilityDate }),
+      buildWorker(ROOT, join(tmp, "baseline"), {
+        script: "test/bench/baseline-worker.mjs",
+        name: "relay-bench-baseline",
+        compatibilityDate: readWranglerConfig(ROOT).compatibilityDate,
+      }),
     ]);
     const failed = builds.find((b) => b.status === "rejected");
     if (failed) throw failed.reason;
@@ -101,17 +113,25 @@ async function main() {
       relayRoot: RELAY_ROOT,
       plan: PLAN,
       targets: TARGETS,
-      runtime: { node: process.version, miniflare: JSON.parse(readFileSync(join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version, bundle: relay.size },
+      runtime: {
+        node: process.version,
+        miniflare: JSON.parse(readFileSync(join(ROOT, "node_modules", "miniflare", "package.json"), "utf8")).version,
+        bundle: relay.size,
+      },
       ingest,
       burst,
       memory: mem,
-      workerOutput: { stdoutLines: output.stdout.length, stderrLines: output.stderr.length, stderrSample: output.stderr.slice(0, 20) },
+      workerOutput: {
+        stdoutLines: output.stdout.length,
+        stderrLines: output.stderr.length,
+        stderrSample: output.stderr.slice(0, 20),
+      },
       seconds: (Date.now() - started) / 1000,
     };
     report(results);
     const dir = join(ROOT, "test", "bench", "results");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "latest.json"), JSON.stringify(results, null, 2) + "\n");
+    writeFileSync(join(dir, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote test/bench/results/latest.json (${results.seconds.toFixed(0)} s in all)`);
   } finally {
     await cleanup();
@@ -139,7 +159,12 @@ async function configureRelay(relayUrl, adminToken, fakeUrl) {
   await put("/api/settings", { asyncSync: true, events: [{ action: BENCH_ACTION, remoteEvent: BENCH_ACTION }] });
 }
 
-const customer = (n) => ({ id: `cust-${n}`, email: `cust-${n}@bench.example`, first_name: `First${n}`, tiers: [{ name: n % 3 === 0 ? "Gold" : "Silver" }] });
+const customer = (n) => ({
+  id: `cust-${n}`,
+  email: `cust-${n}@bench.example`,
+  first_name: `First${n}`,
+  tiers: [{ name: n % 3 === 0 ? "Gold" : "Silver" }],
+});
 
 // ---- (a) ingest ------------------------------------------------------------------------------
 
@@ -153,12 +178,22 @@ async function measureIngest(urls, basic) {
   ];
   let serial = 0;
   const body = (tag) => () =>
-    JSON.stringify({ id: `${tag}-${serial++}`, action: BENCH_ACTION, customer: customer(serial % 2000), data: { bench_seq: serial, source: "ingest" } });
-  const load = (target, total, tag) => runLoad({ url: target.url, total, concurrency, body: body(tag), headers: { authorization: basic } });
+    JSON.stringify({
+      id: `${tag}-${serial++}`,
+      action: BENCH_ACTION,
+      customer: customer(serial % 2000),
+      data: { bench_seq: serial, source: "ingest" },
+    });
+  const load = (target, total, tag) =>
+    runLoad({ url: target.url, total, concurrency, body: body(tag), headers: { authorization: basic } });
 
-  log(`ingest: warm-up ${warmup} requests per route, then ${requests} per route in ${rounds} alternating rounds at concurrency ${concurrency}`);
+  log(
+    `ingest: warm-up ${warmup} requests per route, then ${requests} per route in ${rounds} alternating rounds at concurrency ${concurrency}`,
+  );
   for (const target of targets) await load(target, warmup, `warm-${target.key}`);
-  const samples = Object.fromEntries(targets.map((t) => [t.key, { latencies: [], seconds: 0, total: 0, errors: 0, statuses: {} }]));
+  const samples = Object.fromEntries(
+    targets.map((t) => [t.key, { latencies: [], seconds: 0, total: 0, errors: 0, statuses: {} }]),
+  );
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so that drift (JIT, a growing table, GC) does not favour one route.
     const order = round % 2 === 0 ? targets : [...targets].reverse();
@@ -175,12 +210,35 @@ async function measureIngest(urls, basic) {
   const routes = Object.fromEntries(
     targets.map((t) => {
       const s = samples[t.key];
-      const non2xx = Object.entries(s.statuses).filter(([status]) => !status.startsWith("2")).reduce((n, [, c]) => n + c, 0);
-      return [t.key, { label: t.label, requests: s.total, rps: s.total / s.seconds, p50Ms: percentile(s.latencies, 50), p99Ms: percentile(s.latencies, 99), errors: s.errors, non2xx, statuses: s.statuses }];
+      const non2xx = Object.entries(s.statuses)
+        .filter(([status]) => !status.startsWith("2"))
+        .reduce((n, [, c]) => n + c, 0);
+      return [
+        t.key,
+        {
+          label: t.label,
+          requests: s.total,
+          rps: s.total / s.seconds,
+          p50Ms: percentile(s.latencies, 50),
+          p99Ms: percentile(s.latencies, 99),
+          errors: s.errors,
+          non2xx,
+          statuses: s.statuses,
+        },
+      ];
     }),
   );
-  const ratio = (a, b) => ({ rps: routes[a].rps / routes[b].rps, p50: routes[a].p50Ms / routes[b].p50Ms, p99: routes[a].p99Ms / routes[b].p99Ms });
-  return { routes, relayVsParse: ratio("relay", "parse"), relayVsSend: ratio("relay", "send"), d1SendVsSend: ratio("d1Send", "send") };
+  const ratio = (a, b) => ({
+    rps: routes[a].rps / routes[b].rps,
+    p50: routes[a].p50Ms / routes[b].p50Ms,
+    p99: routes[a].p99Ms / routes[b].p99Ms,
+  });
+  return {
+    routes,
+    relayVsParse: ratio("relay", "parse"),
+    relayVsSend: ratio("relay", "send"),
+    d1SendVsSend: ratio("d1Send", "send"),
+  };
 }
 
 // ---- (b) end-to-end burst --------------------------------------------------------------------
@@ -195,14 +253,28 @@ async function measureBurst(runtime, fake, basic) {
     JSON.stringify({
       events: Array.from({ length: Math.min(perRequest, events - r * perRequest) }, (_, k) => {
         const i = r * perRequest + k;
-        return { id: `burst-${i}`, action: BENCH_ACTION, customer: customer(i % customers), data: { bench_seq: i }, created_at: base + i };
+        return {
+          id: `burst-${i}`,
+          action: BENCH_ACTION,
+          customer: customer(i % customers),
+          data: { bench_seq: i },
+          created_at: base + i,
+        };
       }),
     });
 
-  log(`burst: ${events} events over ${customers} customers, ${perRequest} per request, ${requests} requests at concurrency ${concurrency}`);
+  log(
+    `burst: ${events} events over ${customers} customers, ${perRequest} per request, ${requests} requests at concurrency ${concurrency}`,
+  );
   const callsBefore = fake.stats.batchCalls;
   const t0 = Date.now();
-  const posted = await runLoad({ url: `${runtime.urls.relay}/webhooks/antavo`, total: requests, concurrency, body, headers: { authorization: basic } });
+  const posted = await runLoad({
+    url: `${runtime.urls.relay}/webhooks/antavo`,
+    total: requests,
+    concurrency,
+    body,
+    headers: { authorization: basic },
+  });
   const postedAt = Date.now();
 
   const deadline = t0 + timeoutSeconds * 1000;
@@ -223,7 +295,11 @@ async function measureBurst(runtime, fake, basic) {
   // Late duplicates (a retried batch, a redelivered message) arrive after the last new event.
   await sleep(settleSeconds * 1000);
   logged = await deliveryCounts(db);
-  const logSize = await db.prepare("select count(*) as n, coalesce(sum(length(request)), 0) + coalesce(sum(length(response)), 0) as bytes from delivery_attempts").first();
+  const logSize = await db
+    .prepare(
+      "select count(*) as n, coalesce(sum(length(request)), 0) + coalesce(sum(length(response)), 0) as bytes from delivery_attempts",
+    )
+    .first();
 
   const distinct = fake.stats.seqCounts.size;
   const seconds = ((completeAt ?? fake.stats.lastEventAt ?? Date.now()) - t0) / 1000;
@@ -237,9 +313,12 @@ async function measureBurst(runtime, fake, basic) {
     p50Ms: percentile(batchMs, 50),
     p99Ms: percentile(batchMs, 99),
     busySeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
-    deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue).length,
+    deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue)
+      .length,
   };
-  const postNon2xx = Object.entries(posted.statuses).filter(([s]) => !s.startsWith("2")).reduce((n, [, c]) => n + c, 0);
+  const postNon2xx = Object.entries(posted.statuses)
+    .filter(([s]) => !s.startsWith("2"))
+    .reduce((n, [, c]) => n + c, 0);
   return {
     events,
     customers,
@@ -275,32 +354,55 @@ async function deliveryCounts(db) {
 
 function report(r) {
   const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "-");
-  const row = (cells, widths) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
+  const row = (cells, widths) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join("  ");
   const mark = (ok) => (ok ? "PASS" : "MISS");
   const line = "=".repeat(92);
   const kv = (k, v) => console.log(row([k, v], [40, 14]));
   const targets = [];
 
-  console.log(`\n${line}\n relay bench ${r.quick ? "(QUICK: a tenth of the load) " : ""}— node ${r.runtime.node}, miniflare ${r.runtime.miniflare}, ${r.seconds.toFixed(0)} s\n${line}`);
+  console.log(
+    `\n${line}\n relay bench ${r.quick ? "(QUICK: a tenth of the load) " : ""}— node ${r.runtime.node}, miniflare ${r.runtime.miniflare}, ${r.seconds.toFixed(0)} s\n${line}`,
+  );
   if (r.relayRoot !== ROOT) console.log(` relay built from ${r.relayRoot}`);
 
   if (r.ingest) {
     const w = [40, 9, 9, 9, 8, 10];
-    console.log(`\n(a) ingest, one event per request, concurrency ${r.plan.ingest.concurrency}, ${r.plan.ingest.requests} requests per route after ${r.plan.ingest.warmup} warm-up`);
+    console.log(
+      `\n(a) ingest, one event per request, concurrency ${r.plan.ingest.concurrency}, ${r.plan.ingest.requests} requests per route after ${r.plan.ingest.warmup} warm-up`,
+    );
     console.log(row(["route", "req/s", "p50 ms", "p99 ms", "errors", "vs send"], w));
     for (const route of Object.values(r.ingest.routes)) {
-      console.log(row([route.label, f(route.rps, 0), f(route.p50Ms, 2), f(route.p99Ms, 2), route.errors + route.non2xx, f((route.rps / r.ingest.routes.send.rps) * 100, 0) + " %"], w));
+      console.log(
+        row(
+          [
+            route.label,
+            f(route.rps, 0),
+            f(route.p50Ms, 2),
+            f(route.p99Ms, 2),
+            route.errors + route.non2xx,
+            `${f((route.rps / r.ingest.routes.send.rps) * 100, 0)} %`,
+          ],
+          w,
+        ),
+      );
     }
     const vp = r.ingest.relayVsParse;
     const vs = r.ingest.relayVsSend;
-    console.log(`relay / parse baseline: throughput ${f(vp.rps * 100, 0)} %, p50 x${f(vp.p50, 2)}, p99 x${f(vp.p99, 2)}`);
-    console.log(`relay / send baseline:  throughput ${f(vs.rps * 100, 0)} %, p50 x${f(vs.p50, 2)}, p99 x${f(vs.p99, 2)}`);
+    console.log(
+      `relay / parse baseline: throughput ${f(vp.rps * 100, 0)} %, p50 x${f(vp.p50, 2)}, p99 x${f(vp.p99, 2)}`,
+    );
+    console.log(
+      `relay / send baseline:  throughput ${f(vs.rps * 100, 0)} %, p50 x${f(vs.p50, 2)}, p99 x${f(vs.p99, 2)}`,
+    );
     targets.push(["async ingest >= 80 % of send-only", `${f(vs.rps * 100, 0)} %`, vs.rps >= TARGETS.ingestVsSend]);
   }
 
   const b = r.burst;
   if (b) {
-    console.log(`\n(b) end-to-end burst: ${b.events} events, ${b.customers} customers, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms a batch${b.timedOut ? "  ** TIMED OUT **" : ""}`);
+    console.log(
+      `\n(b) end-to-end burst: ${b.events} events, ${b.customers} customers, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms a batch${b.timedOut ? "  ** TIMED OUT **" : ""}`,
+    );
     kv("posted in (s), 100 events/request", f(b.postSeconds, 2));
     kv("webhook p50 / p99 (ms) during burst", `${f(b.postP50Ms, 0)} / ${f(b.postP99Ms, 0)}`);
     kv("time to last event at the fake (s)", f(b.secondsToLastEvent, 1));
@@ -317,7 +419,11 @@ function report(r) {
     kv("consumer batches (mean size)", `${c.batches} (${f(c.meanSize, 0)})`);
     kv("consumer batch p50 / p99 (ms)", `${f(c.p50Ms, 0)} / ${f(c.p99Ms, 0)}`);
     kv("consumer busy (s), retried, to DLQ", `${f(c.busySeconds, 1)}, ${c.retriedMessages}, ${c.deadLetterBatches}`);
-    targets.push(["<= 25 Bloomreach calls per 1,000 events", f(b.callsPerThousandEvents, 1), b.callsPerThousandEvents <= TARGETS.callsPerThousand]);
+    targets.push([
+      "<= 25 Bloomreach calls per 1,000 events",
+      f(b.callsPerThousandEvents, 1),
+      b.callsPerThousandEvents <= TARGETS.callsPerThousand,
+    ]);
     targets.push(["zero lost events", b.lost, b.lost === 0]);
     targets.push(["zero duplicated events", b.duplicated, b.duplicated === 0]);
     if (b.fakeUnexpected.length) console.log(`fake Bloomreach saw unexpected requests: ${b.fakeUnexpected.join("; ")}`);
@@ -325,12 +431,16 @@ function report(r) {
 
   const m = r.memory;
   console.log(`\n(c) peak memory`);
-  kv(`workerd peak RSS (${m.workerdProcesses} process${m.workerdProcesses === 1 ? "" : "es"}), MB`, f(m.workerdPeakRssMb, 0));
+  kv(
+    `workerd peak RSS (${m.workerdProcesses} process${m.workerdProcesses === 1 ? "" : "es"}), MB`,
+    f(m.workerdPeakRssMb, 0),
+  );
   kv("node peak RSS (bench + fake), MB", f(m.nodePeakRssMb, 0));
 
   console.log(`\ntargets`);
   for (const [name, value, ok] of targets) console.log(row([name, value, mark(ok)], [40, 14, 6]));
-  if (r.workerOutput.stderrLines) console.log(`worker stderr: ${r.workerOutput.stderrLines} line(s), first: ${r.workerOutput.stderrSample[0]}`);
+  if (r.workerOutput.stderrLines)
+    console.log(`worker stderr: ${r.workerOutput.stderrLines} line(s), first: ${r.workerOutput.stderrSample[0]}`);
   console.log(line);
 }
 

@@ -8,7 +8,7 @@
  *   baseline      test/bench/baseline-worker.mjs.
  * Everything is in memory and served on loopback ports of its own (direct sockets, no router).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Log, LogLevel, Miniflare } from "miniflare";
 import { parse as parseToml } from "smol-toml";
@@ -29,7 +29,13 @@ class BenchLog extends Log {
     const plain = String(message).replace(/\x1b\[[0-9;]*m/g, "");
     const batch = /QUEUE (\S+) (\d+)\/(\d+)(?: \((\d+)ms\))?/.exec(plain);
     if (batch) {
-      this.batches.push({ queue: batch[1], acked: Number(batch[2]), size: Number(batch[3]), ms: Number(batch[4] ?? NaN), at: Date.now() });
+      this.batches.push({
+        queue: batch[1],
+        acked: Number(batch[2]),
+        size: Number(batch[3]),
+        ms: Number(batch[4] ?? NaN),
+        at: Date.now(),
+      });
       return;
     }
     if (level <= LogLevel.WARN) super.logWithLevel(level, message);
@@ -92,7 +98,10 @@ export async function startRuntime({ root, relayScript, baselineScript, secrets,
           [config.deadLetters.queue]: consumerOptions(config.deadLetters),
         },
         durableObjects: Object.fromEntries(
-          config.durableObjects.map((b) => [b.name, { className: b.class_name, useSQLite: config.sqliteClasses.has(b.class_name) }]),
+          config.durableObjects.map((b) => [
+            b.name,
+            { className: b.class_name, useSQLite: config.sqliteClasses.has(b.class_name) },
+          ]),
         ),
       },
       {
@@ -131,7 +140,9 @@ export async function startRuntime({ root, relayScript, baselineScript, secrets,
 
 /** Applies migrations/*.sql in order, statement by statement (drizzle-kit's breakpoints). */
 async function applyMigrations(db, dir) {
-  const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   for (const file of files) {
     const statements = readFileSync(join(dir, file), "utf8")
       .split("--> statement-breakpoint")

@@ -25,7 +25,11 @@ export const SECRETS = {
   WEBHOOK_JWT_SECRET: "browser-test-jwt-secret",
 };
 
-export const SANDBOX = { projectToken: "browser-project", apiKeyId: "browser-key", apiSecret: "browser-bloomreach-secret" };
+export const SANDBOX = {
+  projectToken: "browser-project",
+  apiKeyId: "browser-key",
+  apiSecret: "browser-bloomreach-secret",
+};
 
 const QUIET_ENV = quietWranglerEnv({ FORCE_COLOR: "0", CI: "true" });
 
@@ -47,7 +51,9 @@ function run(args, env) {
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${code}):\n${output}`))));
+    child.once("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`wrangler ${args.slice(0, 3).join(" ")} failed (${code}):\n${output}`)),
+    );
   });
 }
 
@@ -75,7 +81,22 @@ export async function startLocalRelay() {
   const vars = Object.entries(SECRETS).flatMap(([k, v]) => ["--var", `${k}:${v}`]);
   const child = spawn(
     WRANGLER,
-    ["dev", "--local", "--ip", HOST, "--port", String(relayPort), "--inspector-port", String(inspectorPort), "--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "warn", ...vars],
+    [
+      "dev",
+      "--local",
+      "--ip",
+      HOST,
+      "--port",
+      String(relayPort),
+      "--inspector-port",
+      String(inspectorPort),
+      "--persist-to",
+      state,
+      "--show-interactive-dev-session=false",
+      "--log-level",
+      "warn",
+      ...vars,
+    ],
     { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";

@@ -39,7 +39,13 @@ async function screenshots(page, name) {
       // Every visible control needs an accessible name from a <label> (or aria-label).
       const unlabeled = await page.evaluate(() =>
         [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
-          .filter((el) => !el.closest("template") && el.getAttribute("aria-hidden") !== "true" && el.labels.length === 0 && !el.getAttribute("aria-label"))
+          .filter(
+            (el) =>
+              !el.closest("template") &&
+              el.getAttribute("aria-hidden") !== "true" &&
+              el.labels.length === 0 &&
+              !el.getAttribute("aria-label"),
+          )
           .map((el) => el.outerHTML.slice(0, 80)),
       );
       for (const control of unlabeled) layoutProblems.push(`${name}: control without a label: ${control}`);
@@ -49,13 +55,17 @@ async function screenshots(page, name) {
       });
       for (const id of duplicates) layoutProblems.push(`${name}: duplicate id ${id}`);
     }
-    await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, "0")}-${name}-${width}.png`), fullPage: true });
+    await page.screenshot({
+      path: join(ARTIFACTS, `${String(shot).padStart(2, "0")}-${name}-${width}.png`),
+      fullPage: true,
+    });
   }
   await page.setViewportSize(original);
 }
 
 /** A section link of the side navigation (other links share some names). */
-const nav = (page, name) => page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name, exact: true }).click();
+const nav = (page, name) =>
+  page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name, exact: true }).click();
 
 async function expectText(page, text) {
   await page.getByText(text, { exact: false }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
@@ -63,7 +73,11 @@ async function expectText(page, text) {
 
 async function postWebhook(relayUrl, event) {
   const auth = Buffer.from(`${SECRETS.WEBHOOK_BASIC_USER}:${SECRETS.WEBHOOK_BASIC_PASSWORD}`).toString("base64");
-  const response = await fetch(`${relayUrl}/webhooks/antavo`, { method: "POST", headers: { authorization: `Basic ${auth}`, "content-type": "application/json" }, body: JSON.stringify(event) });
+  const response = await fetch(`${relayUrl}/webhooks/antavo`, {
+    method: "POST",
+    headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
+    body: JSON.stringify(event),
+  });
   assert.equal(response.status, 202, `webhook answered ${response.status}: ${await response.text()}`);
 }
 
@@ -114,7 +128,11 @@ async function flow(page, relay) {
   await page.getByRole("button", { name: "Add a field" }).click();
   await page.locator("#f-fields-2-loyaltyField").fill("spent");
   await page.locator("#f-fields-2-remoteField").fill("to_be_removed");
-  await page.locator("[data-row]").nth(2).getByRole("button", { name: /Remove/ }).click();
+  await page
+    .locator("[data-row]")
+    .nth(2)
+    .getByRole("button", { name: /Remove/ })
+    .click();
   assert.equal(await page.locator("[data-row]").count(), 2);
   await page.getByRole("button", { name: "Save fields" }).click();
   await expectText(page, "Saved.");
@@ -140,11 +158,24 @@ async function flow(page, relay) {
   await expectText(page, "Workflow created");
   await page.getByRole("button", { name: /^Activate/ }).click();
   await expectText(page, "Workflow activated.");
-  await page.locator("#f-sample").fill(JSON.stringify({ action: "opt_in", customer: { id: "try-1", email: "try@example.com", first_name: "Tia" }, data: { points: 10 } }, null, 2));
+  await page.locator("#f-sample").fill(
+    JSON.stringify(
+      {
+        action: "opt_in",
+        customer: { id: "try-1", email: "try@example.com", first_name: "Tia" },
+        data: { points: 10 },
+      },
+      null,
+      2,
+    ),
+  );
   // The live preview answers while typing; the button does the same.
   await page.getByRole("button", { name: "Try it" }).click();
   await expectText(page, "this workflow matched");
-  await page.locator("[data-preview-output]").getByText('"event_type": "loyalty_welcome"').waitFor({ timeout: STEP_TIMEOUT_MS });
+  await page
+    .locator("[data-preview-output]")
+    .getByText('"event_type": "loyalty_welcome"')
+    .waitFor({ timeout: STEP_TIMEOUT_MS });
   await screenshots(page, "workflow-editor");
   await page.getByRole("link", { name: "All workflows" }).click();
   await expectText(page, "on Antavo event opt_in");
@@ -184,8 +215,17 @@ async function flow(page, relay) {
   await page.getByLabel("Antavo customer ID").fill("browser-cust-1");
   await page.getByRole("button", { name: "Look up" }).click();
   await expectText(page, "ada@example.com");
-  const csv = ["id,email,birth_date,score", ...Array.from({ length: 30 }, (_, i) => `imp-${i},imp${i}@example.com,1990-01-${String((i % 28) + 1).padStart(2, "0")},${i}`), "imp-bad,x@example.com,nope,1"].join("\n");
-  await page.locator("#f-file").setInputFiles({ name: "customers.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  const csv = [
+    "id,email,birth_date,score",
+    ...Array.from(
+      { length: 30 },
+      (_, i) => `imp-${i},imp${i}@example.com,1990-01-${String((i % 28) + 1).padStart(2, "0")},${i}`,
+    ),
+    "imp-bad,x@example.com,nope,1",
+  ].join("\n");
+  await page
+    .locator("#f-file")
+    .setInputFiles({ name: "customers.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
   await page.getByRole("button", { name: "Import" }).click();
   await expectText(page, "Done. Read 31 rows: 30 new, 0 updated, 1 rejected.");
   await expectText(page, "line 32: birth_date");
@@ -220,7 +260,15 @@ async function main() {
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: 1440, height: 900 },
     });
     const page = context.pages()[0] ?? (await context.newPage());
@@ -228,7 +276,8 @@ async function main() {
     page.on("console", (message) => {
       // The wrong-token login answers 401 on purpose; Chromium logs that as a failed load.
       const expected = message.text().includes("status of 401") && message.location().url.endsWith("/admin/login");
-      if (message.type() === "error" && !expected) problems.push(`console: ${message.text()} (${message.location().url})`);
+      if (message.type() === "error" && !expected)
+        problems.push(`console: ${message.text()} (${message.location().url})`);
     });
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("dialog", (dialog) => dialog.accept());
@@ -236,7 +285,8 @@ async function main() {
     const origins = new Set();
     const headerReads = [];
     page.on("request", (request) => {
-      if (request.method() === "POST") headerReads.push(request.allHeaders().then((h) => origins.add(h.origin ?? "(none)")));
+      if (request.method() === "POST")
+        headerReads.push(request.allHeaders().then((h) => origins.add(h.origin ?? "(none)")));
     });
     try {
       await flow(page, relay);

@@ -118,7 +118,11 @@ export class FakeAntavo {
     ) {
       return this.paidClaim(request, segments[1] ?? "", segments[4] ?? "", body, where);
     }
-    if (request.method === "POST" && segments.length === 5 && segments.slice(0, 4).join("/") === "v1/bulk-operation/reward/claim") {
+    if (
+      request.method === "POST" &&
+      segments.length === 5 &&
+      segments.slice(0, 4).join("/") === "v1/bulk-operation/reward/claim"
+    ) {
       return this.freeClaim(request, segments[4] ?? "", body, where);
     }
     return this.reject(`${where}: no such route`, 404);
@@ -128,12 +132,15 @@ export class FakeAntavo {
   private verifySignature(request: Request, url: URL, body: string, where: string): Response | undefined {
     const authorization = request.headers.get("authorization");
     const match = authorization === null ? null : AUTH_RE.exec(authorization);
-    if (!match) return this.unauthorized(`${where}: missing or malformed Authorization: ${authorization ?? "(none)"}`, true);
+    if (!match)
+      return this.unauthorized(`${where}: missing or malformed Authorization: ${authorization ?? "(none)"}`, true);
     const [, keyId, shortDate, environment, signedHeaders, signature] = match as unknown as string[];
     if (keyId !== this.opts.apiKey) return this.unauthorized(`${where}: unknown API key ${keyId}`, false);
-    if (environment !== this.opts.environment) return this.unauthorized(`${where}: scope environment ${environment}`, true);
+    if (environment !== this.opts.environment)
+      return this.unauthorized(`${where}: scope environment ${environment}`, true);
     const names = (signedHeaders ?? "").split(";");
-    if (!names.includes("date") || !names.includes("host")) return this.unauthorized(`${where}: date and host must be signed`, true);
+    if (!names.includes("date") || !names.includes("host"))
+      return this.unauthorized(`${where}: date and host must be signed`, true);
 
     const date = request.headers.get("date") ?? "";
     const dateMatch = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date);
@@ -144,7 +151,8 @@ export class FakeAntavo {
     if (this.opts.now) {
       const [, y, mo, d, h, mi, s] = dateMatch.map(Number) as number[];
       const at = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
-      if (Math.abs(at - this.opts.now()) > MAX_SKEW_MS) return this.unauthorized(`${where}: request date ${date} is stale`, true);
+      if (Math.abs(at - this.opts.now()) > MAX_SKEW_MS)
+        return this.unauthorized(`${where}: request date ${date} is stale`, true);
     }
 
     const sha256 = (data: string) => createHash("sha256").update(data, "utf8").digest("hex");
@@ -154,7 +162,9 @@ export class FakeAntavo {
       .map(([k, v]) => `${k}=${v}`)
       .join("&");
     const canonicalHeaders = names.map((n) => `${n}:${(request.headers.get(n) ?? "").trim()}\n`).join("");
-    const canonicalRequest = [request.method, url.pathname, query, canonicalHeaders, signedHeaders, sha256(body)].join("\n");
+    const canonicalRequest = [request.method, url.pathname, query, canonicalHeaders, signedHeaders, sha256(body)].join(
+      "\n",
+    );
     const scope = `${shortDate}/${environment}/api/antavo_request`;
     const stringToSign = ["ANTAVO-HMAC-SHA256", date, scope, sha256(canonicalRequest)].join("\n");
     let key: Buffer = Buffer.from(`ANTAVO${this.opts.apiSecret}`, "utf8");
@@ -168,7 +178,8 @@ export class FakeAntavo {
 
   private paidClaim(request: Request, customerId: string, rewardId: string, body: string, where: string): Response {
     const type = request.headers.get("content-type") ?? "";
-    if (!type.startsWith("application/x-www-form-urlencoded")) this.flag(`${where}: content-type "${type}" is not a form`);
+    if (!type.startsWith("application/x-www-form-urlencoded"))
+      this.flag(`${where}: content-type "${type}" is not a form`);
     const form = new URLSearchParams(body);
     const stray = [...form.keys()].filter((k) => k !== "points" && k !== "count");
     if (stray.length > 0) this.flag(`${where}: unexpected form fields ${stray.join(", ")}`);
@@ -177,7 +188,8 @@ export class FakeAntavo {
     const reward = this.rewards.get(rewardId);
     if (!reward) return antavoError(404, "NotFound", 160301, "Reward not found");
     const spendable = typeof customer.spendable === "number" ? customer.spendable : 0;
-    if (spendable < reward.price) return antavoError(400, "ValidationError", 160302, "Not enough points to claim the reward");
+    if (spendable < reward.price)
+      return antavoError(400, "ValidationError", 160302, "Not enough points to claim the reward");
     customer.spendable = spendable - reward.price;
     return json(200, this.record(customerId, reward, false, Object.fromEntries(form)));
   }
@@ -212,7 +224,12 @@ export class FakeAntavo {
     return json(200, claims[0]);
   }
 
-  private record(customerId: string, reward: FakeReward, free: boolean, form?: Record<string, string>): Record<string, unknown> {
+  private record(
+    customerId: string,
+    reward: FakeReward,
+    free: boolean,
+    form?: Record<string, string>,
+  ): Record<string, unknown> {
     const id = `claim-${this.claims.length + 1}`;
     const spent = free ? 0 : reward.price;
     this.claims.push({ customerId, rewardId: reward.id, free, spent, id, ...(form ? { form } : {}) });
@@ -220,7 +237,11 @@ export class FakeAntavo {
     return { spent, id, last_claimed_at: nowSeconds, ...(reward.coupon ? { coupon: reward.coupon } : {}) };
   }
 
-  private async play(s: AntavoScriptedResponse, signal: AbortSignal | null | undefined, where: string): Promise<Response> {
+  private async play(
+    s: AntavoScriptedResponse,
+    signal: AbortSignal | null | undefined,
+    where: string,
+  ): Promise<Response> {
     if ("kind" in s) return playTransportFault(s, signal, (m) => this.flag(`${where}: ${m}`), "FakeAntavo");
     const headers: Record<string, string> = {};
     if (s.retryAfter !== undefined) headers["retry-after"] = String(s.retryAfter);

@@ -21,8 +21,9 @@ export interface FakeBloomreachOptions {
 export type FakeRoute = "time" | "batch" | "attributes";
 
 /** One scripted answer; consumed in order by the next request (on `route`, when given). */
-export type ScriptedResponse = { route?: FakeRoute } & (
-  /** `body` defaults to a vendor-like error body; a string is sent as is (e.g. an HTML error page). */
+export type ScriptedResponse = {
+  route?: FakeRoute;
+} /** `body` defaults to a vendor-like error body; a string is sent as is (e.g. an HTML error page). */ & (
   | { status: number; body?: unknown; retryAfter?: string | number }
   /** Never answers until the request's AbortSignal fires. */
   | { kind: "timeout" }
@@ -213,10 +214,14 @@ export class FakeBloomreach {
     }
     const extra = Object.keys(raw).filter((k) => !["name", "data", "command_id"].includes(k));
     if (extra.length > 0) this.flag(`${where}: unexpected command fields ${extra.join(", ")}`);
-    if (raw.command_id !== undefined && typeof raw.command_id !== "string") this.flag(`${where}: command_id not a string`);
+    if (raw.command_id !== undefined && typeof raw.command_id !== "string")
+      this.flag(`${where}: command_id not a string`);
 
     const data = raw.data;
-    const allowed = raw.name === "customers" ? ["customer_ids", "properties", "update_timestamp"] : ["customer_ids", "event_type", "timestamp", "properties"];
+    const allowed =
+      raw.name === "customers"
+        ? ["customer_ids", "properties", "update_timestamp"]
+        : ["customer_ids", "event_type", "timestamp", "properties"];
     const extraData = Object.keys(data).filter((k) => !allowed.includes(k));
     if (extraData.length > 0) this.flag(`${where}: unexpected data fields ${extraData.join(", ")}`);
 
@@ -225,7 +230,8 @@ export class FakeBloomreach {
       this.checkSeconds(data.update_timestamp, `${where}: update_timestamp`, false);
     } else {
       if (typeof data.event_type !== "string" || data.event_type === "") this.flag(`${where}: event_type missing`);
-      if (data.properties !== undefined && !isRecord(data.properties)) this.flag(`${where}: properties is not an object`);
+      if (data.properties !== undefined && !isRecord(data.properties))
+        this.flag(`${where}: properties is not an object`);
       this.checkSeconds(data.timestamp, `${where}: timestamp`, true);
     }
 
@@ -233,7 +239,9 @@ export class FakeBloomreach {
     const validIds =
       isRecord(ids) &&
       Object.keys(ids).length > 0 &&
-      Object.values(ids).every((v) => typeof v === "string" && /[a-z0-9]/i.test(v) && !["null", "undefined"].includes(v.trim()));
+      Object.values(ids).every(
+        (v) => typeof v === "string" && /[a-z0-9]/i.test(v) && !["null", "undefined"].includes(v.trim()),
+      );
     if (!validIds) {
       this.flag(`${where}: customer_ids ${JSON.stringify(ids)} is empty or invalid`);
       return { success: false, errors: ["At least one id should be specified."] };
@@ -251,7 +259,8 @@ export class FakeBloomreach {
       if (required) this.flag(`${what} missing`);
       return;
     }
-    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) this.flag(`${what} is not Unix seconds: ${String(value)}`);
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+      this.flag(`${what} is not Unix seconds: ${String(value)}`);
     else if (value > MILLISECONDS_THRESHOLD) this.flag(`${what} ${value} looks like milliseconds, not seconds`);
   }
 
@@ -289,7 +298,11 @@ export class FakeBloomreach {
     return this.queue.shift();
   }
 
-  private async playScripted(s: ScriptedResponse, signal: AbortSignal | null | undefined, where: string): Promise<Response> {
+  private async playScripted(
+    s: ScriptedResponse,
+    signal: AbortSignal | null | undefined,
+    where: string,
+  ): Promise<Response> {
     if ("kind" in s) return playTransportFault(s, signal, (m) => this.flag(`${where}: ${m}`), "FakeBloomreach");
     const headers: Record<string, string> = {};
     if (s.retryAfter !== undefined) headers["retry-after"] = String(s.retryAfter);

@@ -5,7 +5,12 @@
  */
 export type TransportFault = { kind: "timeout" } | { kind: "reset" };
 
-export function playTransportFault(fault: TransportFault, signal: AbortSignal | null | undefined, flag: (message: string) => void, who: string): Promise<Response> {
+export function playTransportFault(
+  fault: TransportFault,
+  signal: AbortSignal | null | undefined,
+  flag: (message: string) => void,
+  who: string,
+): Promise<Response> {
   if (fault.kind === "reset") return Promise.reject(new TypeError("Network connection lost."));
   if (!signal) {
     flag("scripted timeout but the request has no AbortSignal (it would hang forever)");

@@ -4,13 +4,19 @@
  * (createMessageBatch/getQueueResult), with every queue send recorded. Under test the events queue
  * has no consumer, so a test runs what the previous step enqueued itself. Time is injected.
  */
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+} from "cloudflare:test";
 import { createDeps, type RelayDeps } from "../../src/composition";
 import { runScheduled } from "../../src/cron/scheduled";
-import { mirrorRow, upsertCustomerStatement } from "../../src/db/customer-queries";
 import { openDatabase } from "../../src/db/client";
+import { mirrorRow, upsertCustomerStatement } from "../../src/db/customer-queries";
 import { consumeEvents } from "../../src/queue/consumer";
-import type { DateScanMessage, QueueMessage, EventMessage } from "../../src/queue/message";
+import type { DateScanMessage, EventMessage, QueueMessage } from "../../src/queue/message";
 import { recordingQueue } from "./app";
 import { EVENTS_QUEUE } from "./pipeline";
 
@@ -78,7 +84,10 @@ export async function drain(messages: QueueMessage[], overrides: Overrides = {})
 }
 
 /** Puts customers in the D1 mirror as the CustomerSync objects would. */
-export async function seedMirror(customers: ({ id: string } & Record<string, unknown>)[], at: string | number = Date.now()) {
+export async function seedMirror(
+  customers: ({ id: string } & Record<string, unknown>)[],
+  at: string | number = Date.now(),
+) {
   const db = openDatabase(env.DB);
   for (const customer of customers) await upsertCustomerStatement(db, mirrorRow(customer.id, customer, seconds(at)));
 }

@@ -2,7 +2,13 @@
 export const optInEvent = (overrides: Record<string, unknown> = {}) => ({
   id: "evt-1",
   action: "opt_in",
-  customer: { id: "cust-1", email: "Ada.Lovelace@Example.com", first_name: "Ada", score: 120, tiers: [{ name: "Silver" }] },
+  customer: {
+    id: "cust-1",
+    email: "Ada.Lovelace@Example.com",
+    first_name: "Ada",
+    score: 120,
+    tiers: [{ name: "Silver" }],
+  },
   data: { points: 50 },
   created_at: 1_767_225_600,
   ...overrides,

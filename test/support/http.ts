@@ -8,7 +8,8 @@ export const secrets = {
   jwtSecret: "webhook-jwt-secret",
 } as const;
 
-export const basicAuth = (user: string = secrets.basicUser, password: string = secrets.basicPassword) => `Basic ${btoa(`${user}:${password}`)}`;
+export const basicAuth = (user: string = secrets.basicUser, password: string = secrets.basicPassword) =>
+  `Basic ${btoa(`${user}:${password}`)}`;
 
 const b64url = (bytes: Uint8Array | string) =>
   btoa(typeof bytes === "string" ? bytes : String.fromCharCode(...bytes))
@@ -16,9 +17,19 @@ const b64url = (bytes: Uint8Array | string) =>
     .replace(/\+/g, "-")
     .replace(/\//g, "_");
 
-export async function signJwt(claims: Record<string, unknown>, secret: string = secrets.jwtSecret, header: Record<string, unknown> = { alg: "HS256", typ: "JWT" }) {
+export async function signJwt(
+  claims: Record<string, unknown>,
+  secret: string = secrets.jwtSecret,
+  header: Record<string, unknown> = { alg: "HS256", typ: "JWT" },
+) {
   const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
   const signature = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(unsigned)));
   return `${unsigned}.${b64url(signature)}`;
 }
@@ -27,7 +38,11 @@ export function postWebhook(body: unknown, init: { auth?: string | null; content
   const headers: Record<string, string> = { "content-type": init.contentType ?? "application/json" };
   const auth = init.auth === undefined ? basicAuth() : init.auth;
   if (auth) headers.authorization = auth;
-  return SELF.fetch("https://relay.test/webhooks/antavo", { method: "POST", headers, body: init.raw ?? JSON.stringify(body) });
+  return SELF.fetch("https://relay.test/webhooks/antavo", {
+    method: "POST",
+    headers,
+    body: init.raw ?? JSON.stringify(body),
+  });
 }
 
 export function admin(path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {

@@ -5,18 +5,28 @@
  */
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { afterEach } from "vitest";
-import worker from "../../src/index";
-import type { RelayEvent } from "../../src/domain/event";
 import { openDatabase } from "../../src/db/client";
-import { eventMessage, type EventMessage } from "../../src/queue/message";
+import type { RelayEvent } from "../../src/domain/event";
+import worker from "../../src/index";
+import { type EventMessage, eventMessage } from "../../src/queue/message";
 import { recordInboundEvents } from "../../src/services/ingest";
 import { FakeAntavo } from "../fakes/fake-antavo";
 import { FakeBloomreach } from "../fakes/fake-bloomreach";
 import { installOutboundFakes } from "../fakes/outbound";
 import { admin } from "./http";
 
-export const BLOOMREACH = { baseUrl: "https://bloomreach.test", projectToken: "proj-1", apiKeyId: "key-1", apiSecret: "bloomreach-secret" };
-export const ANTAVO = { baseUrl: "https://api.demo.antavo.test", environment: "demo", apiKey: "antavo-key", apiSecret: "antavo-secret" };
+export const BLOOMREACH = {
+  baseUrl: "https://bloomreach.test",
+  projectToken: "proj-1",
+  apiKeyId: "key-1",
+  apiSecret: "bloomreach-secret",
+};
+export const ANTAVO = {
+  baseUrl: "https://api.demo.antavo.test",
+  environment: "demo",
+  apiKey: "antavo-key",
+  apiSecret: "antavo-secret",
+};
 
 export const EVENTS_QUEUE = "relay-events-local";
 export const DEAD_LETTER_QUEUE = "relay-events-dlq-local";
@@ -69,7 +79,11 @@ export interface QueuedMessage {
   id?: string;
 }
 
-export const asMessage = (event: RelayEvent, attempts = 1): QueuedMessage => ({ body: eventMessage(event), attempts, id: `msg-${event.id}` });
+export const asMessage = (event: RelayEvent, attempts = 1): QueuedMessage => ({
+  body: eventMessage(event),
+  attempts,
+  id: `msg-${event.id}`,
+});
 
 /**
  * Runs one batch through the Worker's queue handler; answers what it acked and retried. Like
@@ -82,7 +96,12 @@ export async function runQueue(messages: QueuedMessage[], queue = EVENTS_QUEUE) 
   );
   const batch = createMessageBatch<EventMessage>(
     queue,
-    messages.map((m) => ({ id: m.id ?? `msg-${++sequence}`, timestamp: new Date(), attempts: m.attempts ?? 1, body: m.body })),
+    messages.map((m) => ({
+      id: m.id ?? `msg-${++sequence}`,
+      timestamp: new Date(),
+      attempts: m.attempts ?? 1,
+      body: m.body,
+    })),
   );
   // getQueueResult does not report retry delays, so they are read off the messages' retry calls.
   const delays = new Map<string, number | undefined>();
@@ -119,5 +138,9 @@ export async function deliveryRow(id: string) {
 }
 
 export async function attemptRows(id: string) {
-  return (await env.DB.prepare("select * from delivery_attempts where delivery_id = ? order by id").bind(id).all<Record<string, any>>()).results;
+  return (
+    await env.DB.prepare("select * from delivery_attempts where delivery_id = ? order by id")
+      .bind(id)
+      .all<Record<string, any>>()
+  ).results;
 }

@@ -5,7 +5,7 @@
  * The keys must be a superset of what filters.ts matches, so the leap-day rule is repeated here:
  * on Feb 28 of a non-leap year, `02-29` birthdays are due too.
  */
-import { addDays, calendarDateOf, daysInMonth, isLeapYear, isoWeekday, type CalendarDate } from "./calendar";
+import { addDays, type CalendarDate, calendarDateOf, daysInMonth, isLeapYear, isoWeekday } from "./calendar";
 import type { WorkflowFilter } from "./document";
 
 /** The loyalty field the mirror derives `birth_month_day` from (db/customer-queries.ts mirrorRow). */
@@ -37,7 +37,9 @@ function daysOf(range: string, today: CalendarDate): CalendarDate[] {
  * every customer and the filters decide).
  */
 export function birthdayIndexKeys(filters: readonly WorkflowFilter[], now: number): string[] | undefined {
-  const filter = filters.find((f) => f.type === "customer_attribute" && f.attribute === INDEXED_BIRTH_FIELD && f.operator === "in_date");
+  const filter = filters.find(
+    (f) => f.type === "customer_attribute" && f.attribute === INDEXED_BIRTH_FIELD && f.operator === "in_date",
+  );
   if (!filter) return undefined;
   const keys = new Set(daysOf(String(filter.value), calendarDateOf(now)).flatMap(keysOn));
   return [...keys].sort();

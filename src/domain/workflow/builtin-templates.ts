@@ -6,7 +6,7 @@
  * admin can edit afterwards. TEMPLATE_CATALOG describes the parameters for the UI and docs.
  */
 import { z } from "zod";
-import { RelayError, formatPath } from "../../lib/errors";
+import { formatPath, RelayError } from "../../lib/errors";
 import { validateWorkflowDocument, type WorkflowDocument, type WorkflowDocumentInput } from "./document";
 
 export interface TemplateParam {
@@ -45,7 +45,8 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
   {
     name: "welcome",
     title: "Welcome",
-    description: "On opt-in, track a Bloomreach welcome event with the opt-in date and the points added (event data `points`).",
+    description:
+      "On opt-in, track a Bloomreach welcome event with the opt-in date and the points added (event data `points`).",
     params: [
       { name: "action", type: "string", default: "opt_in", description: "Antavo event that starts the workflow" },
       { name: "event", type: "string", default: "loyalty_welcome", description: "Bloomreach event to track" },
@@ -74,7 +75,12 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
     params: [
       { name: "rewardId", type: "string", required: true, description: "Antavo reward to claim" },
       { name: "at", type: "time", default: "09:00", description: "Time of day (HH:MM, UTC)" },
-      { name: "attribute", type: "string", default: "birth_date", description: "Customer field holding the birth date" },
+      {
+        name: "attribute",
+        type: "string",
+        default: "birth_date",
+        description: "Customer field holding the birth date",
+      },
       { name: "event", type: "string", default: "loyalty_birthday_reward", description: "Bloomreach event to track" },
     ],
     build: (p) => [
@@ -107,7 +113,12 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
       "data `reward_id`, `reward_name`, `reward_description` and `coupon.code` / `coupon.value` / `coupon.type` / " +
       "`coupon.expires_at`; missing ones are left out.",
     params: [
-      { name: "action", type: "string", default: "reward_claim", description: "Antavo reward-claim event (may be `reward` in your workspace)" },
+      {
+        name: "action",
+        type: "string",
+        default: "reward_claim",
+        description: "Antavo reward-claim event (may be `reward` in your workspace)",
+      },
       { name: "event", type: "string", default: "loyalty_reward_claim", description: "Bloomreach event to track" },
     ],
     build: (p) => [
@@ -140,16 +151,38 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
       "(e.g. loyalty_tier_gold) with the tier and the customer's points, and stores the upgrade time in " +
       "`last_tier_upgrade`.",
     params: [
-      { name: "action", type: "string", default: "tier_change", description: "Antavo tier-change event (may be `tier_up`)" },
-      { name: "tiers", type: "string[]", default: ["Silver", "Gold", "Platinum"], description: "Tier names, as Antavo sends them" },
-      { name: "attribute", type: "string", default: "tier", description: "Event data field holding the new tier's name" },
+      {
+        name: "action",
+        type: "string",
+        default: "tier_change",
+        description: "Antavo tier-change event (may be `tier_up`)",
+      },
+      {
+        name: "tiers",
+        type: "string[]",
+        default: ["Silver", "Gold", "Platinum"],
+        description: "Tier names, as Antavo sends them",
+      },
+      {
+        name: "attribute",
+        type: "string",
+        default: "tier",
+        description: "Event data field holding the new tier's name",
+      },
       { name: "eventPrefix", type: "string", default: "loyalty_tier_", description: "Bloomreach event name prefix" },
     ],
     build: (p) =>
       list(p, "tiers").map((tier) => ({
         name: `Tier upgrade to ${tier}`,
         trigger: { type: "event" as const, action: str(p, "action") },
-        filters: [{ type: "event_attribute" as const, attribute: str(p, "attribute"), operator: "equals" as const, value: tier }],
+        filters: [
+          {
+            type: "event_attribute" as const,
+            attribute: str(p, "attribute"),
+            operator: "equals" as const,
+            value: tier,
+          },
+        ],
         actions: [
           {
             type: "sync_event" as const,
@@ -194,12 +227,14 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
   },
 ];
 
-export const TEMPLATE_CATALOG: readonly TemplateCatalogEntry[] = TEMPLATES.map(({ name, title, description, params }) => ({
-  name,
-  title,
-  description,
-  params,
-}));
+export const TEMPLATE_CATALOG: readonly TemplateCatalogEntry[] = TEMPLATES.map(
+  ({ name, title, description, params }) => ({
+    name,
+    title,
+    description,
+    params,
+  }),
+);
 
 export const TEMPLATE_NAMES: readonly string[] = TEMPLATES.map((template) => template.name);
 
@@ -229,7 +264,9 @@ function invalid(message: string, issues: { path: string; message: string }[]): 
 export function buildTemplate(name: string, params: Record<string, unknown> = {}): WorkflowDocument[] {
   const template = TEMPLATES.find((candidate) => candidate.name === name);
   if (!template) {
-    invalid(`unknown template "${name}"`, [{ path: "template", message: `expected one of ${TEMPLATE_NAMES.join(", ")}` }]);
+    invalid(`unknown template "${name}"`, [
+      { path: "template", message: `expected one of ${TEMPLATE_NAMES.join(", ")}` },
+    ]);
   }
   const schema = z.strictObject(Object.fromEntries(template.params.map((param) => [param.name, paramSchema(param)])));
   const parsed = schema.safeParse(params);

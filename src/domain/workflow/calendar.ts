@@ -64,7 +64,8 @@ export function parseIsoInstant(text: string): number | undefined {
 
 /** Unix seconds, or an ISO-8601 string; anything else (including millisecond-sized numbers) is undefined. */
 export function parseInstant(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isFinite(value) && value >= 0 && value < MAX_UNIX_SECONDS ? value : undefined;
+  if (typeof value === "number")
+    return Number.isFinite(value) && value >= 0 && value < MAX_UNIX_SECONDS ? value : undefined;
   if (typeof value === "string") return parseIsoInstant(value);
   return undefined;
 }

@@ -5,7 +5,7 @@
  * issue points at the offending path.
  */
 import { z } from "zod";
-import { formatPath, type ErrorIssue } from "../../lib/errors";
+import { type ErrorIssue, formatPath } from "../../lib/errors";
 import { MAX_UNIX_SECONDS, parseDateOnly, parseInstant, parseIsoInstant } from "./calendar";
 import { numericValue } from "./compare";
 import { parsePlaceholders, templateProblems } from "./templates";
@@ -30,7 +30,7 @@ const ASCII = /^[\x20-\x7e]+$/;
 const name = z.string().trim().min(1, "must not be empty").max(200);
 /** Bloomreach attribute and event names must be ASCII. */
 const remoteName = name.regex(ASCII, "must be ASCII");
-const dotPath = name.regex(/^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$/, "must be a dot path like tiers.0.name");
+const dotPath = name.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be a dot path like tiers.0.name");
 
 function listOf(values: readonly string[]) {
   return values.map((value) => `"${value}"`).join(", ");
@@ -82,8 +82,7 @@ const DateTriggerSchema = z
   });
 
 const TriggerSchema = z.discriminatedUnion("type", [EventTriggerSchema, DateTriggerSchema], {
-  error: (issue) =>
-    issue.code === "invalid_union" ? 'unknown trigger type; expected "event" or "date"' : undefined,
+  error: (issue) => (issue.code === "invalid_union" ? 'unknown trigger type; expected "event" or "date"' : undefined),
 });
 
 const filterType = oneOf(["event_attribute", "customer_attribute"], "filter type");
@@ -93,8 +92,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean()], {
 const orderable = z
   .union([z.number(), z.string()], { error: "must be a number, a numeric string or an ISO-8601 date" })
   .refine(
-    (value) =>
-      numericValue(value) !== undefined || (typeof value === "string" && parseIsoInstant(value) !== undefined),
+    (value) => numericValue(value) !== undefined || (typeof value === "string" && parseIsoInstant(value) !== undefined),
     "must be a number, a numeric string or an ISO-8601 date",
   );
 
@@ -146,20 +144,25 @@ const RewardClaimActionSchema = z.object({
   free: z.boolean().default(false),
 });
 
-const ActionSchema = z.discriminatedUnion("type", [SyncEventActionSchema, SyncFieldsActionSchema, RewardClaimActionSchema], {
-  error: (issue) =>
-    issue.code === "invalid_union"
-      ? 'unknown action type; expected one of "sync_event", "sync_fields", "reward_claim"'
-      : undefined,
-});
+const ActionSchema = z.discriminatedUnion(
+  "type",
+  [SyncEventActionSchema, SyncFieldsActionSchema, RewardClaimActionSchema],
+  {
+    error: (issue) =>
+      issue.code === "invalid_union"
+        ? 'unknown action type; expected one of "sync_event", "sync_fields", "reward_claim"'
+        : undefined,
+  },
+);
 
 type Path = (string | number)[];
 
 /** Every string inside an action's templated values, with its path. */
 function templateStrings(value: unknown, path: Path, out: { path: Path; text: string }[] = []) {
   if (typeof value === "string") out.push({ path, text: value });
-  else if (Array.isArray(value)) value.forEach((item, index) => templateStrings(item, [...path, index], out));
-  else if (value !== null && typeof value === "object") {
+  else if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) templateStrings(item, [...path, index], out);
+  } else if (value !== null && typeof value === "object") {
     for (const [key, item] of Object.entries(value)) templateStrings(item, [...path, key], out);
   }
   return out;
@@ -176,7 +179,9 @@ export const WorkflowDocumentSchema = z
     trigger: TriggerSchema,
     filters: z.array(FilterSchema).max(50).default([]),
     actions: z
-      .array(ActionSchema, { error: (issue) => (issue.input === undefined ? "needs at least one action" : "must be a list") })
+      .array(ActionSchema, {
+        error: (issue) => (issue.input === undefined ? "needs at least one action" : "must be a list"),
+      })
       .min(1, "needs at least one action")
       .max(50),
   })
@@ -192,7 +197,8 @@ export const WorkflowDocumentSchema = z
     } else {
       // A window on a general workflow would be silently ignored or silently obeyed; both surprise.
       for (const key of ["startsAt", "endsAt"] as const) {
-        if (doc[key] !== null) issue([key], 'only campaign workflows have a window: set kind to "campaign" or clear it');
+        if (doc[key] !== null)
+          issue([key], 'only campaign workflows have a window: set kind to "campaign" or clear it');
       }
     }
 
@@ -207,7 +213,8 @@ export const WorkflowDocumentSchema = z
 
     let claimed = false;
     doc.actions.forEach((action, index) => {
-      const values = action.type === "sync_event" ? action.properties : action.type === "sync_fields" ? action.fields : undefined;
+      const values =
+        action.type === "sync_event" ? action.properties : action.type === "sync_fields" ? action.fields : undefined;
       const key = action.type === "sync_event" ? "properties" : "fields";
       for (const { path, text } of values ? templateStrings(values, ["actions", index, key]) : []) {
         for (const problem of templateProblems(text)) issue(path, problem);
@@ -233,7 +240,9 @@ export type DateTrigger = Extract<WorkflowTrigger, { type: "date" }>;
 export type WorkflowFilter = WorkflowDocument["filters"][number];
 export type WorkflowAction = WorkflowDocument["actions"][number];
 
-export type WorkflowValidation = { success: true; document: WorkflowDocument } | { success: false; issues: ErrorIssue[] };
+export type WorkflowValidation =
+  | { success: true; document: WorkflowDocument }
+  | { success: false; issues: ErrorIssue[] };
 
 /** Parses a document into the relay's issue shape (`actions.0.properties.points`) for error bodies. */
 export function validateWorkflowDocument(input: unknown): WorkflowValidation {

@@ -110,7 +110,12 @@ export function runActions(
         source,
         command: {
           name: "customers/events",
-          data: { customer_ids: customerIds, event_type: action.event, timestamp: ctx.now, properties: renderProperties(action.properties, scope) },
+          data: {
+            customer_ids: customerIds,
+            event_type: action.event,
+            timestamp: ctx.now,
+            properties: renderProperties(action.properties, scope),
+          },
         },
       });
     } else {

@@ -5,7 +5,7 @@
  * Missing means undefined or null: Antavo sends null for unset profile fields.
  */
 import { readLoyaltyField, readPath } from "../paths";
-import { addDays, calendarDateOf, isAnniversaryOn, isoWeekday, toCalendarDate, type CalendarDate } from "./calendar";
+import { addDays, type CalendarDate, calendarDateOf, isAnniversaryOn, isoWeekday, toCalendarDate } from "./calendar";
 import { compareOrdered, looselyEqual } from "./compare";
 import type { WorkflowFilter } from "./document";
 
@@ -47,7 +47,10 @@ function inDate(value: unknown, range: unknown, now: number): boolean {
 
 function contains(attribute: unknown, value: unknown): boolean {
   if (typeof attribute === "string") {
-    return (typeof value === "string" || typeof value === "number" || typeof value === "boolean") && attribute.includes(String(value));
+    return (
+      (typeof value === "string" || typeof value === "number" || typeof value === "boolean") &&
+      attribute.includes(String(value))
+    );
   }
   if (Array.isArray(attribute)) return attribute.some((item) => looselyEqual(item, value));
   return false;

@@ -8,7 +8,17 @@
  * birthday reward sent three days late is worse than none, and a backlog after an outage would
  * otherwise fire all at once.
  */
-import { calendarDateOf, clampDay, compareDays, formatDate, isoWeekday, parseDateOnly, sameDay, secondOfDay, type CalendarDate } from "./calendar";
+import {
+  type CalendarDate,
+  calendarDateOf,
+  clampDay,
+  compareDays,
+  formatDate,
+  isoWeekday,
+  parseDateOnly,
+  sameDay,
+  secondOfDay,
+} from "./calendar";
 import type { DateTrigger } from "./document";
 
 function occursOn(trigger: DateTrigger, anchor: CalendarDate | undefined, today: CalendarDate): boolean {
@@ -27,7 +37,9 @@ function occursOn(trigger: DateTrigger, anchor: CalendarDate | undefined, today:
     case "yearly":
       // Feb 29 runs on Feb 28 in non-leap years.
       return (
-        anchor !== undefined && anchor.month === today.month && clampDay(today.year, anchor.month, anchor.day).day === today.day
+        anchor !== undefined &&
+        anchor.month === today.month &&
+        clampDay(today.year, anchor.month, anchor.day).day === today.day
       );
     default:
       return false;
@@ -37,7 +49,8 @@ function occursOn(trigger: DateTrigger, anchor: CalendarDate | undefined, today:
 /** The UTC date (YYYY-MM-DD) of the occurrence due at `now` (Unix seconds), or undefined. */
 export function dueOccurrence(trigger: DateTrigger, now: number): string | undefined {
   const [hours, minutes] = trigger.at.split(":").map(Number);
-  if (hours === undefined || minutes === undefined || !Number.isFinite(hours) || !Number.isFinite(minutes)) return undefined;
+  if (hours === undefined || minutes === undefined || !Number.isFinite(hours) || !Number.isFinite(minutes))
+    return undefined;
   if (secondOfDay(now) < hours * 3600 + minutes * 60) return undefined;
   const anchor = trigger.date === undefined ? undefined : parseDateOnly(trigger.date);
   if (trigger.date !== undefined && !anchor) return undefined;

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { MappingSchema, SettingsSchema } from "../../domain/config";
 import { normaliseEvent } from "../../domain/normalise";
+import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
 import {
   getAntavoConnection,
   getBloomreachConnection,
@@ -11,7 +12,6 @@ import {
   putMapping,
   putSettings,
 } from "../../services/config";
-import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
 import { previewEvent } from "../../services/preview";
 import type { AppEnv } from "../middleware/deps";
 import { validate } from "../validation";
@@ -19,14 +19,22 @@ import { AntavoConnectionSchema, BloomreachConnectionSchema, PreviewSchema } fro
 
 export const configRoutes = new Hono<AppEnv>()
   .get("/connection", async (c) => c.json(await getBloomreachConnection(c.get("deps"))))
-  .put("/connection", validate("json", BloomreachConnectionSchema), async (c) => c.json(await saveBloomreachConnection(c.get("deps"), c.req.valid("json"))))
+  .put("/connection", validate("json", BloomreachConnectionSchema), async (c) =>
+    c.json(await saveBloomreachConnection(c.get("deps"), c.req.valid("json"))),
+  )
   .post("/connection/test", async (c) => c.json(await testBloomreachConnection(c.get("deps"))))
   .get("/antavo", async (c) => c.json(await getAntavoConnection(c.get("deps"))))
-  .put("/antavo", validate("json", AntavoConnectionSchema), async (c) => c.json(await putAntavoConnection(c.get("deps"), c.req.valid("json"))))
+  .put("/antavo", validate("json", AntavoConnectionSchema), async (c) =>
+    c.json(await putAntavoConnection(c.get("deps"), c.req.valid("json"))),
+  )
   .get("/mapping", async (c) => c.json(await getMapping(c.get("deps"))))
-  .put("/mapping", validate("json", MappingSchema), async (c) => c.json(await putMapping(c.get("deps"), c.req.valid("json"))))
+  .put("/mapping", validate("json", MappingSchema), async (c) =>
+    c.json(await putMapping(c.get("deps"), c.req.valid("json"))),
+  )
   .get("/settings", async (c) => c.json(await getSettings(c.get("deps"))))
-  .put("/settings", validate("json", SettingsSchema), async (c) => c.json(await putSettings(c.get("deps"), c.req.valid("json"))))
+  .put("/settings", validate("json", SettingsSchema), async (c) =>
+    c.json(await putSettings(c.get("deps"), c.req.valid("json"))),
+  )
   .post("/preview", validate("json", PreviewSchema), async (c) => {
     const deps = c.get("deps");
     const { event, customer, workflowId } = c.req.valid("json");

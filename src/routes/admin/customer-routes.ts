@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
-import { importCustomers, type ImportFormat } from "../../services/customer-import";
+import { type ImportFormat, importCustomers } from "../../services/customer-import";
 import type { AppEnv } from "../middleware/deps";
 
 const FORMATS: Record<string, ImportFormat> = {
@@ -15,7 +15,11 @@ const FORMATS: Record<string, ImportFormat> = {
 function importFormat(contentType: string | undefined): ImportFormat {
   const media = (contentType ?? "").split(";")[0]!.trim().toLowerCase();
   const format = FORMATS[media];
-  if (!format) throw new RelayError("unsupported_media_type", `send application/x-ndjson (one customer per line) or text/csv, not ${media || "no content type"}`);
+  if (!format)
+    throw new RelayError(
+      "unsupported_media_type",
+      `send application/x-ndjson (one customer per line) or text/csv, not ${media || "no content type"}`,
+    );
   return format;
 }
 
@@ -30,5 +34,11 @@ export const customerRoutes = new Hono<AppEnv>()
     const id = c.req.param("id");
     const row = await readCustomer(c.get("deps").db, id);
     if (!row) throw new RelayError("not_found", `no customer ${id} in the mirror`);
-    return c.json({ id: row.id, email: row.email, birthMonthDay: row.birthMonthDay, snapshot: row.snapshot, updatedAt: row.updatedAt });
+    return c.json({
+      id: row.id,
+      email: row.email,
+      birthMonthDay: row.birthMonthDay,
+      snapshot: row.snapshot,
+      updatedAt: row.updatedAt,
+    });
   });

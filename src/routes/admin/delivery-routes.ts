@@ -35,7 +35,11 @@ const ReplaySchema = z.object({
 });
 
 export const deliveryRoutes = new Hono<AppEnv>()
-  .get("/deliveries", validate("query", ListQuerySchema), async (c) => c.json(await listDeliveries(c.get("deps").db, c.req.valid("query"))))
-  .post("/deliveries/replay", validate("json", ReplaySchema), async (c) => c.json(await replayDeliveries(c.get("deps"), c.req.valid("json"))))
+  .get("/deliveries", validate("query", ListQuerySchema), async (c) =>
+    c.json(await listDeliveries(c.get("deps").db, c.req.valid("query"))),
+  )
+  .post("/deliveries/replay", validate("json", ReplaySchema), async (c) =>
+    c.json(await replayDeliveries(c.get("deps"), c.req.valid("json"))),
+  )
   .get("/deliveries/:id", async (c) => c.json(await getDelivery(c.get("deps").db, c.req.param("id"))))
   .post("/deliveries/:id/replay", async (c) => c.json(await replayDelivery(c.get("deps"), c.req.param("id")), 202));

@@ -14,7 +14,12 @@ export const BloomreachConnectionSchema = z.object({
 
 export const AntavoConnectionSchema = z.object({
   baseUrl: httpUrl,
-  environment: z.string().trim().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only"),
+  environment: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only"),
   apiKey: token,
   apiSecret: z.string().min(1).max(500).optional(),
 });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { RelayError } from "../../lib/errors";
 import {
   activateWorkflow,
+  type CreateWorkflowInput,
   createWorkflows,
   deactivateWorkflow,
   deleteWorkflow,
@@ -11,7 +12,6 @@ import {
   listTemplates,
   listWorkflows,
   updateWorkflow,
-  type CreateWorkflowInput,
 } from "../../services/workflows";
 import type { AppEnv } from "../middleware/deps";
 import { validate, zodIssues } from "../validation";
@@ -20,7 +20,10 @@ import { validate, zodIssues } from "../validation";
 const JsonObject = z.record(z.string(), z.unknown(), { error: "must be a JSON object" });
 
 const TemplateRequestSchema = z.strictObject({
-  template: z.string({ error: "must be a template name (GET /api/workflow-templates)" }).trim().min(1, "must not be empty"),
+  template: z
+    .string({ error: "must be a template name (GET /api/workflow-templates)" })
+    .trim()
+    .min(1, "must not be empty"),
   params: z.record(z.string(), z.unknown(), { error: "must be an object of template parameters" }).default({}),
 });
 
@@ -28,16 +31,21 @@ const TemplateRequestSchema = z.strictObject({
 function createInput(body: Record<string, unknown>): CreateWorkflowInput {
   if (!("template" in body)) return { document: body };
   const parsed = TemplateRequestSchema.safeParse(body);
-  if (!parsed.success) throw new RelayError("validation_failed", "the template request is not valid", zodIssues(parsed.error));
+  if (!parsed.success)
+    throw new RelayError("validation_failed", "the template request is not valid", zodIssues(parsed.error));
   return parsed.data;
 }
 
 export const workflowRoutes = new Hono<AppEnv>()
   .get("/workflow-templates", (c) => c.json(listTemplates()))
   .get("/workflows", async (c) => c.json(await listWorkflows(c.get("deps"))))
-  .post("/workflows", validate("json", JsonObject), async (c) => c.json(await createWorkflows(c.get("deps"), createInput(c.req.valid("json"))), 201))
+  .post("/workflows", validate("json", JsonObject), async (c) =>
+    c.json(await createWorkflows(c.get("deps"), createInput(c.req.valid("json"))), 201),
+  )
   .get("/workflows/:id", async (c) => c.json(await getWorkflow(c.get("deps"), c.req.param("id"))))
-  .put("/workflows/:id", validate("json", JsonObject), async (c) => c.json(await updateWorkflow(c.get("deps"), c.req.param("id"), c.req.valid("json"))))
+  .put("/workflows/:id", validate("json", JsonObject), async (c) =>
+    c.json(await updateWorkflow(c.get("deps"), c.req.param("id"), c.req.valid("json"))),
+  )
   .delete("/workflows/:id", async (c) => c.json(await deleteWorkflow(c.get("deps"), c.req.param("id"))))
   .post("/workflows/:id/activate", async (c) => c.json(await activateWorkflow(c.get("deps"), c.req.param("id"))))
   .post("/workflows/:id/deactivate", async (c) => c.json(await deactivateWorkflow(c.get("deps"), c.req.param("id"))));

@@ -8,6 +8,7 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = c.get("deps").adminToken;
   if (!token) throw new RelayError("unauthorized", "ADMIN_TOKEN is not configured on the relay");
   const match = /^Bearer\s+(.+)$/i.exec(c.req.header("authorization") ?? "");
-  if (!match || !(await matchesSecret(match[1] ?? "", token))) throw new RelayError("unauthorized", "a valid admin bearer token is required");
+  if (!match || !(await matchesSecret(match[1] ?? "", token)))
+    throw new RelayError("unauthorized", "a valid admin bearer token is required");
   await next();
 });

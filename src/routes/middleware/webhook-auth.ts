@@ -3,17 +3,19 @@
  * constant time. With neither configured the relay refuses every call rather than run open.
  */
 import { createMiddleware } from "hono/factory";
-import { verifyHs256Jwt } from "../../lib/jwt";
 import { RelayError } from "../../lib/errors";
+import { verifyHs256Jwt } from "../../lib/jwt";
 import { matchesSecret } from "../../lib/secrets";
 import type { AppEnv } from "./deps";
 
 /** The exact credentials Antavo sends: comparing them whole checks user and password in one go. */
-const basicCredentials = (user: string, password: string) => btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
+const basicCredentials = (user: string, password: string) =>
+  btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
 
 export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { webhookAuth: auth, now } = c.get("deps");
-  if (!auth.basic && !auth.jwtSecret) throw new RelayError("unauthorized", "webhook authentication is not configured on the relay");
+  if (!auth.basic && !auth.jwtSecret)
+    throw new RelayError("unauthorized", "webhook authentication is not configured on the relay");
   const header = c.req.header("authorization") ?? "";
   const [scheme = "", credentials = ""] = header.split(/\s+/, 2);
 

@@ -6,45 +6,103 @@
 import { Hono } from "hono";
 import { MappingSchema, SettingsSchema } from "../../domain/config";
 import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
-import { getAntavoConnection, getBloomreachConnection, getMapping, getSettings, putAntavoConnection, putMapping, putSettings } from "../../services/config";
+import {
+  getAntavoConnection,
+  getBloomreachConnection,
+  getMapping,
+  getSettings,
+  putAntavoConnection,
+  putMapping,
+  putSettings,
+} from "../../services/config";
 import { emptyState, type FormState } from "../../ui/form";
 import { AntavoPage } from "../../ui/pages/antavo";
 import { ConnectionPage } from "../../ui/pages/connection";
 import { MappingPage } from "../../ui/pages/mapping";
 import { SettingsPage } from "../../ui/pages/settings";
 import { AntavoConnectionSchema, BloomreachConnectionSchema } from "../admin/schemas";
-import { viewContext, type UiContext, type UiEnv } from "./context";
-import { attempt, optional, optionalNumber, parseWith, readForm, redirectWith, rowEdit, rowsOf, str, type FormValues } from "./forms";
+import { type UiContext, type UiEnv, viewContext } from "./context";
+import {
+  attempt,
+  type FormValues,
+  optional,
+  optionalNumber,
+  parseWith,
+  readForm,
+  redirectWith,
+  rowEdit,
+  rowsOf,
+  str,
+} from "./forms";
 
-const connectionInput = (v: FormValues) => ({ baseUrl: str(v.baseUrl), projectToken: str(v.projectToken), apiKeyId: str(v.apiKeyId), apiSecret: optional(v.apiSecret) });
-const antavoInput = (v: FormValues) => ({ baseUrl: str(v.baseUrl), environment: str(v.environment), apiKey: str(v.apiKey), apiSecret: optional(v.apiSecret) });
+const connectionInput = (v: FormValues) => ({
+  baseUrl: str(v.baseUrl),
+  projectToken: str(v.projectToken),
+  apiKeyId: str(v.apiKeyId),
+  apiSecret: optional(v.apiSecret),
+});
+const antavoInput = (v: FormValues) => ({
+  baseUrl: str(v.baseUrl),
+  environment: str(v.environment),
+  apiKey: str(v.apiKey),
+  apiSecret: optional(v.apiSecret),
+});
 
 /** Never echo a submitted secret back into the page. */
 const withoutSecret = ({ apiSecret: _, ...rest }: Record<string, unknown>) => rest;
 
-async function connectionPage(c: UiContext, state?: FormState, status: 200 | 400 | 409 | 422 = 200, test?: Parameters<typeof ConnectionPage>[0]["test"]) {
+async function connectionPage(
+  c: UiContext,
+  state?: FormState,
+  status: 200 | 400 | 409 | 422 = 200,
+  test?: Parameters<typeof ConnectionPage>[0]["test"],
+) {
   const connection = await getBloomreachConnection(c.get("deps"));
-  const values = connection.configured ? { baseUrl: connection.baseUrl, projectToken: connection.projectToken, apiKeyId: connection.apiKeyId } : {};
-  return c.html(<ConnectionPage ctx={viewContext(c)} connection={connection} state={state ?? emptyState(values)} test={test} />, status);
+  const values = connection.configured
+    ? { baseUrl: connection.baseUrl, projectToken: connection.projectToken, apiKeyId: connection.apiKeyId }
+    : {};
+  return c.html(
+    <ConnectionPage ctx={viewContext(c)} connection={connection} state={state ?? emptyState(values)} test={test} />,
+    status,
+  );
 }
 
 async function antavoPage(c: UiContext, state?: FormState, status: 200 | 400 | 409 | 422 = 200) {
   const connection = await getAntavoConnection(c.get("deps"));
-  const values = connection.configured ? { baseUrl: connection.baseUrl, environment: connection.environment, apiKey: connection.apiKey } : {};
-  return c.html(<AntavoPage ctx={viewContext(c)} connection={connection} state={state ?? emptyState(values)} />, status);
+  const values = connection.configured
+    ? { baseUrl: connection.baseUrl, environment: connection.environment, apiKey: connection.apiKey }
+    : {};
+  return c.html(
+    <AntavoPage ctx={viewContext(c)} connection={connection} state={state ?? emptyState(values)} />,
+    status,
+  );
 }
 
 async function mappingPage(c: UiContext, state?: FormState, status: 200 | 400 | 409 = 200, unsaved = false) {
   const stored = await getMapping(c.get("deps"));
-  return c.html(<MappingPage ctx={viewContext(c)} locked={stored.hardId} state={state ?? emptyState(stored)} unsaved={unsaved} />, status);
+  return c.html(
+    <MappingPage ctx={viewContext(c)} locked={stored.hardId} state={state ?? emptyState(stored)} unsaved={unsaved} />,
+    status,
+  );
 }
 
 async function settingsPage(c: UiContext, state?: FormState, status: 200 | 400 = 200, unsaved = false) {
-  return c.html(<SettingsPage ctx={viewContext(c)} state={state ?? emptyState(await getSettings(c.get("deps")))} unsaved={unsaved} />, status);
+  return c.html(
+    <SettingsPage
+      ctx={viewContext(c)}
+      state={state ?? emptyState(await getSettings(c.get("deps")))}
+      unsaved={unsaved}
+    />,
+    status,
+  );
 }
 
 /** Applies an "Add a row" / "Remove" button press to the submitted rows. */
-function editRows(rows: Record<string, string>[], edit: { add: boolean; remove?: number }, blank: Record<string, string>) {
+function editRows(
+  rows: Record<string, string>[],
+  edit: { add: boolean; remove?: number },
+  blank: Record<string, string>,
+) {
   if (edit.add) return [...rows, blank];
   return rows.filter((_, index) => index !== edit.remove);
 }
@@ -60,7 +118,9 @@ export const configPages = new Hono<UiEnv>()
     if (!saved.ok) return connectionPage(c, saved.state, saved.status as 400);
     return redirectWith(c, "/admin/connection", "saved");
   })
-  .post("/connection/test", async (c) => connectionPage(c, undefined, 200, await testBloomreachConnection(c.get("deps"))))
+  .post("/connection/test", async (c) =>
+    connectionPage(c, undefined, 200, await testBloomreachConnection(c.get("deps"))),
+  )
   .get("/antavo", (c) => antavoPage(c))
   .post("/antavo", async (c) => {
     const input = antavoInput(await readForm(c));
@@ -77,7 +137,13 @@ export const configPages = new Hono<UiEnv>()
     const hardId = { loyaltyField: str(hard.loyaltyField), remoteId: str(hard.remoteId) };
     const fields = rowsOf(values.fields, ["loyaltyField", "remoteField"]);
     const edit = rowEdit(values);
-    if (edit) return mappingPage(c, emptyState({ hardId, fields: editRows(fields, edit, { loyaltyField: "", remoteField: "" }) }), 200, true);
+    if (edit)
+      return mappingPage(
+        c,
+        emptyState({ hardId, fields: editRows(fields, edit, { loyaltyField: "", remoteField: "" }) }),
+        200,
+        true,
+      );
     const input = { hardId: hardId.loyaltyField === "" && hardId.remoteId === "" ? null : hardId, fields };
     const parsed = parseWith(MappingSchema, input, { hardId, fields });
     if (!parsed.ok) return mappingPage(c, parsed.state, 400);
@@ -89,9 +155,20 @@ export const configPages = new Hono<UiEnv>()
   .post("/settings", async (c) => {
     const values = await readForm(c);
     const events = rowsOf(values.events, ["action", "remoteEvent"]);
-    const form = { asyncSync: values.asyncSync === "on", events, rateLimitPerSecond: str(values.rateLimitPerSecond), retentionDays: str(values.retentionDays) };
+    const form = {
+      asyncSync: values.asyncSync === "on",
+      events,
+      rateLimitPerSecond: str(values.rateLimitPerSecond),
+      retentionDays: str(values.retentionDays),
+    };
     const edit = rowEdit(values);
-    if (edit) return settingsPage(c, emptyState({ ...form, events: editRows(events, edit, { action: "", remoteEvent: "" }) }), 200, true);
+    if (edit)
+      return settingsPage(
+        c,
+        emptyState({ ...form, events: editRows(events, edit, { action: "", remoteEvent: "" }) }),
+        200,
+        true,
+      );
     const input = {
       asyncSync: form.asyncSync,
       events: events.map((e) => ({ action: e.action, ...(e.remoteEvent ? { remoteEvent: e.remoteEvent } : {}) })),

@@ -3,9 +3,9 @@
  * token, current path), gathered in one place so views take plain props and never a Context.
  */
 import type { Context } from "hono";
+import type { ViewContext } from "../../ui/layout";
 import type { AppEnv } from "../middleware/deps";
 import type { Session } from "./session";
-import type { ViewContext } from "../../ui/layout";
 
 export type UiEnv = {
   Bindings: AppEnv["Bindings"];

@@ -29,7 +29,8 @@ export async function bodyText(c: UiContext): Promise<string> {
 export async function submittedToken(c: UiContext): Promise<string | undefined> {
   const type = c.req.header("content-type") ?? "";
   try {
-    if (type.startsWith("application/x-www-form-urlencoded")) return new URLSearchParams(await bodyText(c)).get(CSRF_FIELD) ?? undefined;
+    if (type.startsWith("application/x-www-form-urlencoded"))
+      return new URLSearchParams(await bodyText(c)).get(CSRF_FIELD) ?? undefined;
     if (type.startsWith("multipart/form-data")) {
       const value = (await c.req.formData()).get(CSRF_FIELD);
       return typeof value === "string" ? value : undefined;

@@ -6,11 +6,11 @@
 import { Hono } from "hono";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
-import { importCustomers, type ImportFormat, type ImportSummary } from "../../services/customer-import";
+import { type ImportFormat, type ImportSummary, importCustomers } from "../../services/customer-import";
 import { listDeliveries } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
 import { CustomersPage } from "../../ui/pages/customers";
-import { viewContext, type UiContext, type UiEnv } from "./context";
+import { type UiContext, type UiEnv, viewContext } from "./context";
 import { refusal, str, wantsJson } from "./forms";
 
 function formatOf(choice: string, file: File): ImportFormat | undefined {
@@ -27,16 +27,31 @@ function shiftLines(summary: ImportSummary, offset: number): ImportSummary {
   return {
     ...summary,
     rejected: summary.rejected.map((r) => ({ ...r, line: r.line + offset })),
-    ...(summary.truncated ? { truncated: { ...summary.truncated, nextLine: summary.truncated.nextLine + offset } } : {}),
+    ...(summary.truncated
+      ? { truncated: { ...summary.truncated, nextLine: summary.truncated.nextLine + offset } }
+      : {}),
   };
 }
 
-async function page(c: UiContext, options: { importState?: FormState; summary?: ImportSummary } = {}, status: 200 | 400 | 415 = 200) {
+async function page(
+  c: UiContext,
+  options: { importState?: FormState; summary?: ImportSummary } = {},
+  status: 200 | 400 | 415 = 200,
+) {
   const id = str(c.req.query("id"));
   const db = c.get("deps").db;
-  const [customer, deliveries] = id ? await Promise.all([readCustomer(db, id), listDeliveries(db, { customer: id, limit: 20 })]) : [undefined, undefined];
+  const [customer, deliveries] = id
+    ? await Promise.all([readCustomer(db, id), listDeliveries(db, { customer: id, limit: 20 })])
+    : [undefined, undefined];
   return c.html(
-    <CustomersPage ctx={viewContext(c)} id={id} customer={customer} deliveries={deliveries?.items} importState={options.importState ?? emptyState()} summary={options.summary} />,
+    <CustomersPage
+      ctx={viewContext(c)}
+      id={id}
+      customer={customer}
+      deliveries={deliveries?.items}
+      importState={options.importState ?? emptyState()}
+      summary={options.summary}
+    />,
     status,
   );
 }
@@ -47,7 +62,10 @@ export const customerPages = new Hono<UiEnv>()
     const body = await c.req.parseBody();
     const file = body.file;
     const fail = (message: string, status: 400 | 415) => {
-      if (wantsJson(c)) throw new RelayError(status === 415 ? "unsupported_media_type" : "validation_failed", message, [{ path: "file", message }]);
+      if (wantsJson(c))
+        throw new RelayError(status === 415 ? "unsupported_media_type" : "validation_failed", message, [
+          { path: "file", message },
+        ]);
       return page(c, { importState: { values: {}, issues: [{ path: "file", message }], message } }, status);
     };
     if (!(file instanceof File) || file.size === 0) return fail("choose a non-empty file", 400);

@@ -3,7 +3,7 @@ import { getAntavoConnection, getBloomreachConnection, getMapping, getSettings }
 import { listWorkflows } from "../../services/workflows";
 import { DashboardPage } from "../../ui/pages/dashboard";
 import { deliveriesPerHour, deliveryStatusCounts } from "../../ui/queries";
-import { viewContext, type UiContext } from "./context";
+import { type UiContext, viewContext } from "./context";
 
 export async function dashboardPage(c: UiContext) {
   const deps = c.get("deps");
@@ -19,7 +19,15 @@ export async function dashboardPage(c: UiContext) {
   return c.html(
     <DashboardPage
       ctx={viewContext(c)}
-      data={{ counts, hourly, connection, antavoConfigured: antavo.configured, mapping, settings, activeWorkflows: workflows.items.filter((w) => w.status === "active").length }}
+      data={{
+        counts,
+        hourly,
+        connection,
+        antavoConfigured: antavo.configured,
+        mapping,
+        settings,
+        activeWorkflows: workflows.items.filter((w) => w.status === "active").length,
+      }}
     />,
   );
 }

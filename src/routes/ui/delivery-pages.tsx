@@ -5,11 +5,11 @@
  */
 import { Hono } from "hono";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
-import { errorBody, type ErrorIssue } from "../../lib/errors";
+import { type ErrorIssue, errorBody } from "../../lib/errors";
 import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
-import { DeliveriesPage, DeliveryPage, type DeliveryFilter } from "../../ui/pages/deliveries";
-import { viewContext, type UiContext, type UiEnv } from "./context";
+import { DeliveriesPage, type DeliveryFilter, DeliveryPage } from "../../ui/pages/deliveries";
+import { type UiContext, type UiEnv, viewContext } from "./context";
 import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
 
 const PAGE_SIZE = 50;
@@ -30,13 +30,23 @@ function readWindow(values: { since?: unknown; until?: unknown }) {
   const issues: ErrorIssue[] = [];
   const since = utcInstant(str(values.since), "since", issues);
   const until = utcInstant(str(values.until), "until", issues);
-  if (since !== undefined && until !== undefined && until < since) issues.push({ path: "until", message: "must not be before the start" });
+  if (since !== undefined && until !== undefined && until < since)
+    issues.push({ path: "until", message: "must not be before the start" });
   return { since, until, issues };
 }
 
-async function listPage(c: UiContext, replayed?: { state: FormState; progress?: { done: number; remaining: number } }, status: 200 | 400 = 200) {
+async function listPage(
+  c: UiContext,
+  replayed?: { state: FormState; progress?: { done: number; remaining: number } },
+  status: 200 | 400 = 200,
+) {
   const query = c.req.query();
-  const filter: DeliveryFilter = { status: str(query.status), customer: str(query.customer), since: str(query.since), until: str(query.until) };
+  const filter: DeliveryFilter = {
+    status: str(query.status),
+    customer: str(query.customer),
+    since: str(query.since),
+    until: str(query.until),
+  };
   // The replay window starts as the list's time filter: "replay what I am looking at".
   const replay = replayed ?? { state: emptyState({ since: filter.since, until: filter.until }) };
   const window = readWindow(filter);
@@ -56,10 +66,25 @@ async function listPage(c: UiContext, replayed?: { state: FormState; progress?: 
             limit: PAGE_SIZE,
           }),
         );
-  const filterState: FormState = listed && !listed.ok ? listed.state : { values: filter, issues, ...(issues.length ? { message: "Some filters are not valid." } : {}) };
+  const filterState: FormState =
+    listed && !listed.ok
+      ? listed.state
+      : { values: filter, issues, ...(issues.length ? { message: "Some filters are not valid." } : {}) };
   const list = listed?.ok ? listed.data : { items: [], nextCursor: null };
-  const next = list.nextCursor ? `/admin/deliveries?${new URLSearchParams({ ...filter, cursor: list.nextCursor }).toString()}` : undefined;
-  return c.html(<DeliveriesPage ctx={viewContext(c)} filter={filter} filterState={filterState} list={list} nextHref={next} replay={replay} />, issues.length > 0 ? 400 : status);
+  const next = list.nextCursor
+    ? `/admin/deliveries?${new URLSearchParams({ ...filter, cursor: list.nextCursor }).toString()}`
+    : undefined;
+  return c.html(
+    <DeliveriesPage
+      ctx={viewContext(c)}
+      filter={filter}
+      filterState={filterState}
+      list={list}
+      nextHref={next}
+      replay={replay}
+    />,
+    issues.length > 0 ? 400 : status,
+  );
 }
 
 export const deliveryPages = new Hono<UiEnv>()
@@ -69,18 +94,34 @@ export const deliveryPages = new Hono<UiEnv>()
     const window = readWindow(values);
     const form = { since: str(values.since), until: str(values.until) };
     if (window.issues.length > 0) {
-      if (wantsJson(c)) return c.json(errorBody("validation_failed", "the window is not valid", c.get("requestId"), window.issues), 400);
+      if (wantsJson(c))
+        return c.json(
+          errorBody("validation_failed", "the window is not valid", c.get("requestId"), window.issues),
+          400,
+        );
       return listPage(c, { state: { values: form, issues: window.issues, message: "The window is not valid." } }, 400);
     }
     const result = await replayDeliveries(c.get("deps"), { since: window.since, until: window.until });
     if (wantsJson(c)) return c.json(result);
     const done = (Number(str(values.done)) || 0) + result.replayed;
-    return listPage(c, { state: emptyState(form), progress: { done, remaining: result.replayed === 0 ? 0 : result.remaining } });
+    return listPage(c, {
+      state: emptyState(form),
+      progress: { done, remaining: result.replayed === 0 ? 0 : result.remaining },
+    });
   })
-  .get("/deliveries/:id", async (c) => c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, c.req.param("id"))} />))
+  .get("/deliveries/:id", async (c) =>
+    c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, c.req.param("id"))} />),
+  )
   .post("/deliveries/:id/replay", async (c) => {
     const id = c.req.param("id");
     const replayed = await attempt({}, () => replayDelivery(c.get("deps"), id));
     if (replayed.ok) return redirectWith(c, `/admin/deliveries/${encodeURIComponent(id)}`, "replayed");
-    return c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, id)} error={replayed.state.message} />, replayed.status as 409);
+    return c.html(
+      <DeliveryPage
+        ctx={viewContext(c)}
+        delivery={await getDelivery(c.get("deps").db, id)}
+        error={replayed.state.message}
+      />,
+      replayed.status as 409,
+    );
   });

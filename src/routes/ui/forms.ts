@@ -49,7 +49,8 @@ export function rowsOf(value: unknown, keys: readonly string[]): Record<string, 
 /** `Add a row` / `Remove` submit buttons (the no-JS path) edit the form without saving it. */
 export function rowEdit(values: FormValues): { add: boolean; remove?: number } | undefined {
   if (values._add !== undefined) return { add: true };
-  if (typeof values._remove === "string" && /^\d+$/.test(values._remove)) return { add: false, remove: Number(values._remove) };
+  if (typeof values._remove === "string" && /^\d+$/.test(values._remove))
+    return { add: false, remove: Number(values._remove) };
   return undefined;
 }
 
@@ -68,7 +69,10 @@ export function refusal(error: unknown, values: unknown): { state: FormState; st
 }
 
 /** Runs a service call; on an expected refusal answers the form state instead of throwing. */
-export async function attempt<T>(values: unknown, run: () => Promise<T>): Promise<{ ok: true; data: T } | { ok: false; state: FormState; status: RelayError["status"] }> {
+export async function attempt<T>(
+  values: unknown,
+  run: () => Promise<T>,
+): Promise<{ ok: true; data: T } | { ok: false; state: FormState; status: RelayError["status"] }> {
   try {
     return { ok: true, data: await run() };
   } catch (error) {
@@ -76,7 +80,8 @@ export async function attempt<T>(values: unknown, run: () => Promise<T>): Promis
   }
 }
 
-export const redirectWith = (c: UiContext, path: string, notice?: string) => c.redirect(notice ? `${path}${path.includes("?") ? "&" : "?"}notice=${notice}` : path, 303);
+export const redirectWith = (c: UiContext, path: string, notice?: string) =>
+  c.redirect(notice ? `${path}${path.includes("?") ? "&" : "?"}notice=${notice}` : path, 303);
 
 /** Scripts ask for JSON (progress loops, live preview); forms without JS get a page. */
 export const wantsJson = (c: UiContext) => (c.req.header("accept") ?? "").includes("application/json");

@@ -11,12 +11,12 @@ import { LoginPage, NotFoundPage, RefusedPage } from "../../ui/pages/login";
 import { configPages } from "./config-pages";
 import { noticeText, type UiContext, type UiEnv } from "./context";
 import { bodyText, isSameOrigin, tokenMatches } from "./csrf";
+import { customerPages } from "./customer-pages";
 import { dashboardPage } from "./dashboard-page";
 import { deliveryPages } from "./delivery-pages";
-import { customerPages } from "./customer-pages";
-import { workflowPages } from "./workflow-pages";
-import { endSession, loginFormToken, readLoginForm, readSession, startSession } from "./session";
 import { wantsJson } from "./forms";
+import { endSession, loginFormToken, readLoginForm, readSession, startSession } from "./session";
+import { workflowPages } from "./workflow-pages";
 
 const nonceOf = (c: UiContext) => c.get("secureHeadersNonce") ?? "";
 
@@ -58,7 +58,8 @@ adminUi.use(async (c, next) => {
 });
 
 adminUi.use(async (c, next) => {
-  if (c.req.method === "POST" && !isSameOrigin(c)) return refuse(c, "This form was posted from another site, so it was refused.");
+  if (c.req.method === "POST" && !isSameOrigin(c))
+    return refuse(c, "This form was posted from another site, so it was refused.");
   await next();
 });
 
@@ -81,7 +82,16 @@ adminUi.post("/login", async (c) => {
   const adminToken = c.get("deps").adminToken;
   const loginForm = await readLoginForm(c);
   const again = async (error: string, status: 401 | 403) =>
-    c.html(<LoginPage nonce={nonceOf(c)} csrf={await loginFormToken(c)} next={next} error={error} configured={Boolean(adminToken)} />, status);
+    c.html(
+      <LoginPage
+        nonce={nonceOf(c)}
+        csrf={await loginFormToken(c)}
+        next={next}
+        error={error}
+        configured={Boolean(adminToken)}
+      />,
+      status,
+    );
   if (!(await tokenMatches(c, loginForm?.csrf))) return again("The login form expired. Please try again.", 403);
   const given = form.get("token") ?? "";
   // Compare even when no token is configured, so the answer takes the same time either way.
@@ -98,12 +108,16 @@ adminUi.use(async (c, next) => {
       const url = new URL(c.req.url);
       return c.redirect(`/admin/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
     }
-    if (wantsJson(c)) return c.json(errorBody("unauthorized", "the admin session expired; log in again", c.get("requestId")), 401);
+    if (wantsJson(c))
+      return c.json(errorBody("unauthorized", "the admin session expired; log in again", c.get("requestId")), 401);
     return c.redirect("/admin/login?notice=expired", 303);
   }
   c.set("session", session);
   if (c.req.method === "POST" && !(await tokenMatches(c, session.csrf))) {
-    return refuse(c, "The form's security token is missing or out of date. Go back, reload the page and submit it again.");
+    return refuse(
+      c,
+      "The form's security token is missing or out of date. Go back, reload the page and submit it again.",
+    );
   }
   await next();
 });
@@ -123,7 +137,8 @@ adminUi.all("*", (c) => c.html(<NotFoundPage nonce={nonceOf(c)} />, 404));
 adminUi.onError((error, c) => {
   const requestId = c.get("requestId") ?? "unknown";
   const relay = error instanceof RelayError ? error : undefined;
-  if (!relay || relay.status >= 500) console.error(JSON.stringify({ requestId, code: relay?.code ?? "internal", message: error.message }));
+  if (!relay || relay.status >= 500)
+    console.error(JSON.stringify({ requestId, code: relay?.code ?? "internal", message: error.message }));
   const status = relay?.status ?? 500;
   const message = relay && relay.status < 500 ? relay.message : `Something went wrong (request ${requestId}).`;
   if (wantsJson(c)) return c.json(errorBody(relay?.code ?? "internal", message, requestId, relay?.issues), status);

@@ -4,22 +4,37 @@
  * every preview through services/preview.ts, exactly as `/api/workflows` and `/api/preview` do.
  */
 import { Hono } from "hono";
+import { normaliseEvent } from "../../domain/normalise";
 import { TEMPLATE_CATALOG } from "../../domain/workflow/builtin-templates";
 import { validateWorkflowDocument } from "../../domain/workflow/document";
-import { normaliseEvent } from "../../domain/normalise";
 import type { ErrorIssue } from "../../lib/errors";
 import { previewEvent } from "../../services/preview";
-import { activateWorkflow, createWorkflows, deactivateWorkflow, deleteWorkflow, getWorkflow, listWorkflows, updateWorkflow } from "../../services/workflows";
-import { emptyState, ErrorSummary, type FormState } from "../../ui/form";
+import {
+  activateWorkflow,
+  createWorkflows,
+  deactivateWorkflow,
+  deleteWorkflow,
+  getWorkflow,
+  listWorkflows,
+  updateWorkflow,
+} from "../../services/workflows";
+import { ErrorSummary, emptyState, type FormState } from "../../ui/form";
 import { prettyJson } from "../../ui/format";
 import { PreviewResult, type PreviewView } from "../../ui/pages/preview";
-import { WorkflowEditorPage, type EditorProps } from "../../ui/pages/workflow-editor";
+import { type EditorProps, WorkflowEditorPage } from "../../ui/pages/workflow-editor";
 import { NewWorkflowPage, WorkflowsPage } from "../../ui/pages/workflows";
-import { blankWorkflow, editWorkflowForm, formFromPost, formToDocument, workflowToForm, type WorkflowForm } from "../../ui/workflow-form";
+import {
+  blankWorkflow,
+  editWorkflowForm,
+  formFromPost,
+  formToDocument,
+  type WorkflowForm,
+  workflowToForm,
+} from "../../ui/workflow-form";
 import { PreviewSchema } from "../admin/schemas";
 import { zodIssues } from "../validation";
-import { viewContext, type UiContext, type UiEnv } from "./context";
-import { attempt, readForm, redirectWith, str, type FormValues } from "./forms";
+import { type UiContext, type UiEnv, viewContext } from "./context";
+import { attempt, type FormValues, readForm, redirectWith, str } from "./forms";
 
 type Status = 200 | 400 | 404 | 409 | 422;
 
@@ -32,16 +47,37 @@ const workflowPath = (id: string) => `/admin/workflows/${encodeURIComponent(id)}
 function sampleEvent(document: Record<string, unknown>, now: number): string {
   const trigger = document.trigger as { type?: string; action?: string } | undefined;
   const data: Record<string, unknown> = {};
-  const customer: Record<string, unknown> = { id: "sample-customer-1", email: "sample.customer@example.com", first_name: "Sam", score: 120, spendable: 80, tiers: [{ name: "Silver" }] };
-  for (const filter of (Array.isArray(document.filters) ? document.filters : []) as { type?: string; attribute?: string; operator?: string; value?: unknown }[]) {
-    if (filter.operator === "in_date" && filter.type === "customer_attribute" && filter.attribute && !filter.attribute.includes(".")) {
+  const customer: Record<string, unknown> = {
+    id: "sample-customer-1",
+    email: "sample.customer@example.com",
+    first_name: "Sam",
+    score: 120,
+    spendable: 80,
+    tiers: [{ name: "Silver" }],
+  };
+  for (const filter of (Array.isArray(document.filters) ? document.filters : []) as {
+    type?: string;
+    attribute?: string;
+    operator?: string;
+    value?: unknown;
+  }[]) {
+    if (
+      filter.operator === "in_date" &&
+      filter.type === "customer_attribute" &&
+      filter.attribute &&
+      !filter.attribute.includes(".")
+    ) {
       customer[filter.attribute] = `1990-${new Date(now * 1000).toISOString().slice(5, 10)}`;
       continue;
     }
     if (filter.operator !== "equals" || !filter.attribute || filter.attribute.includes(".")) continue;
     (filter.type === "customer_attribute" ? customer : data)[filter.attribute] = filter.value;
   }
-  return prettyJson({ action: trigger?.type === "event" && trigger.action ? trigger.action : "opt_in", customer, data });
+  return prettyJson({
+    action: trigger?.type === "event" && trigger.action ? trigger.action : "opt_in",
+    customer,
+    data,
+  });
 }
 
 interface EditorOptions {
@@ -57,28 +93,57 @@ async function editorPage(c: UiContext, id: string | undefined, options: EditorO
   const document = (workflow?.document ?? {}) as Record<string, unknown>;
   const form = options.form ?? (workflow ? workflowToForm(document) : blankWorkflow());
   const state = options.state ?? emptyState(form);
-  const json = options.json ?? { text: workflow ? prettyJson(workflow.document) : "", state: emptyState(), open: false };
-  const trial = workflow ? (options.trial ?? { sample: sampleEvent(document, c.get("deps").now()), state: emptyState() }) : undefined;
-  return c.html(<WorkflowEditorPage ctx={viewContext(c)} workflow={workflow} form={form} state={{ ...state, values: form }} unsaved={options.unsaved} json={json} trial={trial} />, status);
+  const json = options.json ?? {
+    text: workflow ? prettyJson(workflow.document) : "",
+    state: emptyState(),
+    open: false,
+  };
+  const trial = workflow
+    ? (options.trial ?? { sample: sampleEvent(document, c.get("deps").now()), state: emptyState() })
+    : undefined;
+  return c.html(
+    <WorkflowEditorPage
+      ctx={viewContext(c)}
+      workflow={workflow}
+      form={form}
+      state={{ ...state, values: form }}
+      unsaved={options.unsaved}
+      json={json}
+      trial={trial}
+    />,
+    status,
+  );
 }
 
 /**
  * The editor form as a document, or the issues to show. Lines the form cannot read are reported
  * together with the schema's own issues, so one submit shows every problem.
  */
-function documentFrom(form: WorkflowForm): { ok: true; document: Record<string, unknown> } | { ok: false; state: FormState } {
+function documentFrom(
+  form: WorkflowForm,
+): { ok: true; document: Record<string, unknown> } | { ok: false; state: FormState } {
   const { document, issues } = formToDocument(form);
   if (issues.length === 0) return { ok: true, document };
   const checked = validateWorkflowDocument(document);
   const more = checked.success ? [] : checked.issues.filter((i) => !issues.some((own) => own.path === i.path));
-  return { ok: false, state: { values: form, issues: [...issues, ...more], message: "the workflow document is not valid" } };
+  return {
+    ok: false,
+    state: { values: form, issues: [...issues, ...more], message: "the workflow document is not valid" },
+  };
 }
 
 function parseJsonDocument(text: string): { ok: true; value: unknown } | { ok: false; state: FormState } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
-    return { ok: false, state: { values: {}, issues: [{ path: "document", message: `not valid JSON: ${(error as Error).message}` }], message: "The document is not valid JSON." } };
+    return {
+      ok: false,
+      state: {
+        values: {},
+        issues: [{ path: "document", message: `not valid JSON: ${(error as Error).message}` }],
+        message: "The document is not valid JSON.",
+      },
+    };
   }
 }
 
@@ -90,7 +155,13 @@ function templateParams(values: FormValues, template: string): Record<string, un
     const text = str(submitted[param.name]);
     // A blank input means "use the default", as leaving the key out of the JSON request does.
     if (text === "") continue;
-    params[param.name] = param.type === "string[]" ? text.split(",").map((item) => item.trim()).filter(Boolean) : text;
+    params[param.name] =
+      param.type === "string[]"
+        ? text
+            .split(",")
+            .map((item) => item.trim())
+            .filter(Boolean)
+        : text;
   }
   return params;
 }
@@ -103,29 +174,61 @@ function backTo(values: FormValues, id: string): string {
 
 /** Preview issues point into the sample (`event.customer` → `sample: customer …`). */
 function sampleIssues(issues: ErrorIssue[]): ErrorIssue[] {
-  return issues.map((issue) => ({ path: "sample", message: `${issue.path.replace(/^event\.?/, "") || "the event"}: ${issue.message}` }));
+  return issues.map((issue) => ({
+    path: "sample",
+    message: `${issue.path.replace(/^event\.?/, "") || "the event"}: ${issue.message}`,
+  }));
 }
 
-async function tryWorkflow(c: UiContext, workflowId: string, sample: string): Promise<{ preview?: PreviewView; state: FormState }> {
+async function tryWorkflow(
+  c: UiContext,
+  workflowId: string,
+  sample: string,
+): Promise<{ preview?: PreviewView; state: FormState }> {
   const parsed = parseJsonDocument(sample);
-  if (!parsed.ok) return { state: { values: {}, issues: [{ path: "sample", message: parsed.state.issues[0]!.message }], message: "The sample is not valid JSON." } };
+  if (!parsed.ok)
+    return {
+      state: {
+        values: {},
+        issues: [{ path: "sample", message: parsed.state.issues[0]!.message }],
+        message: "The sample is not valid JSON.",
+      },
+    };
   const request = PreviewSchema.safeParse({ event: parsed.value });
-  if (!request.success) return { state: { values: {}, issues: sampleIssues(zodIssues(request.error)), message: "The sample is not a valid Antavo event." } };
+  if (!request.success)
+    return {
+      state: {
+        values: {},
+        issues: sampleIssues(zodIssues(request.error)),
+        message: "The sample is not a valid Antavo event.",
+      },
+    };
   const deps = c.get("deps");
   const preview = await previewEvent(deps, await normaliseEvent(request.data.event, deps.now()), { workflowId });
   return { preview, state: emptyState() };
 }
 
 export const workflowPages = new Hono<UiEnv>()
-  .get("/workflows", async (c) => c.html(<WorkflowsPage ctx={viewContext(c)} items={(await listWorkflows(c.get("deps"))).items} />))
+  .get("/workflows", async (c) =>
+    c.html(<WorkflowsPage ctx={viewContext(c)} items={(await listWorkflows(c.get("deps"))).items} />),
+  )
   .get("/workflows/new", (c) => c.html(<NewWorkflowPage ctx={viewContext(c)} templates={TEMPLATE_CATALOG} />))
   .get("/workflows/new/blank", (c) => editorPage(c, undefined))
   .post("/workflows/from-template", async (c) => {
     const values = await readForm(c);
     const template = str(values.template);
-    const created = await attempt(values, () => createWorkflows(c.get("deps"), { template, params: templateParams(values, template) }));
+    const created = await attempt(values, () =>
+      createWorkflows(c.get("deps"), { template, params: templateParams(values, template) }),
+    );
     if (!created.ok) {
-      return c.html(<NewWorkflowPage ctx={viewContext(c)} templates={TEMPLATE_CATALOG} failed={{ template, state: created.state }} />, created.status as Status);
+      return c.html(
+        <NewWorkflowPage
+          ctx={viewContext(c)}
+          templates={TEMPLATE_CATALOG}
+          failed={{ template, state: created.state }}
+        />,
+        created.status as Status,
+      );
     }
     const items = "items" in created.data ? created.data.items : [created.data];
     return redirectWith(c, items.length === 1 ? workflowPath(items[0]!.id) : "/admin/workflows", "created");
@@ -137,7 +240,11 @@ export const workflowPages = new Hono<UiEnv>()
     if (!parsed.ok) return editorPage(c, undefined, { json: json(parsed.state) }, 400);
     const created = await attempt({}, () => createWorkflows(c.get("deps"), { document: parsed.value }));
     if (!created.ok) return editorPage(c, undefined, { json: json(created.state) }, created.status as Status);
-    return redirectWith(c, workflowPath("items" in created.data ? created.data.items[0]!.id : created.data.id), "created");
+    return redirectWith(
+      c,
+      workflowPath("items" in created.data ? created.data.items[0]!.id : created.data.id),
+      "created",
+    );
   })
   .post("/workflows", async (c) => {
     const values = await readForm(c);
@@ -148,7 +255,11 @@ export const workflowPages = new Hono<UiEnv>()
     if (!built.ok) return editorPage(c, undefined, { form, state: built.state }, 400);
     const created = await attempt(form, () => createWorkflows(c.get("deps"), { document: built.document }));
     if (!created.ok) return editorPage(c, undefined, { form, state: created.state }, created.status as Status);
-    return redirectWith(c, workflowPath("items" in created.data ? created.data.items[0]!.id : created.data.id), "created");
+    return redirectWith(
+      c,
+      workflowPath("items" in created.data ? created.data.items[0]!.id : created.data.id),
+      "created",
+    );
   })
   .get("/workflows/:id", (c) => editorPage(c, c.req.param("id")))
   .post("/workflows/:id", async (c) => {
@@ -177,7 +288,13 @@ export const workflowPages = new Hono<UiEnv>()
     const id = c.req.param("id");
     const values = await readForm(c);
     const done = await attempt({}, () => activateWorkflow(c.get("deps"), id));
-    if (!done.ok) return editorPage(c, id, { state: { ...done.state, message: `Not activated: ${done.state.message}` } }, done.status as Status);
+    if (!done.ok)
+      return editorPage(
+        c,
+        id,
+        { state: { ...done.state, message: `Not activated: ${done.state.message}` } },
+        done.status as Status,
+      );
     return redirectWith(c, backTo(values, id), "activated");
   })
   .post("/workflows/:id/deactivate", async (c) => {
@@ -196,7 +313,18 @@ export const workflowPages = new Hono<UiEnv>()
     const result = await tryWorkflow(c, id, sample);
     // The live preview swaps in just the result; without JavaScript the whole page comes back.
     if (c.req.header("x-ui-fragment")) {
-      return c.html(result.preview ? <PreviewResult preview={result.preview} workflowId={id} /> : <ErrorSummary state={result.state} />);
+      return c.html(
+        result.preview ? (
+          <PreviewResult preview={result.preview} workflowId={id} />
+        ) : (
+          <ErrorSummary state={result.state} />
+        ),
+      );
     }
-    return editorPage(c, id, { trial: { sample, state: { ...result.state, values: { sample } }, preview: result.preview } }, result.preview ? 200 : 400);
+    return editorPage(
+      c,
+      id,
+      { trial: { sample, state: { ...result.state, values: { sample } }, preview: result.preview } },
+      result.preview ? 200 : 400,
+    );
   });

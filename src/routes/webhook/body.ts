@@ -15,16 +15,22 @@ export function parseWebhookBody(contentType: string | undefined, text: string):
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new RelayError("invalid_body", `the body is not valid JSON: ${(error as Error).message}`, [{ path: "$", message: "malformed JSON" }]);
+      throw new RelayError("invalid_body", `the body is not valid JSON: ${(error as Error).message}`, [
+        { path: "$", message: "malformed JSON" },
+      ]);
     }
   }
   if (type === "application/x-www-form-urlencoded") {
     try {
       return parseBracketForm(text);
     } catch (error) {
-      if (error instanceof BracketFormError) throw new RelayError("invalid_body", error.message, [{ path: error.key, message: "malformed form field" }]);
+      if (error instanceof BracketFormError)
+        throw new RelayError("invalid_body", error.message, [{ path: error.key, message: "malformed form field" }]);
       throw error;
     }
   }
-  throw new RelayError("unsupported_media_type", `content type "${type || "none"}" is not accepted; send application/json or application/x-www-form-urlencoded`);
+  throw new RelayError(
+    "unsupported_media_type",
+    `content type "${type || "none"}" is not accepted; send application/json or application/x-www-form-urlencoded`,
+  );
 }

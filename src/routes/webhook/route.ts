@@ -4,9 +4,9 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { getSettingsCached } from "../../services/config";
 import { normaliseEvent } from "../../domain/normalise";
 import { RelayError } from "../../lib/errors";
+import { getSettingsCached } from "../../services/config";
 import { ingestAsync, ingestSync } from "../../services/ingest";
 import type { AppEnv } from "../middleware/deps";
 import { webhookAuth } from "../middleware/webhook-auth";
@@ -30,7 +30,8 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     const text = new TextDecoder().decode(await c.req.arrayBuffer());
     const body = parseWebhookBody(c.req.header("content-type"), text);
     const parsed = webhookEventsSchema(body).safeParse(body);
-    if (!parsed.success) throw new RelayError("validation_failed", "the webhook body is not valid", zodIssues(parsed.error));
+    if (!parsed.success)
+      throw new RelayError("validation_failed", "the webhook body is not valid", zodIssues(parsed.error));
     const receivedAt = deps.now();
     const events = await Promise.all(parsed.data.map((event) => normaliseEvent(event, receivedAt)));
 
@@ -41,6 +42,9 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     }
     const result = await ingestSync(deps, events);
     if (result.queued.length === 0) return c.json({ results: result.results }, 200);
-    return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids, results: result.results }, 202);
+    return c.json(
+      { accepted: result.accepted.length, duplicates: result.duplicates.length, ids, results: result.results },
+      202,
+    );
   },
 );

@@ -10,11 +10,21 @@ export type AntavoConnectionView = Awaited<ReturnType<typeof getAntavoConnection
 export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnectionView; state: FormState }) {
   const { ctx, connection, state } = props;
   return (
-    <Page ctx={ctx} title="Antavo API" lead="Optional. Lets the relay fetch a customer's full loyalty profile and claim rewards for reward_claim workflow actions.">
+    <Page
+      ctx={ctx}
+      title="Antavo API"
+      lead="Optional. Lets the relay fetch a customer's full loyalty profile and claim rewards for reward_claim workflow actions."
+    >
       <div class="card">
         <dl class="kv">
           <dt>Status</dt>
-          <dd>{connection.configured ? <span class="badge ok">configured</span> : <span class="badge muted">not configured</span>}</dd>
+          <dd>
+            {connection.configured ? (
+              <span class="badge ok">configured</span>
+            ) : (
+              <span class="badge muted">not configured</span>
+            )}
+          </dd>
           <dt>API secret</dt>
           <dd>
             <SecretState set={connection.apiSecretSet} />
@@ -30,8 +40,21 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
       <ErrorSummary state={state} />
       <form method="post" action="/admin/antavo" class="card" novalidate>
         <CsrfField token={ctx.csrf} />
-        <Field path="baseUrl" label="API base URL" type="url" state={state} placeholder="https://api.<environment>.antavo.com" required />
-        <Field path="environment" label="Environment name" state={state} hint="Part of the request signature's credential scope (letters, digits, _ and -)." required />
+        <Field
+          path="baseUrl"
+          label="API base URL"
+          type="url"
+          state={state}
+          placeholder="https://api.<environment>.antavo.com"
+          required
+        />
+        <Field
+          path="environment"
+          label="Environment name"
+          state={state}
+          hint="Part of the request signature's credential scope (letters, digits, _ and -)."
+          required
+        />
         <Field path="apiKey" label="API key" state={state} required />
         <Field
           path="apiSecret"
@@ -40,7 +63,11 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
           value=""
           autocomplete="new-password"
           state={state}
-          hint={connection.apiSecretSet ? "Set. Leave blank to keep the stored secret; it is never shown again." : "Not set. Required the first time."}
+          hint={
+            connection.apiSecretSet
+              ? "Set. Leave blank to keep the stored secret; it is never shown again."
+              : "Not set. Required the first time."
+          }
         />
         <div class="actions">
           <button type="submit">Save Antavo connection</button>

@@ -33,7 +33,8 @@ function TestResults(props: { result: ConnectionTestResult & { resumed?: number 
       <ul class="checks">
         {result.checks.map((check) => (
           <li>
-            <span class={`badge ${check.ok ? "ok" : "bad"}`}>{check.ok ? "pass" : "fail"}</span> <strong>{check.name}</strong>: {check.message}
+            <span class={`badge ${check.ok ? "ok" : "bad"}`}>{check.ok ? "pass" : "fail"}</span>{" "}
+            <strong>{check.name}</strong>: {check.message}
           </li>
         ))}
       </ul>
@@ -42,10 +43,19 @@ function TestResults(props: { result: ConnectionTestResult & { resumed?: number 
   );
 }
 
-export function ConnectionPage(props: { ctx: ViewContext; connection: BloomreachConnectionView; state: FormState; test?: ConnectionTestResult & { resumed?: number } }) {
+export function ConnectionPage(props: {
+  ctx: ViewContext;
+  connection: BloomreachConnectionView;
+  state: FormState;
+  test?: ConnectionTestResult & { resumed?: number };
+}) {
   const { ctx, connection, state } = props;
   return (
-    <Page ctx={ctx} title="Connect Bloomreach" lead="The Bloomreach Engagement project the relay writes customers and events to.">
+    <Page
+      ctx={ctx}
+      title="Connect Bloomreach"
+      lead="The Bloomreach Engagement project the relay writes customers and events to."
+    >
       <div class="card">
         <dl class="kv">
           <dt>Delivery</dt>
@@ -68,9 +78,23 @@ export function ConnectionPage(props: { ctx: ViewContext; connection: Bloomreach
       <ErrorSummary state={state} />
       <form method="post" action="/admin/connection" class="card" novalidate>
         <CsrfField token={ctx.csrf} />
-        <Field path="baseUrl" label="API base URL" type="url" state={state} placeholder="https://api.exponea.com" hint="Project settings › Access management › API: the API base URL of your instance." required />
+        <Field
+          path="baseUrl"
+          label="API base URL"
+          type="url"
+          state={state}
+          placeholder="https://api.exponea.com"
+          hint="Project settings › Access management › API: the API base URL of your instance."
+          required
+        />
         <Field path="projectToken" label="Project token" state={state} required />
-        <Field path="apiKeyId" label="API key ID" state={state} hint="The key ID of a private API group with Get and Set on customer properties and events." required />
+        <Field
+          path="apiKeyId"
+          label="API key ID"
+          state={state}
+          hint="The key ID of a private API group with Get and Set on customer properties and events."
+          required
+        />
         <Field
           path="apiSecret"
           label="API secret"
@@ -78,7 +102,11 @@ export function ConnectionPage(props: { ctx: ViewContext; connection: Bloomreach
           value=""
           autocomplete="new-password"
           state={state}
-          hint={connection.apiSecretSet ? "Set. Leave blank to keep the stored secret; it is never shown again." : "Not set. Required the first time."}
+          hint={
+            connection.apiSecretSet
+              ? "Set. Leave blank to keep the stored secret; it is never shown again."
+              : "Not set. Required the first time."
+          }
         />
         <div class="actions">
           <button type="submit">Save connection</button>
@@ -86,7 +114,10 @@ export function ConnectionPage(props: { ctx: ViewContext; connection: Bloomreach
       </form>
       <form method="post" action="/admin/connection/test" class="card">
         <CsrfField token={ctx.csrf} />
-        <p class="hint">Checks, with the saved values: the base URL and project token answer, the key and secret are accepted, and the key may read customers. Nothing is written to Bloomreach.</p>
+        <p class="hint">
+          Checks, with the saved values: the base URL and project token answer, the key and secret are accepted, and the
+          key may read customers. Nothing is written to Bloomreach.
+        </p>
         <button type="submit" class="secondary" disabled={!connection.configured}>
           Test connection
         </button>

@@ -4,12 +4,13 @@
  * (each within the import's per-request row limit) and fills a <progress>; without it the file
  * goes in one request and the summary says where to continue if it was cut.
  */
-import type { ImportSummary } from "../../services/customer-import";
+
 import type { readCustomer } from "../../db/customer-queries";
-import { CsrfField, ErrorSummary, Field, FieldError, issueAt, type FormState } from "../form";
+import type { ImportSummary } from "../../services/customer-import";
+import { CsrfField, ErrorSummary, Field, FieldError, type FormState, issueAt } from "../form";
 import { formatTime, prettyJson } from "../format";
 import { Page, type ViewContext } from "../layout";
-import { DeliveryTable, type DeliveryList } from "./deliveries";
+import { type DeliveryList, DeliveryTable } from "./deliveries";
 
 export type MirroredCustomer = NonNullable<Awaited<ReturnType<typeof readCustomer>>>;
 
@@ -82,7 +83,11 @@ export function CustomersPage(props: {
   const { ctx } = props;
   const fileErrors = issueAt(props.importState.issues, "file");
   return (
-    <Page ctx={ctx} title="Customers" lead="The relay's mirror of Antavo customers: what date workflows and filters read.">
+    <Page
+      ctx={ctx}
+      title="Customers"
+      lead="The relay's mirror of Antavo customers: what date workflows and filters read."
+    >
       <form method="get" action="/admin/customers" class="card" role="search" aria-label="Look up a customer">
         <div class="filters single">
           <Field path="id" label="Antavo customer ID" type="search" state={{ values: { id: props.id }, issues: [] }} />
@@ -95,8 +100,9 @@ export function CustomersPage(props: {
       <section class="card" aria-labelledby="import-title">
         <h2 id="import-title">Import customers</h2>
         <p class="hint">
-          An Antavo customer export as CSV (a header row of field names such as id, email, birth_date, score, tiers.0.name) or NDJSON (one customer object per line). Rows
-          replace the mirrored customer; bad rows are listed and skipped.
+          An Antavo customer export as CSV (a header row of field names such as id, email, birth_date, score,
+          tiers.0.name) or NDJSON (one customer object per line). Rows replace the mirrored customer; bad rows are
+          listed and skipped.
         </p>
         <ErrorSummary state={props.importState} />
         {props.summary ? <ImportResult summary={props.summary} /> : null}

@@ -3,7 +3,7 @@ import type { Mapping, Settings } from "../../domain/config";
 import { HourlyChart } from "../chart";
 import { Page, type ViewContext } from "../layout";
 import type { HourBucket, StatusCounts } from "../queries";
-import { DeliveryState, type BloomreachConnectionView } from "./connection";
+import { type BloomreachConnectionView, DeliveryState } from "./connection";
 
 export interface DashboardData {
   counts: StatusCounts;
@@ -29,7 +29,8 @@ function Stat(props: { n: number; label: string; href: string; status: string })
 function Step(props: { done: boolean; href: string; children: string }) {
   return (
     <li>
-      <span class={`badge ${props.done ? "ok" : "warn"}`}>{props.done ? "done" : "to do"}</span> <a href={props.href}>{props.children}</a>
+      <span class={`badge ${props.done ? "ok" : "warn"}`}>{props.done ? "done" : "to do"}</span>{" "}
+      <a href={props.href}>{props.children}</a>
     </li>
   );
 }
@@ -47,7 +48,8 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
         </p>
         {connection.configured && connection.deliveryState === "paused" ? (
           <p>
-            Events are kept, not lost: fix the credentials on <a href="/admin/connection">Connect Bloomreach</a> (or run its test) and the parked events are sent again.
+            Events are kept, not lost: fix the credentials on <a href="/admin/connection">Connect Bloomreach</a> (or run
+            its test) and the parked events are sent again.
           </p>
         ) : null}
         <p class="hint">
@@ -71,7 +73,9 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
             Connect Bloomreach
           </Step>
           <Step done={props.data.mapping.hardId !== null} href="/admin/mapping">
-            {props.data.mapping.hardId ? `Hard ID: ${props.data.mapping.hardId.loyaltyField} → ${props.data.mapping.hardId.remoteId}; ${props.data.mapping.fields.length} field(s) synced` : "Choose the hard ID and the synced fields"}
+            {props.data.mapping.hardId
+              ? `Hard ID: ${props.data.mapping.hardId.loyaltyField} → ${props.data.mapping.hardId.remoteId}; ${props.data.mapping.fields.length} field(s) synced`
+              : "Choose the hard ID and the synced fields"}
           </Step>
           <Step done={props.data.settings.events.length > 0} href="/admin/settings">
             {`${props.data.settings.events.length} event type(s) synced; ${props.data.settings.asyncSync ? "asynchronous" : "synchronous"} delivery`}
@@ -82,7 +86,9 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
             </Step>
           ) : null}
           <Step done={props.data.antavoConfigured} href="/admin/antavo">
-            {props.data.antavoConfigured ? "Antavo API connected" : "Antavo API (optional: for enrichment and reward claims)"}
+            {props.data.antavoConfigured
+              ? "Antavo API connected"
+              : "Antavo API (optional: for enrichment and reward claims)"}
           </Step>
         </ul>
       </section>

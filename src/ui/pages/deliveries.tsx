@@ -5,7 +5,7 @@
  */
 import { DELIVERY_STATUSES } from "../../db/delivery-queries";
 import type { getDelivery, listDeliveries } from "../../services/deliveries";
-import { CsrfField, ErrorSummary, Field, Select, type FormState } from "../form";
+import { CsrfField, ErrorSummary, Field, type FormState, Select } from "../form";
 import { expandJsonStrings, formatTime, plural, prettyJson } from "../format";
 import { Page, type ViewContext } from "../layout";
 
@@ -20,7 +20,14 @@ export interface DeliveryFilter {
 }
 
 /** Attempt outcomes are the delivery-outcome words plus the Antavo client's; colour the known ones. */
-const OUTCOME_CLASS: Record<string, string> = { delivered: "delivered", ok: "delivered", claimed: "delivered", retry: "retrying", paused: "paused", dead: "dead" };
+const OUTCOME_CLASS: Record<string, string> = {
+  delivered: "delivered",
+  ok: "delivered",
+  claimed: "delivered",
+  retry: "retrying",
+  paused: "paused",
+  dead: "dead",
+};
 
 export function StatusBadge(props: { status: string }) {
   return <span class={`badge ${props.status}`}>{props.status}</span>;
@@ -71,7 +78,10 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
   return (
     <section class="card" aria-labelledby="replay-title">
       <h2 id="replay-title">Replay dead deliveries</h2>
-      <p class="hint">Sends every dead delivery created in the window (UTC; blank = no limit) back through the pipeline, a page at a time.</p>
+      <p class="hint">
+        Sends every dead delivery created in the window (UTC; blank = no limit) back through the pipeline, a page at a
+        time.
+      </p>
       <ErrorSummary state={props.state} scope="replay" />
       <form method="post" action="/admin/deliveries/replay" novalidate data-replay>
         <CsrfField token={props.ctx.csrf} />
@@ -83,9 +93,18 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
         </div>
         <div data-progress-box hidden={!progress}>
           <label for="replay-progress">Replay progress</label>
-          <progress id="replay-progress" max={String(Math.max(total, 1))} value={String(progress?.done ?? 0)} data-progress />
+          <progress
+            id="replay-progress"
+            max={String(Math.max(total, 1))}
+            value={String(progress?.done ?? 0)}
+            data-progress
+          />
           <p aria-live="polite" data-progress-text>
-            {progress ? (progress.remaining > 0 ? `${progress.done} replayed, ${progress.remaining} still dead in the window.` : `Done: ${plural(progress.done, "delivery", "deliveries")} replayed.`) : ""}
+            {progress
+              ? progress.remaining > 0
+                ? `${progress.done} replayed, ${progress.remaining} still dead in the window.`
+                : `Done: ${plural(progress.done, "delivery", "deliveries")} replayed.`
+              : ""}
           </p>
         </div>
         <div class="actions">
@@ -113,7 +132,12 @@ export function DeliveriesPage(props: {
       <form method="get" action="/admin/deliveries" class="card" role="search" aria-label="Filter deliveries">
         <ErrorSummary state={props.filterState} />
         <div class="filters">
-          <Select path="status" label="Status" options={[["", "any"], ...DELIVERY_STATUSES.map((s): [string, string] => [s, s])]} state={props.filterState} />
+          <Select
+            path="status"
+            label="Status"
+            options={[["", "any"], ...DELIVERY_STATUSES.map((s): [string, string] => [s, s])]}
+            state={props.filterState}
+          />
           <Field path="customer" label="Customer ID" type="search" state={props.filterState} />
           <Field path="since" label="From (UTC)" type="datetime-local" state={props.filterState} />
           <Field path="until" label="Until (UTC)" type="datetime-local" state={props.filterState} />
@@ -125,7 +149,11 @@ export function DeliveriesPage(props: {
       </form>
       {list.items.length === 0 ? (
         <div class="empty">
-          <p>{filtered ? "No deliveries match these filters." : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}</p>
+          <p>
+            {filtered
+              ? "No deliveries match these filters."
+              : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}
+          </p>
         </div>
       ) : (
         <DeliveryTable items={list.items} />
@@ -144,7 +172,12 @@ export function DeliveriesPage(props: {
 
 export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail; error?: string }) {
   const { ctx, delivery } = props;
-  const d = delivery as DeliveryDetail & { lastError?: string | null; createdAt?: number; updatedAt?: number; nextAttemptAt?: number | null };
+  const d = delivery as DeliveryDetail & {
+    lastError?: string | null;
+    createdAt?: number;
+    updatedAt?: number;
+    nextAttemptAt?: number | null;
+  };
   return (
     <Page ctx={ctx} title={`Delivery ${delivery.id}`}>
       {props.error ? (
@@ -204,7 +237,8 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
           {delivery.attemptLog.map((a) => (
             <li class="card">
               <p>
-                <strong>{`Attempt ${a.attempt}`}</strong> to {a.target}: <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
+                <strong>{`Attempt ${a.attempt}`}</strong> to {a.target}:{" "}
+                <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
                 {a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""} · {a.durationMs} ms · {formatTime(a.startedAt)}
               </p>
               {a.error ? <p class="error">{a.error}</p> : null}
@@ -225,9 +259,17 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
         </ol>
       )}
       <h2>Bloomreach commands</h2>
-      {delivery.commands.length === 0 ? <p class="hint">None planned (yet).</p> : <pre>{prettyJson(delivery.commands)}</pre>}
+      {delivery.commands.length === 0 ? (
+        <p class="hint">None planned (yet).</p>
+      ) : (
+        <pre>{prettyJson(delivery.commands)}</pre>
+      )}
       <h2>Event as received</h2>
-      {delivery.event ? <pre>{prettyJson(delivery.event)}</pre> : <p class="hint">No longer stored (past the retention).</p>}
+      {delivery.event ? (
+        <pre>{prettyJson(delivery.event)}</pre>
+      ) : (
+        <p class="hint">No longer stored (past the retention).</p>
+      )}
       <p>
         <a href="/admin/deliveries">All deliveries</a>
       </p>

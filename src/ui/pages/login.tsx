@@ -2,7 +2,14 @@
 import { CsrfField } from "../form";
 import { BarePage } from "../layout";
 
-export function LoginPage(props: { nonce: string; csrf: string; next: string; error?: string; notice?: string; configured: boolean }) {
+export function LoginPage(props: {
+  nonce: string;
+  csrf: string;
+  next: string;
+  error?: string;
+  notice?: string;
+  configured: boolean;
+}) {
   return (
     <BarePage nonce={props.nonce} title="Log in to the relay">
       {props.notice ? (
@@ -12,7 +19,8 @@ export function LoginPage(props: { nonce: string; csrf: string; next: string; er
       ) : null}
       {!props.configured ? (
         <div class="notice bad" role="alert">
-          ADMIN_TOKEN is not configured on this relay, so nobody can log in. Set it with <code>wrangler secret put ADMIN_TOKEN</code>.
+          ADMIN_TOKEN is not configured on this relay, so nobody can log in. Set it with{" "}
+          <code>wrangler secret put ADMIN_TOKEN</code>.
         </div>
       ) : null}
       {props.error ? (

@@ -4,7 +4,7 @@
  */
 import type { Mapping } from "../../domain/config";
 import { HARD_IDS_LIST, HardIdsList, LOYALTY_FIELDS_LIST, LoyaltyFieldsList } from "../datalists";
-import { CsrfField, ErrorSummary, Field, FieldError, issueAt, valueAt, type FormState } from "../form";
+import { CsrfField, ErrorSummary, Field, FieldError, type FormState, issueAt, valueAt } from "../form";
 import { Page, type ViewContext } from "../layout";
 import { DefaultSubmit, RowsEditor } from "../rows";
 
@@ -23,30 +23,54 @@ function HardId(props: { locked: Mapping["hardId"]; state: FormState }) {
             <path d="M5 8V5.5a4 4 0 0 1 8 0V8" fill="none" stroke="#57606a" stroke-width="2.2" />
           </svg>
           <p class="hint">
-            Locked: <strong>{locked.loyaltyField}</strong> → <strong>{locked.remoteId}</strong>. Bloomreach keys every customer by this ID, so changing it would split
-            each customer in two. It can be set once; to change it, start a new Bloomreach project.
+            Locked: <strong>{locked.loyaltyField}</strong> → <strong>{locked.remoteId}</strong>. Bloomreach keys every
+            customer by this ID, so changing it would split each customer in two. It can be set once; to change it,
+            start a new Bloomreach project.
           </p>
         </div>
       ) : (
         <p class="hint">
-          Which loyalty field identifies the customer in Bloomreach, and as which customer ID (usually <code>email</code> → <code>registered</code>). Case-sensitive. It
-          can be set once: choose carefully.
+          Which loyalty field identifies the customer in Bloomreach, and as which customer ID (usually{" "}
+          <code>email</code> → <code>registered</code>). Case-sensitive. It can be set once: choose carefully.
         </p>
       )}
       <div class="grid two">
-        <Field path="hardId.loyaltyField" label="Loyalty field" state={state} list={LOYALTY_FIELDS_LIST} readonly={Boolean(locked)} placeholder="email" />
-        <Field path="hardId.remoteId" label="Bloomreach customer ID" state={state} list={HARD_IDS_LIST} readonly={Boolean(locked)} placeholder="registered" />
+        <Field
+          path="hardId.loyaltyField"
+          label="Loyalty field"
+          state={state}
+          list={LOYALTY_FIELDS_LIST}
+          readonly={Boolean(locked)}
+          placeholder="email"
+        />
+        <Field
+          path="hardId.remoteId"
+          label="Bloomreach customer ID"
+          state={state}
+          list={HARD_IDS_LIST}
+          readonly={Boolean(locked)}
+          placeholder="registered"
+        />
       </div>
       <FieldError path="hardId" messages={messages} />
     </fieldset>
   );
 }
 
-export function MappingPage(props: { ctx: ViewContext; locked: Mapping["hardId"]; state: FormState; unsaved?: boolean }) {
+export function MappingPage(props: {
+  ctx: ViewContext;
+  locked: Mapping["hardId"];
+  state: FormState;
+  unsaved?: boolean;
+}) {
   const { ctx, state } = props;
   const rows = valueAt(state.values, "fields");
   return (
-    <Page ctx={ctx} title="Sync fields" lead="Which loyalty fields the relay copies onto the Bloomreach customer whenever Antavo sends an event.">
+    <Page
+      ctx={ctx}
+      title="Sync fields"
+      lead="Which loyalty fields the relay copies onto the Bloomreach customer whenever Antavo sends an event."
+    >
       {props.unsaved ? (
         <div class="notice info" role="status">
           Rows changed, not saved yet.

@@ -18,8 +18,10 @@ function sourceText(source: Source): string {
 
 export function PreviewResult(props: { preview: PreviewView; workflowId?: string }) {
   const { preview, workflowId } = props;
-  const mine = (source: Source) => workflowId !== undefined && source.kind === "workflow" && source.workflowId === workflowId;
-  const ownCount = preview.commands.filter((c) => mine(c.source)).length + preview.actions.filter((a) => mine(a.source)).length;
+  const mine = (source: Source) =>
+    workflowId !== undefined && source.kind === "workflow" && source.workflowId === workflowId;
+  const ownCount =
+    preview.commands.filter((c) => mine(c.source)).length + preview.actions.filter((a) => mine(a.source)).length;
   return (
     <div class="preview">
       <h3>Result</h3>
@@ -46,9 +48,7 @@ export function PreviewResult(props: { preview: PreviewView; workflowId?: string
       {preview.commands.length === 0 ? <p class="hint">None: nothing would be sent to Bloomreach.</p> : null}
       {preview.commands.map((c, index) => (
         <div class={`cmd${mine(c.source) ? " mine" : ""}`}>
-          <p class="hint">
-            {`#${index + 1} ${c.command.name}, ${sourceText(c.source)}`}
-          </p>
+          <p class="hint">{`#${index + 1} ${c.command.name}, ${sourceText(c.source)}`}</p>
           <pre>{prettyJson(c.command)}</pre>
         </div>
       ))}

@@ -1,6 +1,6 @@
 /** Event sync: which Antavo actions become Bloomreach events (and under which names), and sync mode. */
 import { ACTIONS_LIST, ActionsList } from "../datalists";
-import { Checkbox, CsrfField, ErrorSummary, Field, valueAt, type FormState } from "../form";
+import { Checkbox, CsrfField, ErrorSummary, Field, type FormState, valueAt } from "../form";
 import { Page, type ViewContext } from "../layout";
 import { DefaultSubmit, RowsEditor } from "../rows";
 
@@ -9,7 +9,11 @@ export function SettingsPage(props: { ctx: ViewContext; state: FormState; unsave
   const events = valueAt(state.values, "events");
   const asyncSync = valueAt(state.values, "asyncSync");
   return (
-    <Page ctx={ctx} title="Event sync" lead="Which Antavo events are tracked as Bloomreach events, and how the relay answers Antavo.">
+    <Page
+      ctx={ctx}
+      title="Event sync"
+      lead="Which Antavo events are tracked as Bloomreach events, and how the relay answers Antavo."
+    >
       {props.unsaved ? (
         <div class="notice info" role="status">
           Rows changed, not saved yet.
@@ -44,8 +48,25 @@ export function SettingsPage(props: { ctx: ViewContext; state: FormState; unsave
             hint="On: the relay answers Antavo (202) as soon as the event is safely queued and sends it to Bloomreach moments later, with retries. Off: it sends to Bloomreach before answering (200), so Antavo waits and sees the outcome, and retries itself on failure."
           />
           <div class="grid two">
-            <Field path="rateLimitPerSecond" label="Bloomreach calls per second" type="number" inputmode="numeric" min={1} max={1000} state={state} hint="Shared by all consumers for this project." />
-            <Field path="retentionDays" label="Keep the delivery log for (days)" type="number" inputmode="numeric" min={1} max={3650} state={state} />
+            <Field
+              path="rateLimitPerSecond"
+              label="Bloomreach calls per second"
+              type="number"
+              inputmode="numeric"
+              min={1}
+              max={1000}
+              state={state}
+              hint="Shared by all consumers for this project."
+            />
+            <Field
+              path="retentionDays"
+              label="Keep the delivery log for (days)"
+              type="number"
+              inputmode="numeric"
+              min={1}
+              max={3650}
+              state={state}
+            />
           </div>
         </fieldset>
         <div class="actions">

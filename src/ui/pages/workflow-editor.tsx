@@ -6,12 +6,22 @@
  */
 import { FILTER_OPERATORS, IN_DATE_RANGES, REPEAT_KINDS } from "../../domain/workflow/document";
 import type { getWorkflow } from "../../services/workflows";
-import type { ActionForm, FilterForm, WorkflowForm } from "../workflow-form";
 import { ACTIONS_LIST, ActionsList, LOYALTY_FIELDS_LIST, LoyaltyFieldsList } from "../datalists";
-import { Checkbox, CsrfField, ErrorSummary, Field, FieldError, issueAt, Select, TextArea, type FormState } from "../form";
+import {
+  Checkbox,
+  CsrfField,
+  ErrorSummary,
+  Field,
+  FieldError,
+  type FormState,
+  issueAt,
+  Select,
+  TextArea,
+} from "../form";
 import { formatTime } from "../format";
 import { Page, type ViewContext } from "../layout";
 import { DefaultSubmit } from "../rows";
+import type { ActionForm, FilterForm, WorkflowForm } from "../workflow-form";
 import { PreviewResult, type PreviewView } from "./preview";
 import { StatusToggle } from "./workflows";
 
@@ -23,7 +33,8 @@ const ACTION_TITLES: Record<string, string> = {
   reward_claim: "Claim an Antavo reward",
 };
 
-const TEMPLATE_HINT = "One name = value per line. Values may use {{event.<path>}}, {{customer.<path>}} and {{now}} (and {{claim.<path>}} after a reward claim). Text that is valid JSON (5, true, \"quoted\") is sent as that JSON value.";
+const TEMPLATE_HINT =
+  'One name = value per line. Values may use {{event.<path>}}, {{customer.<path>}} and {{now}} (and {{claim.<path>}} after a reward claim). Text that is valid JSON (5, true, "quoted") is sent as that JSON value.';
 
 function TriggerNode(props: { state: FormState; form: WorkflowForm }) {
   const { state, form } = props;
@@ -35,22 +46,47 @@ function TriggerNode(props: { state: FormState; form: WorkflowForm }) {
           <span class="kind">When</span> the workflow starts
         </h3>
         <div class="check">
-          <input type="radio" id="f-trigger-type-event" name="trigger[type]" value="event" checked={form.trigger.type !== "date"} />
+          <input
+            type="radio"
+            id="f-trigger-type-event"
+            name="trigger[type]"
+            value="event"
+            checked={form.trigger.type !== "date"}
+          />
           <label for="f-trigger-type-event">An Antavo event arrives</label>
         </div>
         <div class="check">
-          <input type="radio" id="f-trigger-type-date" name="trigger[type]" value="date" checked={form.trigger.type === "date"} />
+          <input
+            type="radio"
+            id="f-trigger-type-date"
+            name="trigger[type]"
+            value="date"
+            checked={form.trigger.type === "date"}
+          />
           <label for="f-trigger-type-date">On a date (runs for every mirrored customer who passes the filters)</label>
         </div>
         <FieldError path="trigger" messages={issueAt(state.issues, "trigger")} />
         <FieldError path="trigger.type" messages={issueAt(state.issues, "trigger.type")} />
         <div class="when-event">
-          <Field path="trigger.action" label="Antavo action" list={ACTIONS_LIST} state={state} placeholder="tier_change" hint="As your Antavo workspace names it." />
+          <Field
+            path="trigger.action"
+            label="Antavo action"
+            list={ACTIONS_LIST}
+            state={state}
+            placeholder="tier_change"
+            hint="As your Antavo workspace names it."
+          />
         </div>
         <div class="when-date grid two">
           <Select path="trigger.repeat" label="Repeat" options={REPEAT_KINDS} state={state} />
           <Field path="trigger.at" label="At (UTC, HH:MM)" type="time" state={state} />
-          <Field path="trigger.date" label="Date (first occurrence)" type="date" state={state} hint="Required except for daily." />
+          <Field
+            path="trigger.date"
+            label="Date (first occurrence)"
+            type="date"
+            state={state}
+            hint="Required except for daily."
+          />
         </div>
       </fieldset>
     </li>
@@ -78,7 +114,13 @@ function FilterNode(props: { state: FormState; index: number; filter: FilterForm
             ]}
             state={state}
           />
-          <Field path={`${path}.attribute`} label="Attribute (dot path)" list={LOYALTY_FIELDS_LIST} state={state} placeholder="tier" />
+          <Field
+            path={`${path}.attribute`}
+            label="Attribute (dot path)"
+            list={LOYALTY_FIELDS_LIST}
+            state={state}
+            placeholder="tier"
+          />
           <Select path={`${path}.operator`} label="Operator" options={FILTER_OPERATORS} state={state} />
           <Field
             path={`${path}.value`}
@@ -111,14 +153,36 @@ function ActionNode(props: { state: FormState; index: number; action: ActionForm
         {action.type === "sync_event" ? (
           <>
             <Field path={`${path}.event`} label="Bloomreach event name" state={state} placeholder="loyalty_tier_gold" />
-            <TextArea path={`${path}.properties`} label="Event properties" state={state} nested rows={5} hint={TEMPLATE_HINT} />
+            <TextArea
+              path={`${path}.properties`}
+              label="Event properties"
+              state={state}
+              nested
+              rows={5}
+              hint={TEMPLATE_HINT}
+            />
           </>
         ) : null}
-        {action.type === "sync_fields" ? <TextArea path={`${path}.fields`} label="Customer properties" state={state} nested rows={5} hint={TEMPLATE_HINT} /> : null}
+        {action.type === "sync_fields" ? (
+          <TextArea
+            path={`${path}.fields`}
+            label="Customer properties"
+            state={state}
+            nested
+            rows={5}
+            hint={TEMPLATE_HINT}
+          />
+        ) : null}
         {action.type === "reward_claim" ? (
           <>
             <Field path={`${path}.rewardId`} label="Antavo reward ID" state={state} />
-            <Checkbox path={`${path}.free`} label="Free claim" state={state} checked={action.free === "on"} hint="Claims without spending the customer's points (needs the Antavo API connection)." />
+            <Checkbox
+              path={`${path}.free`}
+              label="Free claim"
+              state={state}
+              checked={action.free === "on"}
+              hint="Claims without spending the customer's points (needs the Antavo API connection)."
+            />
           </>
         ) : null}
         <button type="submit" name="_remove_action" value={String(index)} class="danger small" formnovalidate>
@@ -199,7 +263,14 @@ export function WorkflowEditorPage(props: EditorProps) {
               ]}
               state={state}
             />
-            <Field path="priority" label="Priority" type="number" inputmode="numeric" state={state} hint="Lower runs first. Default 100." />
+            <Field
+              path="priority"
+              label="Priority"
+              type="number"
+              inputmode="numeric"
+              state={state}
+              hint="Lower runs first. Default 100."
+            />
             <Field path="startsAt" label="Campaign starts (UTC)" type="datetime-local" state={state} />
             <Field path="endsAt" label="Campaign ends (UTC)" type="datetime-local" state={state} />
           </div>
@@ -213,7 +284,8 @@ export function WorkflowEditorPage(props: EditorProps) {
           <li>
             <div class="node filter">
               <h3>
-                <span class="kind">Only if</span> {form.filters.length === 0 ? "(no filters: every matching event)" : "all filters above pass"}
+                <span class="kind">Only if</span>{" "}
+                {form.filters.length === 0 ? "(no filters: every matching event)" : "all filters above pass"}
               </h3>
               <button type="submit" name="_add_filter" value="1" class="secondary small" formnovalidate>
                 Add a filter
@@ -258,7 +330,13 @@ export function WorkflowEditorPage(props: EditorProps) {
         <ErrorSummary state={props.json.state} />
         <form method="post" action={`${base}/json`} novalidate>
           <CsrfField token={ctx.csrf} />
-          <TextArea path="document" label="Workflow document (JSON)" state={{ values: {}, issues: [] }} value={props.json.text} rows={18} />
+          <TextArea
+            path="document"
+            label="Workflow document (JSON)"
+            state={{ values: {}, issues: [] }}
+            value={props.json.text}
+            rows={18}
+          />
           <button type="submit">{workflow ? "Save JSON" : "Create from JSON"}</button>
         </form>
       </details>
@@ -279,32 +357,42 @@ export function WorkflowEditorPage(props: EditorProps) {
   );
 }
 
-function TryIt(props: { ctx: ViewContext; base: string; workflow: WorkflowView; trial: NonNullable<EditorProps["trial"]> }) {
+function TryIt(props: {
+  ctx: ViewContext;
+  base: string;
+  workflow: WorkflowView;
+  trial: NonNullable<EditorProps["trial"]>;
+}) {
   const { trial, workflow } = props;
   const dateTriggered = workflow.trigger?.type === "date";
   return (
     <section class="card" aria-labelledby="try-title">
       <h2 id="try-title">Try it</h2>
-      <>
-          <p class="hint">
-            {dateTriggered
-              ? "Plans this workflow's run for one customer as today's scan would (give the customer's id, or the customer object, in the sample), and shows the Bloomreach commands."
-              : "Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands."}{" "}
-            Nothing is sent or stored.
-            {workflow.status !== "active" ? " This workflow is inactive; it is included here as if it were active." : ""}
-          </p>
-          <ErrorSummary state={trial.state} />
-          <form method="post" action={`${props.base}/try`} novalidate data-live-preview>
-            <CsrfField token={props.ctx.csrf} />
-            <TextArea path="sample" label="Sample event (JSON, as Antavo posts it)" state={trial.state} value={trial.sample} rows={10} />
-            <button type="submit" class="secondary">
-              Try it
-            </button>
-          </form>
-          <div data-preview-output aria-live="polite">
-            {trial.preview ? <PreviewResult preview={trial.preview} workflowId={workflow.id} /> : null}
-          </div>
-      </>
+
+      <p class="hint">
+        {dateTriggered
+          ? "Plans this workflow's run for one customer as today's scan would (give the customer's id, or the customer object, in the sample), and shows the Bloomreach commands."
+          : "Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands."}{" "}
+        Nothing is sent or stored.
+        {workflow.status !== "active" ? " This workflow is inactive; it is included here as if it were active." : ""}
+      </p>
+      <ErrorSummary state={trial.state} />
+      <form method="post" action={`${props.base}/try`} novalidate data-live-preview>
+        <CsrfField token={props.ctx.csrf} />
+        <TextArea
+          path="sample"
+          label="Sample event (JSON, as Antavo posts it)"
+          state={trial.state}
+          value={trial.sample}
+          rows={10}
+        />
+        <button type="submit" class="secondary">
+          Try it
+        </button>
+      </form>
+      <div data-preview-output aria-live="polite">
+        {trial.preview ? <PreviewResult preview={trial.preview} workflowId={workflow.id} /> : null}
+      </div>
     </section>
   );
 }

@@ -25,7 +25,11 @@ export function StatusToggle(props: { ctx: ViewContext; id: string; active: bool
 export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem[] }) {
   const { ctx, items } = props;
   return (
-    <Page ctx={ctx} title="Workflows" lead="Rules that run on Antavo events or on dates: filters decide who, actions decide what is sent. New workflows start inactive.">
+    <Page
+      ctx={ctx}
+      title="Workflows"
+      lead="Rules that run on Antavo events or on dates: filters decide who, actions decide what is sent. New workflows start inactive."
+    >
       <div class="actions">
         <a class="button" href="/admin/workflows/new">
           New workflow
@@ -36,7 +40,8 @@ export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem
         <div class="empty">
           <p>No workflows yet.</p>
           <p>
-            <a href="/admin/workflows/new">Start from a template</a> (welcome, birthday reward, tier upgrade…) or from a blank workflow.
+            <a href="/admin/workflows/new">Start from a template</a> (welcome, birthday reward, tier upgrade…) or from a
+            blank workflow.
           </p>
         </div>
       ) : (
@@ -87,7 +92,10 @@ function paramText(value: unknown): string {
 
 function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry; state?: FormState }) {
   const { template } = props;
-  const state: FormState = props.state ?? { values: { params: Object.fromEntries(template.params.map((p) => [p.name, paramText(p.default)])) }, issues: [] };
+  const state: FormState = props.state ?? {
+    values: { params: Object.fromEntries(template.params.map((p) => [p.name, paramText(p.default)])) },
+    issues: [],
+  };
   return (
     <section class="card" aria-labelledby={`tpl-${template.name}`}>
       <h3 id={`tpl-${template.name}`}>{template.title}</h3>
@@ -105,7 +113,13 @@ function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry;
             label={`${param.name}${param.required ? " (required)" : ""}`}
             type={param.type === "time" ? "time" : "text"}
             state={state}
-            hint={<Prose text={param.type === "string[]" ? `${param.description}. Separate values with commas.` : param.description} />}
+            hint={
+              <Prose
+                text={
+                  param.type === "string[]" ? `${param.description}. Separate values with commas.` : param.description
+                }
+              />
+            }
           />
         ))}
         <button type="submit">Create from “{template.title}”</button>
@@ -114,10 +128,18 @@ function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry;
   );
 }
 
-export function NewWorkflowPage(props: { ctx: ViewContext; templates: readonly TemplateCatalogEntry[]; failed?: { template: string; state: FormState } }) {
+export function NewWorkflowPage(props: {
+  ctx: ViewContext;
+  templates: readonly TemplateCatalogEntry[];
+  failed?: { template: string; state: FormState };
+}) {
   const { ctx } = props;
   return (
-    <Page ctx={ctx} title="New workflow" lead="Start from a template and adjust it, or build one from scratch. Either way it is created inactive.">
+    <Page
+      ctx={ctx}
+      title="New workflow"
+      lead="Start from a template and adjust it, or build one from scratch. Either way it is created inactive."
+    >
       <section class="card">
         <h2>Blank workflow</h2>
         <p class="hint">A trigger, optional filters and at least one action, edited as a flow.</p>
@@ -128,7 +150,11 @@ export function NewWorkflowPage(props: { ctx: ViewContext; templates: readonly T
       <h2>From a template</h2>
       <div class="grid two">
         {props.templates.map((template) => (
-          <TemplateForm ctx={ctx} template={template} state={props.failed?.template === template.name ? props.failed.state : undefined} />
+          <TemplateForm
+            ctx={ctx}
+            template={template}
+            state={props.failed?.template === template.name ? props.failed.state : undefined}
+          />
         ))}
       </div>
     </Page>
