@@ -5,6 +5,8 @@
 export const ERROR_STATUS = {
   validation_failed: 400,
   invalid_body: 400,
+  /** A changed vendor host needs its secret again, so a stored secret never travels to a new host. */
+  secret_required: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -12,6 +14,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
   not_configured: 422,
   upstream_failed: 502,
   unavailable: 503,
