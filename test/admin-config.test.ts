@@ -88,6 +88,9 @@ describe("mapping and settings", () => {
       asyncSync: true,
       rateLimitPerSecond: 50,
       retentionDays: 30,
+      dedupeWindowSeconds: 600,
+      enrichmentTtlSeconds: 3600,
+      antavoRateLimitPerMinute: 1200,
       events: [],
     });
   });
@@ -135,6 +138,9 @@ describe("mapping and settings", () => {
       asyncSync: false,
       rateLimitPerSecond: 50,
       retentionDays: 30,
+      dedupeWindowSeconds: 600,
+      enrichmentTtlSeconds: 3600,
+      antavoRateLimitPerMinute: 1200,
       events: [
         { action: "checkout", remoteEvent: "checkout" },
         { action: "opt_in", remoteEvent: "loyalty_opt_in" },

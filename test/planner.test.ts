@@ -16,6 +16,9 @@ const config: SyncConfig = {
     asyncSync: true,
     rateLimitPerSecond: 50,
     retentionDays: 30,
+    dedupeWindowSeconds: 600,
+    enrichmentTtlSeconds: 3600,
+    antavoRateLimitPerMinute: 1200,
     events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
   },
 };

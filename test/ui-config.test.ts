@@ -251,6 +251,9 @@ describe("Event sync settings", () => {
       asyncSync: false,
       rateLimitPerSecond: 20,
       retentionDays: 30,
+      dedupeWindowSeconds: 600,
+      enrichmentTtlSeconds: 3600,
+      antavoRateLimitPerMinute: 1200,
       events: [
         { action: "checkout", remoteEvent: "checkout" },
         { action: "opt_in", remoteEvent: "loyalty_opt_in" },

@@ -71,7 +71,7 @@ describe("webhook body validation", () => {
     expect(response.status).toBe(202);
     const body = await json(response);
     expect(body.accepted).toBe(1);
-    expect(body.ids[0]).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(body.ids[0]).toMatch(/^evt-[0-9a-f]{16}-\d+-[0-9a-f]{8}$/);
   });
 
   it("refuses a form field whose brackets conflict", async () => {

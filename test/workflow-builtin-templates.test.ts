@@ -41,7 +41,7 @@ function commandsFor(documents: WorkflowDocument[], event: RelayEvent) {
     runActions(
       workflow,
       workflow.document.actions,
-      { event: eventContext(event), customer, now },
+      { event: eventContext(event), customer, now, at: now, envelope: {} },
       customerIds,
       "c-1",
     ).commands.map((planned) => planned.command),
@@ -111,7 +111,13 @@ describe("built-in templates", () => {
       expect(matchDateWorkflow(workflow!, customer, morning)).toBe(true);
       expect(matchDateWorkflow(workflow!, { ...customer, birth_date: "1992-03-01" }, morning)).toBe(false);
 
-      const first = runActions(workflow!, workflow!.document.actions, { customer, now: morning }, customerIds, "c-1");
+      const first = runActions(
+        workflow!,
+        workflow!.document.actions,
+        { customer, now: morning, at: morning, envelope: {} },
+        customerIds,
+        "c-1",
+      );
       expect(first.commands).toEqual([]);
       expect(first.claim?.action).toMatchObject({ rewardId: "rw-bday", free: true, customerId: "c-1" });
 
@@ -119,7 +125,7 @@ describe("built-in templates", () => {
       const after = runActions(
         workflow!,
         first.claim!.remaining,
-        { customer, now: morning, claim },
+        { customer, now: morning, at: morning, envelope: {}, claim },
         customerIds,
         "c-1",
       );

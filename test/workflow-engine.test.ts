@@ -175,7 +175,7 @@ describe("runActions", () => {
     ],
   });
   const source = { kind: "workflow", workflowId: "wf-1", workflowName: "Tier upgrade to Gold" };
-  const ctx = { event: eventContext(event), customer, now };
+  const ctx = { event: eventContext(event), customer, now, at: now, envelope: {} };
 
   it("renders actions into commands up to the first reward_claim", () => {
     const run = runActions(wf, wf.document.actions, ctx, customerIds, "c-1");

@@ -27,7 +27,8 @@ export interface AntavoDeps {
 }
 
 export type AntavoFailure =
-  | { status: "retry"; error: string; retryAfterSeconds?: number }
+  /** `rateLimited`: Antavo answered 429, so the shared budget should slow down (antavo/budget). */
+  | { status: "retry"; error: string; retryAfterSeconds?: number; rateLimited?: true }
   | { status: "dead"; error: string };
 
 export type GetCustomerResult =
@@ -79,9 +80,12 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
     const error = `${context}: ${redact(antavoErrorMessage(result.status, result.text))}`;
     if (result.status === 429 || result.status >= 500) {
       const retryAfterSeconds = parseRetryAfter(result.headers.get("retry-after"), now());
-      return retryAfterSeconds === undefined
-        ? { status: "retry", error }
-        : { status: "retry", error, retryAfterSeconds };
+      return {
+        status: "retry",
+        error,
+        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+        ...(result.status === 429 ? { rateLimited: true as const } : {}),
+      };
     }
     return { status: "dead", error };
   }

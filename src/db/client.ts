@@ -2,7 +2,8 @@
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
 
-export type Database = DrizzleD1Database<typeof schema>;
+/** `$client` is the D1 binding itself, for the few statements drizzle cannot build (db/inbound-queries). */
+export type Database = DrizzleD1Database<typeof schema> & { $client: D1Database };
 
 export const openDatabase = (d1: D1Database): Database => drizzle(d1, { schema });
 

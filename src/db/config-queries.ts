@@ -3,7 +3,14 @@
  * already encrypted; this module never sees plaintext.
  */
 import { asc, eq } from "drizzle-orm";
-import { DEFAULT_SETTINGS, type Mapping, type Settings } from "../domain/config";
+import {
+  DEFAULT_SETTINGS,
+  type FieldType,
+  type Mapping,
+  type Settings,
+  TUNABLE_SETTINGS,
+  type Tunables,
+} from "../domain/config";
 import type { Database } from "./client";
 import { antavoConnection, bloomreachConnection, eventSync, fieldMappings, hardIdMapping, settings } from "./schema";
 
@@ -55,7 +62,11 @@ export async function readMapping(db: Database): Promise<Mapping> {
   const stored = hardId[0];
   return {
     hardId: stored ? { loyaltyField: stored.loyaltyField, remoteId: stored.remoteId } : null,
-    fields: fields.map(({ loyaltyField, remoteField }) => ({ loyaltyField, remoteField })),
+    fields: fields.map(({ loyaltyField, remoteField, type }) => ({
+      loyaltyField,
+      remoteField,
+      ...(type ? { type: type as FieldType } : {}),
+    })),
   };
 }
 
@@ -70,7 +81,9 @@ export async function writeMapping(db: Database, mapping: Mapping, nowSeconds: n
           .onConflictDoUpdate({ target: hardIdMapping.id, set: { ...hardId, updatedAt: nowSeconds } })
       : db.delete(hardIdMapping),
     db.delete(fieldMappings),
-    ...mapping.fields.map((field, position) => db.insert(fieldMappings).values({ position, ...field })),
+    ...mapping.fields.map((field, position) =>
+      db.insert(fieldMappings).values({ position, ...field, type: field.type ?? null }),
+    ),
   ]);
 }
 
@@ -80,19 +93,18 @@ export async function readSettings(db: Database): Promise<Settings> {
     db.select().from(eventSync).orderBy(asc(eventSync.action)),
   ]);
   const row = rows[0];
+  const tunables = Object.fromEntries(TUNABLE_SETTINGS.map((name) => [name, row?.[name] ?? DEFAULT_SETTINGS[name]]));
   return {
+    ...(tunables as Tunables),
     asyncSync: row?.asyncSync ?? DEFAULT_SETTINGS.asyncSync,
-    rateLimitPerSecond: row?.rateLimitPerSecond ?? DEFAULT_SETTINGS.rateLimitPerSecond,
-    retentionDays: row?.retentionDays ?? DEFAULT_SETTINGS.retentionDays,
     events: events.map(({ action, remoteEvent }) => ({ action, remoteEvent })),
   };
 }
 
 export async function writeSettings(db: Database, value: Settings, nowSeconds: number): Promise<void> {
   const row = {
+    ...Object.fromEntries(TUNABLE_SETTINGS.map((name) => [name, value[name]])),
     asyncSync: value.asyncSync,
-    rateLimitPerSecond: value.rateLimitPerSecond,
-    retentionDays: value.retentionDays,
     updatedAt: nowSeconds,
   };
   await db.batch([

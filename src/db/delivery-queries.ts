@@ -30,6 +30,8 @@ export interface DeliveryEntry {
   commands: unknown[];
   lastError?: string;
   nextAttemptAt?: number;
+  /** What planning left out and why; absent keeps what the log already says. */
+  warnings?: string[];
   attempts: AttemptEntry[];
 }
 
@@ -44,6 +46,7 @@ export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], n
     attempts: e.attempts.filter((a) => a.target === "bloomreach").length,
     commands: JSON.stringify(e.commands),
     lastError: e.lastError ?? null,
+    warnings: e.warnings && e.warnings.length > 0 ? JSON.stringify(e.warnings) : null,
     nextAttemptAt: e.nextAttemptAt ?? null,
     createdAt: now,
     updatedAt: now,
@@ -63,7 +66,7 @@ export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], n
     })),
   );
   const statements = [
-    ...chunk(rows, rowsPerStatement(11)).map((part) =>
+    ...chunk(rows, rowsPerStatement(12)).map((part) =>
       db
         .insert(deliveries)
         .values(part)
@@ -75,6 +78,7 @@ export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], n
             // Entries written without planning (paused, dead-lettered) keep the commands already logged.
             commands: sql`case when excluded.commands = '[]' then ${deliveries.commands} else excluded.commands end`,
             lastError: sql`excluded.last_error`,
+            warnings: sql`coalesce(excluded.warnings, ${deliveries.warnings})`,
             nextAttemptAt: sql`excluded.next_attempt_at`,
             updatedAt: sql`excluded.updated_at`,
           },

@@ -45,6 +45,8 @@ export const fieldMappings = sqliteTable("field_mappings", {
   position: integer("position").primaryKey(),
   loyaltyField: text("loyalty_field").notNull(),
   remoteField: text("remote_field").notNull(),
+  /** string | number | boolean | date; null: as Antavo sends it (numbers for its numeric fields). */
+  type: text("type"),
 });
 
 export const settings = sqliteTable("settings", {
@@ -53,6 +55,12 @@ export const settings = sqliteTable("settings", {
   /** Bloomreach calls per second allowed for the project, across all consumers. */
   rateLimitPerSecond: integer("rate_limit_per_second").notNull().default(50),
   retentionDays: integer("retention_days").notNull().default(30),
+  /** How long an identical id-less body counts as a redelivery (0: never). */
+  dedupeWindowSeconds: integer("dedupe_window_seconds").notNull().default(600),
+  /** How long Antavo's answer to `GET /customers/{id}` stands for a customer. */
+  enrichmentTtlSeconds: integer("enrichment_ttl_seconds").notNull().default(3600),
+  /** The budget every Antavo call shares (enrichment, claims, events). */
+  antavoRateLimitPerMinute: integer("antavo_rate_limit_per_minute").notNull().default(1200),
   updatedAt: integer("updated_at").notNull().default(now),
 });
 
@@ -121,6 +129,22 @@ export const inboundEvents = sqliteTable(
   (t) => [index("inbound_events_received").on(t.receivedAt)],
 );
 
+/**
+ * What makes a webhook a redelivery: `id:<antavo id>` (kept for the retention, `expires_at` null) or
+ * `body:<sha256>` of an id-less body (until `expires_at`, after which the same body is a new event).
+ * `event_id` is the event that holds the key; ingest inserts an event only while it holds its key.
+ */
+export const dedupeKeys = sqliteTable(
+  "dedupe_keys",
+  {
+    key: text("key").primaryKey(),
+    eventId: text("event_id").notNull(),
+    expiresAt: integer("expires_at"),
+    claimedAt: integer("claimed_at").notNull(),
+  },
+  (t) => [index("dedupe_keys_claimed").on(t.claimedAt)],
+);
+
 /** One delivery per inbound event: its Bloomreach commands and their fate. */
 export const deliveries = sqliteTable(
   "deliveries",
@@ -134,6 +158,8 @@ export const deliveries = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     commands: text("commands").notNull().default("[]"),
     lastError: text("last_error"),
+    /** JSON array: what planning left out and why (e.g. a value the mapping's type could not take). */
+    warnings: text("warnings"),
     nextAttemptAt: integer("next_attempt_at"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),

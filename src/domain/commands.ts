@@ -45,4 +45,6 @@ export interface Plan {
   commands: PlannedCommand[];
   /** Why the plan may be incomplete (e.g. the hard-ID field is missing from the snapshot). */
   warnings: string[];
+  /** Set when the customer cannot be identified in Bloomreach: nothing can be sent for the event. */
+  unidentified?: boolean;
 }

@@ -11,7 +11,15 @@ const loyaltyField = name.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be 
 
 export const HardIdSchema = z.object({ loyaltyField, remoteId: remoteName });
 
-export const FieldMappingSchema = z.object({ loyaltyField, remoteField: remoteName });
+/** How a mapped value is sent: `date` is Unix seconds. Without a type, Antavo's numeric fields are numbers. */
+export const FIELD_TYPES = ["string", "number", "boolean", "date"] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export const FieldMappingSchema = z.object({
+  loyaltyField,
+  remoteField: remoteName,
+  type: z.enum(FIELD_TYPES).optional(),
+});
 
 export const MappingSchema = z
   .object({
@@ -40,6 +48,16 @@ export const SettingsSchema = z
     events: z.array(EventSyncSchema).max(200),
     rateLimitPerSecond: z.number().int().min(1).max(1000).optional(),
     retentionDays: z.number().int().min(1).max(3650).optional(),
+    /** 0 turns the id-less dedupe off: every id-less body is a new event. */
+    dedupeWindowSeconds: z.number().int().min(0).max(86_400).optional(),
+    enrichmentTtlSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .optional(),
+    /** Antavo allows 1,500 a minute on a shared stack and 20,000 on a dedicated one. */
+    antavoRateLimitPerMinute: z.number().int().min(1).max(20_000).optional(),
   })
   .superRefine((settings, ctx) => {
     const seen = new Set<string>();
@@ -57,9 +75,30 @@ export interface Settings {
   events: { action: string; remoteEvent: string }[];
   rateLimitPerSecond: number;
   retentionDays: number;
+  dedupeWindowSeconds: number;
+  enrichmentTtlSeconds: number;
+  antavoRateLimitPerMinute: number;
 }
 
-export const DEFAULT_SETTINGS: Settings = { asyncSync: true, events: [], rateLimitPerSecond: 50, retentionDays: 30 };
+export const DEFAULT_SETTINGS: Settings = {
+  asyncSync: true,
+  events: [],
+  rateLimitPerSecond: 50,
+  retentionDays: 30,
+  dedupeWindowSeconds: 600,
+  enrichmentTtlSeconds: 3600,
+  antavoRateLimitPerMinute: 1200,
+};
+
+/** The tunables: a settings write that omits one keeps its saved value. */
+export const TUNABLE_SETTINGS = [
+  "rateLimitPerSecond",
+  "retentionDays",
+  "dedupeWindowSeconds",
+  "enrichmentTtlSeconds",
+  "antavoRateLimitPerMinute",
+] as const;
+export type Tunables = Pick<Settings, (typeof TUNABLE_SETTINGS)[number]>;
 
 /** What the planner needs: a snapshot of mapping and settings taken once per batch. */
 export interface SyncConfig {

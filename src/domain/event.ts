@@ -9,7 +9,7 @@ export const JsonObjectSchema = v.record(v.string(), v.unknown());
 export type JsonObject = v.InferOutput<typeof JsonObjectSchema>;
 
 export const RelayEventSchema = v.object({
-  /** Dedupe key: Antavo's event id, or `sha256:<hex>` of the canonical event when it has none. */
+  /** Antavo's event id, or one the relay made for this acceptance (`evt-…`) when the body had none. */
   id: v.pipe(v.string(), v.minLength(1)),
   action: v.pipe(v.string(), v.minLength(1)),
   customerId: v.pipe(v.string(), v.minLength(1)),
@@ -20,6 +20,9 @@ export const RelayEventSchema = v.object({
   createdAt: v.number(),
   /** When the relay accepted it (Unix seconds). */
   receivedAt: v.number(),
+  /** Antavo's account and external id, when the body carried them: they travel as event properties. */
+  account: v.optional(v.string()),
+  externalId: v.optional(v.string()),
   /** Set on the synthetic events a cron run creates for one date workflow and one customer. */
   dateRun: v.optional(v.object({ workflowId: v.string(), occurrence: v.string() })),
 });

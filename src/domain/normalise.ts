@@ -1,17 +1,34 @@
 /**
- * Turns a validated webhook event into the internal RelayEvent. Without an Antavo event id the
- * dedupe key is a SHA-256 of the event's canonical JSON (keys sorted), so a redelivered body maps
- * to the same key whatever its key order or encoding.
+ * Turns a validated webhook event into the internal RelayEvent and its dedupe claim (DESIGN 4.1).
+ * An event with Antavo's id is keyed by that id for the whole retention. An event without one gets
+ * a fresh id per acceptance (so a second identical `daily_login` is a new event, also for the
+ * CustomerSync object), and is a duplicate only of an identical canonical body received within the
+ * dedupe window: Antavo's redeliveries (5 tries, 10 s apart) carry the same body.
  */
-import { sha256Hex } from "../lib/encoding";
+import { randomHex, sha256Hex } from "../lib/encoding";
 import type { RelayEvent } from "./event";
 
-export interface InboundEvent {
+export interface NormalisableEvent {
   id?: string;
   action: string;
-  customer: string | ({ id: string } & Record<string, unknown>);
-  data?: Record<string, unknown>;
-  created_at?: number;
+  customerId: string;
+  customer?: Record<string, unknown>;
+  data: Record<string, unknown>;
+  createdAt?: number;
+  account?: string;
+  externalId?: string;
+}
+
+/** What ingest records to recognise a redelivery: the key, and until when it counts (null: retention). */
+export interface DedupeClaim {
+  key: string;
+  expiresAt: number | null;
+}
+
+export interface NormalisedEvent {
+  event: RelayEvent;
+  /** Absent when the event cannot be recognised again (id-less, with the window disabled). */
+  dedupe?: DedupeClaim;
 }
 
 export function canonicalJson(value: unknown): string {
@@ -25,19 +42,28 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? "null";
 }
 
-export async function normaliseEvent(input: InboundEvent, receivedAt: number): Promise<RelayEvent> {
-  const customer = typeof input.customer === "string" ? undefined : input.customer;
-  const customerId = typeof input.customer === "string" ? input.customer : input.customer.id;
-  const id =
-    input.id ??
-    `sha256:${await sha256Hex(canonicalJson({ action: input.action, customer: input.customer, data: input.data, created_at: input.created_at }))}`;
-  return {
-    id,
-    action: input.action,
-    customerId,
+/** The dedupe key of an event with Antavo's id. */
+export const idDedupeKey = (id: string) => `id:${id}`;
+
+export async function normaliseEvent(
+  input: NormalisableEvent,
+  receivedAt: number,
+  dedupeWindowSeconds: number,
+): Promise<NormalisedEvent> {
+  const { id, createdAt, account, externalId, customer, ...rest } = input;
+  const event: RelayEvent = {
+    ...rest,
+    id: id ?? "",
     ...(customer ? { customer } : {}),
-    data: input.data ?? {},
-    createdAt: input.created_at ?? receivedAt,
+    createdAt: createdAt ?? receivedAt,
     receivedAt,
+    ...(account !== undefined ? { account } : {}),
+    ...(externalId !== undefined ? { externalId } : {}),
   };
+  if (id !== undefined) return { event, dedupe: { key: idDedupeKey(id), expiresAt: null } };
+
+  const hash = await sha256Hex(canonicalJson(input));
+  event.id = `evt-${hash.slice(0, 16)}-${receivedAt}-${randomHex(4)}`;
+  if (dedupeWindowSeconds <= 0) return { event };
+  return { event, dedupe: { key: `body:${hash}`, expiresAt: receivedAt + dedupeWindowSeconds } };
 }

@@ -7,7 +7,7 @@
 import type { Plan, PlannedCommand, RewardClaimAction } from "./commands";
 import type { SyncConfig } from "./config";
 import type { RelayEvent } from "./event";
-import { planSync, resolveCustomerIds } from "./planner";
+import { eventEnvelope, planSync, resolveCustomerIds } from "./planner";
 import type { WorkflowAction } from "./workflow/document";
 import {
   type ActionContext,
@@ -56,10 +56,17 @@ export function planEvent(
   if (!customerIds) {
     // planSync already warned for ordinary events; a date run has no mapping plan to warn for it.
     if (event.dateRun) plan.warnings.push(`workflow ${workflows[0]!.name} needs the customer's hard ID`);
+    plan.unidentified = true;
     return plan;
   }
   for (const workflow of workflows) {
-    const context: ActionContext = { ...(event.dateRun ? {} : { event: eventContext(event) }), customer, now };
+    const context: ActionContext = {
+      ...(event.dateRun ? {} : { event: eventContext(event) }),
+      customer,
+      now,
+      at: event.createdAt,
+      envelope: eventEnvelope(event),
+    };
     const run = runActions(workflow, workflow.document.actions, context, customerIds, event.customerId);
     plan.commands.push(...run.commands);
     if (run.claim) {

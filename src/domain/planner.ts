@@ -5,6 +5,7 @@
 import type { CustomerIds, Plan, PlannedCommand } from "./commands";
 import type { SyncConfig } from "./config";
 import type { RelayEvent } from "./event";
+import { convertValue, effectiveType } from "./field-types";
 import { readLoyaltyField } from "./paths";
 
 /** Bloomreach trims IDs and rejects ones without an alphanumeric character; case is kept. */
@@ -27,13 +28,40 @@ export function resolveCustomerIds(config: SyncConfig, customer: Record<string, 
   return value === undefined ? undefined : { [hardId.remoteId]: value };
 }
 
-export function mappedProperties(config: SyncConfig, customer: Record<string, unknown>): Record<string, unknown> {
-  const properties: Record<string, unknown> = {};
-  for (const { loyaltyField, remoteField } of config.mapping.fields) {
-    const value = readLoyaltyField(customer, loyaltyField);
-    if (value !== undefined) properties[remoteField] = value;
+export interface MappedProperties {
+  properties: Record<string, unknown>;
+  /** Values left out because they could not take their mapping's type. */
+  warnings: string[];
+}
+
+/** The customer's mapped fields, typed as their mappings say (see field-types). */
+export function mappedProperties(config: SyncConfig, customer: Record<string, unknown>): MappedProperties {
+  const mapped: MappedProperties = { properties: {}, warnings: [] };
+  for (const field of config.mapping.fields) {
+    const value = readLoyaltyField(customer, field.loyaltyField);
+    if (value === undefined) continue;
+    const converted = convertValue(value, effectiveType(field));
+    if (converted.ok) mapped.properties[field.remoteField] = converted.value;
+    else mapped.warnings.push(`${field.loyaltyField} -> ${field.remoteField} left out: ${converted.reason}`);
   }
-  return properties;
+  return mapped;
+}
+
+/** Whether a mapped field has no value in the snapshot (enrichment may fill it in). */
+export function lacksMappedField(config: SyncConfig, customer: Record<string, unknown>): boolean {
+  return config.mapping.fields.some((field) => readLoyaltyField(customer, field.loyaltyField) === undefined);
+}
+
+/**
+ * What every Bloomreach event of a relay event carries besides its own properties: the relay's
+ * event id (so anything downstream can dedupe) and Antavo's account and external id when sent.
+ */
+export function eventEnvelope(event: RelayEvent): Record<string, unknown> {
+  return {
+    antavo_event_id: event.id,
+    ...(event.account !== undefined ? { account: event.account } : {}),
+    ...(event.externalId !== undefined ? { external_id: event.externalId } : {}),
+  };
 }
 
 export function planSync(config: SyncConfig, event: RelayEvent, customer: Record<string, unknown>): Plan {
@@ -45,10 +73,12 @@ export function planSync(config: SyncConfig, event: RelayEvent, customer: Record
         ? `customer ${event.customerId} has no usable value for the hard-ID field "${config.mapping.hardId.loyaltyField}"`
         : "no hard ID is mapped: nothing can be sent to Bloomreach",
     );
+    plan.unidentified = true;
     return plan;
   }
 
-  const properties = mappedProperties(config, customer);
+  const { properties, warnings } = mappedProperties(config, customer);
+  plan.warnings.push(...warnings);
   if (Object.keys(properties).length > 0) {
     plan.commands.push({
       source: { kind: "mapping" },
@@ -69,7 +99,7 @@ export function planSync(config: SyncConfig, event: RelayEvent, customer: Record
           customer_ids: customerIds,
           event_type: selected.remoteEvent,
           timestamp: event.createdAt,
-          properties: { ...event.data },
+          properties: { ...event.data, ...eventEnvelope(event) },
         },
       },
     };

@@ -15,7 +15,7 @@ import { type CommandResult, combineOutcomes, type EventOutcome } from "../domai
 import { type RelayEvent, RelayEventSchema } from "../domain/event";
 import { diffFields, type FieldState, forgetFields } from "../domain/field-sync";
 import { continueAfterClaim, type PendingClaim, type PlanConfig, planEvent } from "../domain/plan-event";
-import { mappedProperties, mergeSnapshot, resolveCustomerIds } from "../domain/planner";
+import { lacksMappedField, mergeSnapshot, resolveCustomerIds } from "../domain/planner";
 
 export interface OutgoingCommand {
   /** `<eventId>#<n>`: identifies the command across retries. */
@@ -45,6 +45,12 @@ export interface PlanRequest {
   replay?: string[];
   /** True when Antavo's API could fill in a customer whose hard ID or mapped fields are missing. */
   canEnrich: boolean;
+  /**
+   * Set when the events carry Antavo's answer to `GET /customers/{id}` (or Antavo did not know the
+   * customer): the object then asks for no enrichment again for `enrichmentTtlSeconds`, even when
+   * the answer lacked a mapped field.
+   */
+  enrichedAt?: number;
   now: number;
 }
 
@@ -76,6 +82,8 @@ interface EventRecord {
   dead: { id: string; error: string }[];
   claims: ClaimRecord[];
   warnings: string[];
+  /** Nothing could be sent: the customer has no usable hard ID. */
+  unidentified?: boolean;
   outcome?: EventOutcome;
 }
 
@@ -86,6 +94,7 @@ interface Snapshot {
 
 const EventsSchema = v.array(RelayEventSchema);
 const EVENT_PREFIX = "event:";
+const ENRICHED_AT = "enrichedAt";
 /** Event records outlive Antavo's redelivery window and the queue's retry horizon by far. */
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
@@ -98,6 +107,8 @@ export class CustomerSync extends DurableObject<Env> {
     const records = await storage.get<EventRecord>(ordered.map((e) => EVENT_PREFIX + e.id));
     let snapshot = (await storage.get<Snapshot>("snapshot")) ?? { data: {}, at: 0 };
     let fields = (await storage.get<FieldState>("fields")) ?? {};
+    if (request.enrichedAt !== undefined) await storage.put(ENRICHED_AT, request.enrichedAt);
+    const enrichedAt = request.canEnrich ? await storage.get<number>(ENRICHED_AT) : undefined;
     const replay = new Set(request.replay ?? []);
     const replies: PlanReply[] = [];
     const writes = new Map<string, unknown>();
@@ -120,7 +131,7 @@ export class CustomerSync extends DurableObject<Env> {
       }
 
       const customer = mergeSnapshot(snapshot.data, event);
-      if (request.canEnrich && needsCustomer(request.config, customer)) {
+      if (request.canEnrich && needsCustomer(request.config, customer, enrichedAt, request.now)) {
         replies.push({
           eventId: event.id,
           kind: "needs_customer",
@@ -143,6 +154,7 @@ export class CustomerSync extends DurableObject<Env> {
         dead: [],
         claims: plan.claims.map((claim) => ({ ...claim, status: "pending" })),
         warnings: plan.warnings,
+        ...(plan.unidentified ? { unidentified: true } : {}),
       };
       fields = addCommands(record, event.id, plan.commands, fields, event.createdAt);
       settleIfDone(record);
@@ -183,7 +195,8 @@ export class CustomerSync extends DurableObject<Env> {
       } else {
         Object.assign(claim, { status: "claimed", answer: result.answer });
         const next = continueAfterClaim(config, claim, result.answer);
-        fields = addCommands(record, eventId, next.commands, fields, claim.context.now);
+        // Records planned before `at` existed carry only `now`.
+        fields = addCommands(record, eventId, next.commands, fields, claim.context.at ?? claim.context.now);
         if (next.claim) record.claims.push({ ...next.claim, status: "pending" });
       }
       settleIfDone(record);
@@ -279,10 +292,16 @@ function addCommands(
   return state;
 }
 
-function needsCustomer(config: PlanConfig, customer: Record<string, unknown>): boolean {
+/** Enrichment is worth a call when something mapped is missing and Antavo was not asked lately. */
+function needsCustomer(
+  config: PlanConfig,
+  customer: Record<string, unknown>,
+  enrichedAt: number | undefined,
+  now: number,
+): boolean {
   if (!config.mapping.hardId) return false;
-  if (!resolveCustomerIds(config, customer)) return true;
-  return Object.keys(mappedProperties(config, customer)).length < config.mapping.fields.length;
+  if (enrichedAt !== undefined && now - enrichedAt < config.settings.enrichmentTtlSeconds) return false;
+  return !resolveCustomerIds(config, customer) || lacksMappedField(config, customer);
 }
 
 function settleIfDone(record: EventRecord) {
@@ -296,7 +315,7 @@ function settleIfDone(record: EventRecord) {
       .map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
   ];
   // Nothing could be planned because the customer cannot be identified: that is a dead event.
-  if (record.commands.length === 0 && record.claims.length === 0 && record.warnings.length > 0) {
+  if (record.commands.length === 0 && record.claims.length === 0 && record.unidentified) {
     results.push({ status: "dead", error: record.warnings.join("; ") });
   }
   record.outcome = combineOutcomes(results);

@@ -28,3 +28,6 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
 export async function sha256Hex(text: string): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", utf8(text)));
 }
+
+/** `bytes` random bytes as hex: enough to make an id unique where a clock alone is not. */
+export const randomHex = (bytes: number): string => toHex(crypto.getRandomValues(new Uint8Array(bytes)));

@@ -6,6 +6,9 @@
  *
  * Workers cancel a request's I/O once that request has answered, so a flush is always performed by
  * a caller that is still waiting for its own result, never by one that may already have answered.
+ *
+ * A group whose flush fails is flushed again member by member (invariant 9): one bad item fails
+ * alone instead of failing every caller that happened to share its round trip.
  */
 export function groupCommit<Item, Result>(
   flush: (items: Item[]) => Promise<Result[]>,
@@ -15,12 +18,22 @@ export function groupCommit<Item, Result>(
   const queue: Entry[] = [];
   let inFlight: Promise<void> | undefined;
 
+  const settle = async (group: Entry[]) => {
+    const results = await flush(group.map((e) => e.item));
+    for (const [i, e] of group.entries()) Object.assign(e, { done: true, result: results[i] });
+  };
   const run = async (group: Entry[]) => {
     try {
-      const results = await flush(group.map((e) => e.item));
-      for (const [i, e] of group.entries()) Object.assign(e, { done: true, result: results[i] });
+      await settle(group);
     } catch (error) {
-      for (const e of group) Object.assign(e, { done: true, error });
+      if (group.length === 1) {
+        Object.assign(group[0]!, { done: true, error });
+        return;
+      }
+      // Any one member may be the cause: each gets a flush of its own, so only that one fails.
+      await Promise.all(
+        group.map((entry) => settle([entry]).catch((own: unknown) => Object.assign(entry, { done: true, error: own }))),
+      );
     }
   };
 

@@ -17,7 +17,7 @@ import {
   writeSettings,
 } from "../db/config-queries";
 import { listActiveWorkflows } from "../db/workflow-queries";
-import type { Mapping, Settings, SettingsInput } from "../domain/config";
+import { type Mapping, type Settings, type SettingsInput, TUNABLE_SETTINGS, type Tunables } from "../domain/config";
 import type { PlanConfig } from "../domain/plan-event";
 import { RelayError } from "../lib/errors";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
@@ -209,10 +209,9 @@ export function getSettingsCached(deps: Pick<ConfigDeps, "db" | "now">): Promise
 export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promise<Settings> {
   const current = await readSettings(deps.db);
   const settings: Settings = {
-    asyncSync: input.asyncSync,
     // Omitted tunables keep their saved value (readSettings fills in the defaults).
-    rateLimitPerSecond: input.rateLimitPerSecond ?? current.rateLimitPerSecond,
-    retentionDays: input.retentionDays ?? current.retentionDays,
+    ...(Object.fromEntries(TUNABLE_SETTINGS.map((name) => [name, input[name] ?? current[name]])) as Tunables),
+    asyncSync: input.asyncSync,
     events: input.events.map((e) => ({ action: e.action, remoteEvent: e.remoteEvent ?? e.action })),
   };
   await writeSettings(deps.db, settings, deps.now());

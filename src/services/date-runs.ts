@@ -33,7 +33,8 @@ import { addDays, formatDate, parseDateOnly } from "../domain/workflow/calendar"
 import { isInWindow, matchDateWorkflow, type StoredWorkflow } from "../domain/workflow/engine";
 import { dueOccurrence } from "../domain/workflow/schedule";
 import { type DateScanMessage, type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
-import { messageSize, recordInboundEvents, sendMessages } from "./ingest";
+import { messageSize, sendMessages } from "../queue/producer";
+import { recordInboundEvents, withIdClaims } from "./ingest";
 
 export interface DateRunDeps {
   db: Database;
@@ -167,7 +168,7 @@ export async function scanDatePage(deps: DateRunDeps, message: DateScanMessage):
 
   let sent = 0;
   if (events.length > 0) {
-    await recordInboundEvents(deps.db, events);
+    await recordInboundEvents(deps.db, withIdClaims(events));
     const fresh = await recordRuns(
       deps.db,
       workflow.id,

@@ -10,7 +10,8 @@
  */
 
 import { inArray } from "drizzle-orm";
-import { type AntavoClient, createAntavoClient } from "../antavo/client";
+import { budgetedAntavoClient } from "../antavo/budget";
+import { type AntavoClient, createAntavoClient, type GetCustomerResult } from "../antavo/client";
 import {
   type BatchResult,
   type BloomreachClient,
@@ -20,6 +21,7 @@ import {
 import { chunk, type Database } from "../db/client";
 import { type AttemptEntry, type DeliveryEntry, writeDeliveryLog } from "../db/delivery-queries";
 import { workflows } from "../db/schema";
+import type { Settings } from "../domain/config";
 import { type CommandResult, combineOutcomes, type EventOutcome } from "../domain/delivery-outcome";
 import type { RelayEvent } from "../domain/event";
 import type { PlanConfig } from "../domain/plan-event";
@@ -27,6 +29,7 @@ import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../domain/retry-policy
 import type { ClaimResult, CustomerSync, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
 import type { RateLimiter } from "../durable/rate-limiter";
 import {
+  type AntavoCredentials,
   type ConfigDeps,
   loadAntavoCredentials,
   loadBloomreachCredentials,
@@ -41,6 +44,8 @@ export interface DeliveryDeps extends ConfigDeps {
   fetch: typeof fetch;
   /** Waits before a rate-limited call; injectable so tests never sleep. */
   sleep?: (ms: number) => Promise<void>;
+  /** The rate limiters' clock, Unix milliseconds (default Date.now); injectable with `sleep`. */
+  nowMs?: () => number;
   /** Per-call timeout for Bloomreach and Antavo (the clients default to 10 s). */
   vendorTimeoutMs?: number;
 }
@@ -80,6 +85,8 @@ interface Pipeline {
   /** Failures that decide an event before or besides its commands (enrichment, claims). */
   extra: Map<string, CommandResult[]>;
   attempts: Map<string, AttemptEntry[]>;
+  /** What the log should say about an event besides its plan's warnings. */
+  notes: Map<string, string[]>;
   commandResults: Map<string, CommandResult>;
 }
 
@@ -116,13 +123,12 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
     config,
     bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }),
     projectToken: credentials.projectToken,
-    ...(antavoCredentials
-      ? { antavo: createAntavoClient(antavoCredentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }) }
-      : {}),
+    ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
     jobs: new Map(jobs.map((j) => [j.event.id, j])),
     replies: new Map(),
     extra: new Map(),
     attempts: new Map(),
+    notes: new Map(),
     commandResults: new Map(),
   };
 
@@ -132,6 +138,22 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   if (paused) await pauseBloomreachDelivery(deps, paused);
   await settleAll(pipeline);
   return finish(pipeline, now);
+}
+
+const sleepFor = (deps: DeliveryDeps) =>
+  deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+/** The Antavo client under the budget every Antavo call shares, one per Antavo API host. */
+export function antavoClientFor(deps: DeliveryDeps, credentials: AntavoCredentials, settings: Settings): AntavoClient {
+  const client = createAntavoClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs });
+  const limiter = deps.rateLimiter.get(deps.rateLimiter.idFromName(`antavo:${new URL(credentials.baseUrl).host}`));
+  const clock = deps.nowMs ?? Date.now;
+  const perSecond = settings.antavoRateLimitPerMinute / 60;
+  return budgetedAntavoClient(
+    client,
+    { reserve: () => limiter.reserve(perSecond, clock()), backOff: (ms) => limiter.backOff(ms, clock()) },
+    sleepFor(deps),
+  );
 }
 
 // ---- planning --------------------------------------------------------------------------------
@@ -155,16 +177,33 @@ function byCustomer<T extends { customerId: string }>(items: T[]): Map<string, T
   return groups;
 }
 
+/**
+ * Runs one customer's object call; a call that throws fails that customer's events only (they are
+ * retried, and dead-lettered with the reason once the budget is spent), never the batch (invariant 9).
+ */
+async function perCustomer<T>(p: Pipeline, events: RelayEvent[], step: string, call: () => Promise<T>) {
+  try {
+    return await call();
+  } catch (error) {
+    const reason = `${step} failed: ${(error as Error).message}`;
+    console.error(JSON.stringify({ customerId: events[0]?.customerId, message: reason }));
+    for (const event of events) p.extra.set(event.id, [{ status: "retry", error: reason }]);
+    return undefined;
+  }
+}
+
 async function planAll(p: Pipeline, now: number) {
   const events = [...p.jobs.values()].map((j) => j.event);
   const replay = [...p.jobs.values()].filter((j) => j.replay).map((j) => j.event.id);
-  const plan = (customerId: string, batch: RelayEvent[], canEnrich: boolean) =>
-    stubFor(p.deps, customerId).plan({ config: p.config, events: batch, replay, canEnrich, now });
+  const plan = (customerId: string, batch: RelayEvent[], request: { canEnrich: boolean; enrichedAt?: number }) =>
+    perCustomer(p, batch, "planning", () =>
+      stubFor(p.deps, customerId).plan({ config: p.config, events: batch, replay, now, ...request }),
+    );
 
   const needing: RelayEvent[] = [];
   await Promise.all(
     [...byCustomer(events)].map(async ([customerId, batch]) => {
-      for (const reply of await plan(customerId, batch, p.antavo !== undefined)) {
+      for (const reply of (await plan(customerId, batch, { canEnrich: p.antavo !== undefined })) ?? []) {
         if (reply.kind === "needs_customer") needing.push(p.jobs.get(reply.eventId)!.event);
         else p.replies.set(reply.eventId, reply);
       }
@@ -172,50 +211,70 @@ async function planAll(p: Pipeline, now: number) {
   );
   if (needing.length === 0) return;
 
-  // Enrichment: Antavo fills in the customer, then the object plans with the fuller snapshot.
-  const enriched: RelayEvent[] = [];
+  // Enrichment: one Antavo lookup per customer, then the object plans with the fuller snapshot and
+  // remembers the lookup, so the customer is not looked up again within the TTL (DESIGN 4.2).
   await Promise.all(
-    needing.map(async (event) => {
+    [...byCustomer(needing)].map(async ([customerId, batch]) => {
       const started = Date.now();
-      const result = await p.antavo!.getCustomer(event.customerId);
-      const attempt = p.jobs.get(event.id)!.attempt;
-      const log = (outcome: string, error?: string) =>
-        addAttempt(p, event.id, {
-          attempt,
-          target: "antavo",
-          outcome,
-          ...(error ? { error } : {}),
-          request: `GET /customers/${event.customerId}`,
-          durationMs: Date.now() - started,
-          startedAt: now,
-        });
+      const result = await lookUpCustomer(p.antavo!, customerId);
+      const log = (outcome: string, error?: string) => {
+        for (const event of batch) {
+          addAttempt(p, event.id, {
+            attempt: p.jobs.get(event.id)!.attempt,
+            target: "antavo",
+            outcome,
+            ...(error ? { error } : {}),
+            request: `GET /customers/${customerId}`,
+            durationMs: Date.now() - started,
+            startedAt: now,
+          });
+        }
+      };
+      if (result.status === "retry") {
+        log("retry", result.error);
+        for (const event of batch) {
+          p.extra.set(event.id, [
+            {
+              status: "retry",
+              error: `enrichment from Antavo: ${result.error}`,
+              ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
+            },
+          ]);
+        }
+        return;
+      }
+      let enriched = batch;
       if (result.status === "found") {
         log("delivered");
-        enriched.push({ ...event, customer: { ...result.customer, ...(event.customer ?? {}), id: event.customerId } });
-      } else if (result.status === "not_found") {
-        log("dead", "customer not found in Antavo");
-        enriched.push(event);
-      } else if (result.status === "retry") {
-        log("retry", result.error);
-        p.extra.set(event.id, [
-          {
-            status: "retry",
-            error: `enrichment from Antavo: ${result.error}`,
-            ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
-          },
-        ]);
+        enriched = batch.map((event) => ({
+          ...event,
+          customer: { ...result.customer, ...(event.customer ?? {}), id: customerId },
+        }));
       } else {
-        // Antavo refused the lookup: plan with what the event carries rather than lose it.
-        log("dead", result.error);
-        enriched.push(event);
+        // Unknown to Antavo, or the lookup was refused: plan with what the event carries rather than
+        // lose it, and do not ask again within the TTL.
+        log("dead", result.status === "not_found" ? "customer not found in Antavo" : result.error);
+      }
+      for (const reply of (await plan(customerId, enriched, { canEnrich: false, enrichedAt: now })) ?? []) {
+        p.replies.set(reply.eventId, reply);
       }
     }),
   );
-  await Promise.all(
-    [...byCustomer(enriched)].map(async ([customerId, batch]) => {
-      for (const reply of await plan(customerId, batch, false)) p.replies.set(reply.eventId, reply);
-    }),
-  );
+}
+
+/**
+ * Concurrent deliveries in one isolate (consumer batches, sync-mode webhooks) that need the same
+ * customer share one lookup.
+ */
+const lookups = new Map<string, Promise<GetCustomerResult>>();
+
+function lookUpCustomer(antavo: AntavoClient, customerId: string): Promise<GetCustomerResult> {
+  let lookup = lookups.get(customerId);
+  if (!lookup) {
+    lookup = antavo.getCustomer(customerId).finally(() => lookups.delete(customerId));
+    lookups.set(customerId, lookup);
+  }
+  return lookup;
 }
 
 // ---- reward claims ---------------------------------------------------------------------------
@@ -268,8 +327,11 @@ async function performClaims(p: Pipeline) {
     if (completed.length === 0) return;
     await Promise.all(
       [...byCustomer(completed)].map(async ([customerId, results]) => {
-        for (const reply of await stubFor(p.deps, customerId).completeClaims(p.config, results))
-          p.replies.set(reply.eventId, reply);
+        const events = results.map((r) => p.jobs.get(r.eventId)!.event);
+        const replies = await perCustomer(p, events, "recording the reward claim", () =>
+          stubFor(p.deps, customerId).completeClaims(p.config, results),
+        );
+        for (const reply of replies ?? []) p.replies.set(reply.eventId, reply);
       }),
     );
     // A claim that must be retried waits for the next attempt; only completed ones lead on.
@@ -294,7 +356,8 @@ async function sendCommands(p: Pipeline): Promise<string | undefined> {
   let pausedReason: string | undefined;
   const limiter = p.deps.rateLimiter.get(p.deps.rateLimiter.idFromName(p.projectToken));
   const perSecond = p.config.settings.rateLimitPerSecond;
-  const sleep = p.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = sleepFor(p.deps);
+  const clock = p.deps.nowMs ?? Date.now;
 
   let next = 0;
   const worker = async () => {
@@ -306,7 +369,7 @@ async function sendCommands(p: Pipeline): Promise<string | undefined> {
       if (pausedReason) {
         for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
       } else {
-        const wait = await limiter.reserve(perSecond);
+        const wait = await limiter.reserve(perSecond, clock());
         if (wait > 0) await sleep(wait);
         const startedAt = p.deps.now();
         const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
@@ -406,7 +469,19 @@ async function settleAll(p: Pipeline) {
         dead,
       });
   }
-  await Promise.all([...byCustomer(settles)].map(([customerId, batch]) => stubFor(p.deps, customerId).settle(batch)));
+  await Promise.all(
+    [...byCustomer(settles)].map(async ([customerId, batch]) => {
+      try {
+        await stubFor(p.deps, customerId).settle(batch);
+      } catch (error) {
+        // Bloomreach has the commands: the events stay delivered (a resend would duplicate them),
+        // and the log says the object could not record it.
+        const note = `the customer's object could not record the outcome: ${(error as Error).message}`;
+        console.error(JSON.stringify({ customerId, message: note }));
+        for (const { eventId } of batch) p.notes.set(eventId, [...(p.notes.get(eventId) ?? []), note]);
+      }
+    }),
+  );
 }
 
 function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
@@ -443,6 +518,7 @@ async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
       commands: (p.replies.get(eventId)?.commands ?? []).map(({ id, command, source }) => ({ id, source, command })),
       ...(outcome.status !== "delivered" ? { lastError: outcome.error } : {}),
       ...(outcome.status === "retry" ? { nextAttemptAt: now + outcome.delaySeconds } : {}),
+      warnings: [...(p.replies.get(eventId)?.warnings ?? []), ...(p.notes.get(eventId) ?? [])],
       attempts: p.attempts.get(eventId) ?? [],
     });
   }

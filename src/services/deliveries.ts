@@ -11,7 +11,7 @@ import { deliveries, deliveryAttempts, inboundEvents } from "../db/schema";
 import { type RelayEvent, RelayEventSchema } from "../domain/event";
 import { RelayError } from "../lib/errors";
 import { eventMessage, type QueueMessage } from "../queue/message";
-import { sendMessages } from "./ingest";
+import { sendMessages } from "../queue/producer";
 
 export interface DeliveriesDeps {
   db: Database;

@@ -1,16 +1,17 @@
 /**
- * Ingest: records each new event under its dedupe key and hands it durably to the queue before the
- * webhook answers (invariant 1). A redelivery hits the primary key and is reported as a duplicate.
- * If the hand-off fails the rows are removed again, so Antavo's retry is not mistaken for a
- * duplicate, and the caller answers 503.
+ * Ingest: records each new event with its dedupe claim and hands it durably to the queue before the
+ * webhook answers (invariant 1). A redelivery finds its key held and is reported as a duplicate, with
+ * the id of the event that holds it. If the hand-off fails the records are removed again, so
+ * Antavo's retry is not mistaken for a duplicate, and the caller answers 503.
  */
-import { inArray } from "drizzle-orm";
-import { chunk, type Database, rowsPerStatement } from "../db/client";
-import { inboundEvents } from "../db/schema";
+import type { Database } from "../db/client";
+import { claimInboundRecords, forgetInboundRecords, type InboundRecord } from "../db/inbound-queries";
 import type { RelayEvent } from "../domain/event";
+import { idDedupeKey, type NormalisedEvent } from "../domain/normalise";
 import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
-import { type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
+import { eventMessage, type QueueMessage } from "../queue/message";
+import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../queue/producer";
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
 
 export interface IngestDeps {
@@ -19,77 +20,57 @@ export interface IngestDeps {
 }
 
 export interface IngestResult {
-  accepted: string[];
-  duplicates: string[];
+  /** One id per event of the request, in order: a duplicate answers the id of the event it repeats. */
+  ids: string[];
+  accepted: NormalisedEvent[];
+  duplicates: NormalisedEvent[];
 }
 
-/** Cloudflare Queues: 128 KB a message, 256 KB and 100 messages a sendBatch. Leave headroom. */
-const MAX_MESSAGE_BYTES = 120_000;
-const MAX_SEND_BATCH_BYTES = 240_000;
+/** Events the relay made itself (date runs, tests) are keyed by their id for the retention. */
+export const withIdClaims = (events: RelayEvent[]): NormalisedEvent[] =>
+  events.map((event) => ({ event, dedupe: { key: idDedupeKey(event.id), expiresAt: null } }));
 
-export function messageSize(message: EventMessage): number {
-  const text = JSON.stringify(message);
-  // Most events are ASCII, whose UTF-8 size is its length: no need to encode them to count.
-  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
-}
-
-type InboundRow = typeof inboundEvents.$inferInsert;
+const toRecord = ({ event, dedupe }: NormalisedEvent): InboundRecord => ({
+  id: event.id,
+  action: event.action,
+  customerId: event.customerId,
+  payload: JSON.stringify(event),
+  receivedAt: event.receivedAt,
+  ...(dedupe ? { dedupe } : {}),
+});
 
 /**
- * Inserts the events of several requests in one D1 batch and answers, per request, the ids it
- * claimed. An id carried by two requests of the same batch belongs to the first; the other sees a
- * duplicate, exactly as it would one round trip later.
+ * Records the events of several requests in one D1 batch and splits each request into what it
+ * accepted and what repeats an earlier event. A key carried twice (in one request, or by two
+ * requests of the group) belongs to the first; the other sees a duplicate, exactly as it would one
+ * round trip later.
  */
-async function claimInbound(db: Database, requests: RelayEvent[][]): Promise<Set<string>[]> {
-  const owner = new Map<string, number>();
-  const rows: InboundRow[] = [];
-  requests.forEach((events, index) => {
-    for (const event of events) {
-      if (owner.has(event.id)) continue;
-      owner.set(event.id, index);
-      rows.push({
-        id: event.id,
-        action: event.action,
-        customerId: event.customerId,
-        payload: JSON.stringify(event),
-        receivedAt: event.receivedAt,
-      });
+async function claimRequests(db: Database, requests: NormalisedEvent[][]): Promise<IngestResult[]> {
+  const { inserted, holders } = await claimInboundRecords(db, requests.flat().map(toRecord));
+  return requests.map((items) => {
+    const result: IngestResult = { ids: [], accepted: [], duplicates: [] };
+    for (const item of items) {
+      const { event, dedupe } = item;
+      // The first occurrence of an id takes the insert; a repeat in the same batch is a duplicate.
+      if (inserted.delete(event.id)) {
+        result.accepted.push(item);
+        result.ids.push(event.id);
+      } else {
+        result.duplicates.push(item);
+        result.ids.push((dedupe && holders.get(dedupe.key)) ?? event.id);
+      }
     }
+    return result;
   });
-  const inserts = chunk(rows, rowsPerStatement(5)).map((part) =>
-    db.insert(inboundEvents).values(part).onConflictDoNothing().returning({ id: inboundEvents.id }),
-  );
-  const inserted = new Set<string>();
-  if (inserts.length > 0) {
-    const results = await db.batch(inserts as [(typeof inserts)[number], ...(typeof inserts)[number][]]);
-    for (const result of results) for (const row of result) inserted.add(row.id);
-  }
-  return requests.map(
-    (events, index) => new Set(events.filter((e) => inserted.has(e.id) && owner.get(e.id) === index).map((e) => e.id)),
-  );
 }
 
-/** Splits a request's events by what it claimed (the first occurrence of a claimed id is fresh). */
-function splitClaimed(events: RelayEvent[], claimed: Set<string>) {
-  const fresh: RelayEvent[] = [];
-  const duplicates: RelayEvent[] = [];
-  const taken = new Set<string>();
-  for (const event of events) {
-    if (claimed.has(event.id) && !taken.has(event.id)) {
-      fresh.push(event);
-      taken.add(event.id);
-    } else {
-      duplicates.push(event);
-    }
-  }
-  return { fresh, duplicates };
-}
-
-// Concurrent webhooks in one isolate share their round trips (group commit): one D1 insert, and in
-// async mode one sendBatch, per group instead of per request.
+// Concurrent webhooks in one isolate share their round trips (group commit): one D1 batch, and in
+// async mode one sendBatch, per group instead of per request. A group that fails is retried member
+// by member, so one request's failure is never its neighbours' (invariant 9).
 const MAX_REQUESTS_PER_GROUP = 50;
-const claimers = new WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>();
-const handOffs = new WeakMap<Queue<QueueMessage>, WeakMap<Database, (events: RelayEvent[]) => Promise<Set<string>>>>();
+type Flush = (items: NormalisedEvent[]) => Promise<IngestResult>;
+const recorders = new WeakMap<Database, Flush>();
+const handOffs = new WeakMap<Queue<QueueMessage>, WeakMap<Database, Flush>>();
 
 function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V): V {
   let value = cache.get(key);
@@ -100,60 +81,27 @@ function memo<K extends object, V>(cache: WeakMap<K, V>, key: K, build: () => V)
   return value;
 }
 
-/** Stores the events not seen before; returns them (first occurrence wins within one request). */
-export async function recordInboundEvents(
-  db: Database,
-  events: RelayEvent[],
-): Promise<{ fresh: RelayEvent[]; duplicates: RelayEvent[] }> {
-  const claim = memo(claimers, db, () =>
-    groupCommit((requests: RelayEvent[][]) => claimInbound(db, requests), MAX_REQUESTS_PER_GROUP),
+/** Stores the events not seen before (first occurrence wins) without handing them off. */
+export function recordInboundEvents(db: Database, items: NormalisedEvent[]): Promise<IngestResult> {
+  const record = memo(recorders, db, () =>
+    groupCommit((requests) => claimRequests(db, requests), MAX_REQUESTS_PER_GROUP),
   );
-  return splitClaimed(events, await claim(events));
+  return record(items);
 }
 
-/** Claims and hands off a group; if the send fails the group's rows are forgotten and all get 503. */
-function handOffFor(deps: IngestDeps) {
-  const byDb = memo(handOffs, deps.queue, () => new WeakMap());
+/** Claims and hands off a group; if the send fails the group's records are forgotten and it fails. */
+function handOffFor(deps: IngestDeps): Flush {
+  const byDb = memo(handOffs, deps.queue, () => new WeakMap<Database, Flush>());
   return memo(byDb, deps.db, () =>
-    groupCommit(async (requests: RelayEvent[][]) => {
-      const claimed = await claimInbound(deps.db, requests);
-      const fresh = requests.flatMap((events, i) => splitClaimed(events, claimed[i]!).fresh);
-      await handOff(deps, fresh);
-      return claimed;
+    groupCommit(async (requests: NormalisedEvent[][]) => {
+      const results = await claimRequests(deps.db, requests);
+      await handOff(
+        deps,
+        results.flatMap((r) => r.accepted),
+      );
+      return results;
     }, MAX_REQUESTS_PER_GROUP),
   );
-}
-
-export async function forgetInboundEvents(db: Database, ids: string[]): Promise<void> {
-  for (const part of chunk(ids, 90)) await db.delete(inboundEvents).where(inArray(inboundEvents.id, part));
-}
-
-/** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
-export async function sendMessages(
-  queue: Queue<QueueMessage>,
-  messages: EventMessage[],
-  delaySeconds?: (message: EventMessage) => number | undefined,
-): Promise<void> {
-  if (messages.length === 1) {
-    // The common webhook: one event, already known to fit (assertQueueable).
-    const delay = delaySeconds?.(messages[0]!);
-    await queue.send(messages[0]!, { contentType: "json", ...(delay ? { delaySeconds: delay } : {}) });
-    return;
-  }
-  let batch: MessageSendRequest<EventMessage>[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = messageSize(message);
-    const delay = delaySeconds?.(message);
-    if (batch.length === 100 || (batch.length > 0 && bytes + size > MAX_SEND_BATCH_BYTES)) {
-      await queue.sendBatch(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push({ body: message, contentType: "json", ...(delay ? { delaySeconds: delay } : {}) });
-    bytes += size;
-  }
-  if (batch.length > 0) await queue.sendBatch(batch);
 }
 
 /** Rejects, before anything is stored, an event too large to travel as one queue message. */
@@ -171,28 +119,25 @@ export function assertQueueable(events: RelayEvent[]): void {
 /** The durable hand-off: on failure the events are forgotten again and the caller answers 503. */
 async function handOff(
   deps: IngestDeps,
-  events: RelayEvent[],
+  items: NormalisedEvent[],
   delaySeconds?: (id: string) => number | undefined,
 ): Promise<void> {
+  if (items.length === 0) return;
   try {
     await sendMessages(
       deps.queue,
-      events.map((event) => eventMessage(event)),
+      items.map(({ event }) => eventMessage(event)),
       delaySeconds && ((message) => delaySeconds(message.event.id)),
     );
   } catch (error) {
-    await forgetInboundEvents(
-      deps.db,
-      events.map((e) => e.id),
-    ).catch(() => undefined);
+    await forgetInboundRecords(deps.db, items.map(toRecord)).catch(() => undefined);
     throw new RelayError("unavailable", `the events could not be handed to the queue: ${(error as Error).message}`);
   }
 }
 
-export async function ingestAsync(deps: IngestDeps, events: RelayEvent[]): Promise<IngestResult> {
-  assertQueueable(events);
-  const { fresh, duplicates } = splitClaimed(events, await handOffFor(deps)(events));
-  return { accepted: fresh.map((e) => e.id), duplicates: duplicates.map((e) => e.id) };
+export async function ingestAsync(deps: IngestDeps, items: NormalisedEvent[]): Promise<IngestResult> {
+  assertQueueable(items.map((i) => i.event));
+  return handOffFor(deps)(items);
 }
 
 export interface SyncResult extends IngestResult {
@@ -205,19 +150,20 @@ export interface SyncResult extends IngestResult {
  * Sync mode: deliver before answering, through the same pipeline as the consumer. Whatever did not
  * finish (a transient failure, or the pipeline itself failing) falls back to the queue.
  */
-export async function ingestSync(deps: IngestDeps & DeliveryDeps, events: RelayEvent[]): Promise<SyncResult> {
-  assertQueueable(events);
-  const { fresh, duplicates } = await recordInboundEvents(deps.db, events);
+export async function ingestSync(deps: IngestDeps & DeliveryDeps, items: NormalisedEvent[]): Promise<SyncResult> {
+  assertQueueable(items.map((i) => i.event));
+  const recorded = await recordInboundEvents(deps.db, items);
+  const fresh = recorded.accepted;
   let outcomes: Map<string, DeliveryOutcome> = new Map();
   let fallback = fresh;
   try {
     const report = await deliverEvents(
       deps,
-      fresh.map((event) => ({ event, attempt: 1 })),
+      fresh.map(({ event }) => ({ event, attempt: 1 })),
     );
     outcomes = report.outcomes;
     // Without a log row the event is not finished as far as the admin can see: let the queue finish it.
-    fallback = report.logged ? fresh.filter((e) => outcomes.get(e.id)?.status === "retry") : fresh;
+    fallback = report.logged ? fresh.filter(({ event }) => outcomes.get(event.id)?.status === "retry") : fresh;
   } catch (error) {
     console.error(
       JSON.stringify({ message: `sync delivery failed, falling back to the queue: ${(error as Error).message}` }),
@@ -227,26 +173,18 @@ export async function ingestSync(deps: IngestDeps & DeliveryDeps, events: RelayE
     const outcome = outcomes.get(id);
     return outcome?.status === "retry" ? outcome.delaySeconds : undefined;
   });
-  const queued = new Set(fallback.map((e) => e.id));
-  const duplicateIds = new Set(duplicates.map((e) => e.id));
+  const queued = new Set(fallback.map(({ event }) => event.id));
+  const accepted = new Set(fresh);
   return {
-    accepted: fresh.map((e) => e.id),
-    duplicates: duplicates.map((e) => e.id),
+    ...recorded,
     queued: [...queued],
-    results: events.map((event) => {
-      if (duplicateIds.has(event.id) && !fresh.includes(event)) return { id: event.id, status: "duplicate" };
-      const outcome = outcomes.get(event.id);
-      if (!outcome || queued.has(event.id))
-        return {
-          id: event.id,
-          status: "retry",
-          ...(outcome && outcome.status !== "delivered" ? { error: outcome.error } : {}),
-        };
-      return {
-        id: event.id,
-        status: outcome.status,
-        ...(outcome.status !== "delivered" ? { error: outcome.error } : {}),
-      };
+    results: items.map((item, index) => {
+      const id = recorded.ids[index]!;
+      if (!accepted.has(item)) return { id, status: "duplicate" };
+      const outcome = outcomes.get(id);
+      if (!outcome || queued.has(id))
+        return { id, status: "retry", ...(outcome && outcome.status !== "delivered" ? { error: outcome.error } : {}) };
+      return { id, status: outcome.status, ...(outcome.status !== "delivered" ? { error: outcome.error } : {}) };
     }),
   };
 }

@@ -9,7 +9,7 @@ import { openDatabase } from "../../src/db/client";
 import type { RelayEvent } from "../../src/domain/event";
 import worker from "../../src/index";
 import { type EventMessage, eventMessage } from "../../src/queue/message";
-import { recordInboundEvents } from "../../src/services/ingest";
+import { recordInboundEvents, withIdClaims } from "../../src/services/ingest";
 import { FakeAntavo } from "../fakes/fake-antavo";
 import { FakeBloomreach } from "../fakes/fake-bloomreach";
 import { installOutboundFakes } from "../fakes/outbound";
@@ -92,7 +92,7 @@ export const asMessage = (event: RelayEvent, attempts = 1): QueuedMessage => ({
 export async function runQueue(messages: QueuedMessage[], queue = EVENTS_QUEUE) {
   await recordInboundEvents(
     openDatabase(env.DB),
-    messages.flatMap((m) => (m.body.type === "event" ? [m.body.event] : [])),
+    withIdClaims(messages.flatMap((m) => (m.body.type === "event" ? [m.body.event] : []))),
   );
   const batch = createMessageBatch<EventMessage>(
     queue,

@@ -20,6 +20,7 @@ const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\
  * (DESIGN invariant 6), and reading it as seconds would silently mean "forever".
  */
 export const MAX_UNIX_SECONDS = 100_000_000_000;
+const NUMERIC = /^\d+(\.\d+)?$/;
 
 export function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
@@ -68,6 +69,22 @@ export function parseInstant(value: unknown): number | undefined {
     return Number.isFinite(value) && value >= 0 && value < MAX_UNIX_SECONDS ? value : undefined;
   if (typeof value === "string") return parseIsoInstant(value);
   return undefined;
+}
+
+/**
+ * An event time as senders write it: Unix seconds or milliseconds (a number or numeric text; a
+ * value past MAX_UNIX_SECONDS is milliseconds), or ISO-8601. Answers whole Unix seconds (invariant 6).
+ */
+export function parseEventTime(value: unknown): number | undefined {
+  const numeric =
+    typeof value === "number" ? value : typeof value === "string" && NUMERIC.test(value.trim()) ? Number(value) : NaN;
+  if (Number.isFinite(numeric)) {
+    const seconds = numeric >= MAX_UNIX_SECONDS ? numeric / 1000 : numeric;
+    return seconds > 0 && seconds < MAX_UNIX_SECONDS ? Math.floor(seconds) : undefined;
+  }
+  if (typeof value !== "string") return undefined;
+  const instant = parseIsoInstant(value);
+  return instant === undefined ? undefined : Math.floor(instant);
 }
 
 export function calendarDateOf(unixSeconds: number): CalendarDate {

@@ -27,8 +27,15 @@ export interface ActionContext {
   /** The event context (see eventContext); absent for date-triggered runs. */
   event?: Record<string, unknown>;
   customer: Record<string, unknown>;
-  /** Unix seconds. */
+  /** Unix seconds: `{{now}}` and campaign windows. */
   now: number;
+  /**
+   * When the event happened (a date run: its cron tick), Unix seconds. Every command of one event
+   * carries this one time, whichever part of the plan made it.
+   */
+  at: number;
+  /** Properties every Bloomreach event of the relay event carries (`antavo_event_id`, …). */
+  envelope: Record<string, unknown>;
   /** Antavo's answer to the preceding reward_claim. */
   claim?: Record<string, unknown>;
 }
@@ -44,7 +51,15 @@ export interface ActionRun {
  * so `{{event.created_at}}` is the event time even if the data carries its own `created_at`.
  */
 export function eventContext(event: RelayEvent): Record<string, unknown> {
-  return { ...event.data, id: event.id, action: event.action, customer: event.customerId, created_at: event.createdAt };
+  return {
+    ...event.data,
+    id: event.id,
+    action: event.action,
+    customer: event.customerId,
+    created_at: event.createdAt,
+    ...(event.account !== undefined ? { account: event.account } : {}),
+    ...(event.externalId !== undefined ? { external_id: event.externalId } : {}),
+  };
 }
 
 /** General workflows always run; a campaign runs from startsAt (inclusive) to endsAt (exclusive). */
@@ -113,8 +128,8 @@ export function runActions(
           data: {
             customer_ids: customerIds,
             event_type: action.event,
-            timestamp: ctx.now,
-            properties: renderProperties(action.properties, scope),
+            timestamp: ctx.at,
+            properties: { ...renderProperties(action.properties, scope), ...ctx.envelope },
           },
         },
       });
@@ -124,7 +139,7 @@ export function runActions(
       if (Object.keys(properties).length === 0) continue;
       commands.push({
         source,
-        command: { name: "customers", data: { customer_ids: customerIds, properties, update_timestamp: ctx.now } },
+        command: { name: "customers", data: { customer_ids: customerIds, properties, update_timestamp: ctx.at } },
       });
     }
   }

@@ -38,5 +38,6 @@ export const configRoutes = new Hono<AppEnv>()
   .post("/preview", validate("json", PreviewSchema), async (c) => {
     const deps = c.get("deps");
     const { event, customer, workflowId } = c.req.valid("json");
-    return c.json(await previewEvent(deps, await normaliseEvent(event, deps.now()), { customer, workflowId }));
+    const { event: normalised } = await normaliseEvent(event, deps.now(), 0);
+    return c.json(await previewEvent(deps, normalised, { customer, workflowId }));
   });

@@ -204,7 +204,8 @@ async function tryWorkflow(
       },
     };
   const deps = c.get("deps");
-  const preview = await previewEvent(deps, await normaliseEvent(request.data.event, deps.now()), { workflowId });
+  const { event } = await normaliseEvent(request.data.event, deps.now(), 0);
+  const preview = await previewEvent(deps, event, { workflowId });
   return { preview, state: emptyState() };
 }
 

@@ -33,17 +33,24 @@ export const webhookRoutes = new Hono<AppEnv>().post(
     if (!parsed.success)
       throw new RelayError("validation_failed", "the webhook body is not valid", zodIssues(parsed.error));
     const receivedAt = deps.now();
-    const events = await Promise.all(parsed.data.map((event) => normaliseEvent(event, receivedAt)));
+    const settings = await getSettingsCached(deps);
+    const events = await Promise.all(
+      parsed.data.map((event) => normaliseEvent(event, receivedAt, settings.dedupeWindowSeconds)),
+    );
 
-    const ids = events.map((e) => e.id);
-    if ((await getSettingsCached(deps)).asyncSync) {
+    if (settings.asyncSync) {
       const result = await ingestAsync(deps, events);
-      return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids }, 202);
+      return c.json({ accepted: result.accepted.length, duplicates: result.duplicates.length, ids: result.ids }, 202);
     }
     const result = await ingestSync(deps, events);
     if (result.queued.length === 0) return c.json({ results: result.results }, 200);
     return c.json(
-      { accepted: result.accepted.length, duplicates: result.duplicates.length, ids, results: result.results },
+      {
+        accepted: result.accepted.length,
+        duplicates: result.duplicates.length,
+        ids: result.ids,
+        results: result.results,
+      },
       202,
     );
   },

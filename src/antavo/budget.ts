@@ -1,0 +1,38 @@
+/**
+ * The one budget every Antavo call shares (enrichment, reward claims, events): Antavo allows 1,500
+ * requests a minute on a shared stack, so the relay spends at most `antavoRateLimitPerMinute` across
+ * all its consumers and webhooks. Each call first takes a permit (waiting if the budget is spent);
+ * an Antavo 429 pauses the budget for its Retry-After, so the calls queued behind it slow down
+ * instead of meeting 429s of their own.
+ */
+import type { AntavoClient, AntavoFailure } from "./client";
+
+export interface AntavoBudget {
+  /** Milliseconds to wait before the call. */
+  reserve(): Promise<number>;
+  backOff(ms: number): Promise<void>;
+}
+
+/** Without Retry-After, a 429 pauses the budget this long. */
+const DEFAULT_BACK_OFF_MS = 5_000;
+
+export function budgetedAntavoClient(
+  client: AntavoClient,
+  budget: AntavoBudget,
+  sleep: (ms: number) => Promise<void>,
+): AntavoClient {
+  async function spend<T extends { status: string }>(call: () => Promise<T>): Promise<T> {
+    const wait = await budget.reserve();
+    if (wait > 0) await sleep(wait);
+    const result = await call();
+    const failure = result as unknown as AntavoFailure;
+    if (failure.status === "retry" && failure.rateLimited) {
+      await budget.backOff(failure.retryAfterSeconds ? failure.retryAfterSeconds * 1000 : DEFAULT_BACK_OFF_MS);
+    }
+    return result;
+  }
+  return {
+    getCustomer: (id) => spend(() => client.getCustomer(id)),
+    claimReward: (customerId, rewardId, options) => spend(() => client.claimReward(customerId, rewardId, options)),
+  };
+}
