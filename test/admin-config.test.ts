@@ -10,7 +10,7 @@ const connection = {
   apiSecret: "TOP-SECRET-bloomreach",
 };
 const antavo = {
-  baseUrl: "https://api.demo.antavo.test",
+  baseUrl: "https://api.demo.antavo.com",
   environment: "demo",
   apiKey: "antavo-key",
   apiSecret: "TOP-SECRET-antavo",

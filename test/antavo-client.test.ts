@@ -5,7 +5,7 @@ import { FakeBloomreach } from "./fakes/fake-bloomreach";
 import { installOutboundFakes } from "./fakes/outbound";
 
 const conn = {
-  baseUrl: "https://api.demo.antavo.test",
+  baseUrl: "https://api.demo.antavo.com",
   environment: "demo",
   apiKey: "antavo-key",
   apiSecret: "antavo-s3cret-value",

@@ -331,7 +331,7 @@ describe("testConnection", () => {
     expect(result.ok).toBe(false);
     expect(result.checks[0]?.ok).toBe(true);
     expect(result.checks[1]).toMatchObject({ name: "credentials", ok: false });
-    expect(result.checks[1]?.message).toMatch(/unknown API key id.*Unknown API key/);
+    expect(result.checks[1]?.message).toBe("rejected with HTTP 401 (unknown API key id)");
     expect(result.checks[2]).toMatchObject({
       name: "permissions",
       ok: false,
@@ -343,7 +343,7 @@ describe("testConnection", () => {
     const client = setup({ apiSecret: "wrong-secret-xyz" });
     const result = await client.testConnection(probe);
     expect(result.checks[1]).toMatchObject({ name: "credentials", ok: false });
-    expect(result.checks[1]?.message).toMatch(/Invalid API secret/);
+    expect(result.checks[1]?.message).toBe("rejected with HTTP 403 (wrong API secret or missing permission)");
     expect(JSON.stringify(result)).not.toContain("wrong-secret-xyz");
   });
 
@@ -363,7 +363,7 @@ describe("testConnection", () => {
     expect(result.ok).toBe(false);
     expect(result.checks[1]).toMatchObject({ name: "credentials", ok: true });
     expect(result.checks[2]).toMatchObject({ name: "permissions", ok: false });
-    expect(result.checks[2]?.message).toMatch(/No permission/);
+    expect(result.checks[2]?.message).toMatch(/missing permission.*grant Get and Set/);
   });
 
   it("never throws, even when fetch itself throws synchronously", async () => {

@@ -115,7 +115,7 @@ describe("Antavo API connection", () => {
   it("saves through the service and never renders the secret", async () => {
     const ui = await loggedIn();
     const bad = await ui.post("/admin/antavo", {
-      baseUrl: "https://api.demo.antavo.test",
+      baseUrl: "https://api.demo.antavo.com",
       environment: "bad env!",
       apiKey: "k",
       apiSecret: ANTAVO_SECRET,
@@ -125,7 +125,7 @@ describe("Antavo API connection", () => {
     expect(bad.html).not.toContain(ANTAVO_SECRET);
 
     const saved = await ui.post("/admin/antavo", {
-      baseUrl: "https://api.demo.antavo.test",
+      baseUrl: "https://api.demo.antavo.com",
       environment: "demo",
       apiKey: "antavo-key",
       apiSecret: ANTAVO_SECRET,

@@ -2,7 +2,8 @@
  * Bloomreach Engagement adapter: one batch call (<= 50 commands) turned into one outcome per command,
  * and the admin "test connection" probe. Vendor behaviour (HTTP errors, timeouts, resets) comes back
  * as values, never exceptions, so the pipeline can decide delivered / retry / dead per command.
- * The API secret never appears in anything returned: every string passes through `redact`.
+ * The API secret never appears in anything returned: every string passes through `redact`. The
+ * connection test repeats no text of the answers at all (see `testConnection`).
  */
 import type { BloomreachCommand } from "../domain/commands";
 import { parseRetryAfter } from "../domain/retry-policy";
@@ -114,6 +115,10 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     return { ...withResponse, outcomes: all({ status: "dead", error: message }) };
   }
 
+  /**
+   * The checks speak in the relay's own words: statuses and what they mean, never a field or body
+   * text of the answer. Whatever the base URL names could reflect data in its answer otherwise.
+   */
   async function testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult> {
     const checks: ConnectionCheck[] = [];
     const finish = (skipReason: string): ConnectionTestResult => {
@@ -128,7 +133,7 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
       method: "GET",
       headers: { accept: "application/json" },
     });
-    const reach = reachabilityCheck(time, origin, redact);
+    const reach = reachabilityCheck(time, origin);
     checks.push(reach);
     if (!reach.ok) return finish("the base URL or project token does not work");
 
@@ -143,21 +148,20 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
       return finish("the credentials could not be checked");
     }
     if (probe.status === 401 || probe.status === 403) {
-      const reason = redact(errorMessage(probe.status, probe.text));
       const hint = probe.status === 401 ? "unknown API key id" : "wrong API secret or missing permission";
-      checks.push({ name: "credentials", ok: false, message: `rejected (${hint}): ${reason}` });
+      checks.push({ name: "credentials", ok: false, message: `rejected with HTTP ${probe.status} (${hint})` });
       return finish("the credentials were rejected");
     }
     if (probe.status < 200 || probe.status >= 300) {
       checks.push({
         name: "credentials",
         ok: false,
-        message: `could not check the credentials: ${redact(errorMessage(probe.status, probe.text))}`,
+        message: `could not check the credentials: HTTP ${probe.status}`,
       });
       return finish("the credentials could not be checked");
     }
     checks.push({ name: "credentials", ok: true, message: "the API key id and secret were accepted" });
-    checks.push(permissionsCheck(probe.text, redact));
+    checks.push(permissionsCheck(probe.text));
     return finish("not reached");
   }
 
@@ -196,16 +200,16 @@ function perCommandOutcomes(
   return outcomes;
 }
 
-function reachabilityCheck(result: Exchange, origin: string, redact: (s: string) => string): ConnectionCheck {
+function reachabilityCheck(result: Exchange, origin: string): ConnectionCheck {
   const name = "reachability" as const;
   if (result.kind === "failed") return { name, ok: false, message: `cannot reach ${origin}: ${result.error}` };
   if (result.status === 404) {
     return { name, ok: false, message: `HTTP 404 from ${origin}: check the base URL and the project token` };
   }
-  const body = parseJson(result.text);
   if (result.status < 200 || result.status >= 300) {
-    return { name, ok: false, message: `${redact(errorMessage(result.status, result.text))}: check the project token` };
+    return { name, ok: false, message: `HTTP ${result.status} from ${origin}: check the project token` };
   }
+  const body = parseJson(result.text);
   if (!isRecord(body)) {
     return {
       name,
@@ -214,36 +218,41 @@ function reachabilityCheck(result: Exchange, origin: string, redact: (s: string)
     };
   }
   if (body.success === false) {
-    return { name, ok: false, message: redact(extractMessage(body) ?? "the project token was not accepted") };
+    return {
+      name,
+      ok: false,
+      message: `${origin} answered HTTP ${result.status} without success: the project token was not accepted`,
+    };
   }
-  return { name, ok: true, message: `reached ${origin}; server time ${String(body.time ?? "unknown")}` };
+  return { name, ok: true, message: `reached ${origin}; the project token was accepted` };
 }
 
 /**
  * Any per-item failure naming a permission means the API group lacks Get. Other per-item errors
  * (e.g. an unknown probe customer) still prove the read was allowed, so they pass with a note.
+ * The answer decides the outcome; none of its text is repeated.
  */
-function permissionsCheck(text: string, redact: (s: string) => string): ConnectionCheck {
+function permissionsCheck(text: string): ConnectionCheck {
   const name = "permissions" as const;
   const body = parseJson(text);
   const items: unknown[] = isRecord(body) && Array.isArray(body.results) ? body.results : isRecord(body) ? [body] : [];
   const failures = items.filter((i): i is Record<string, unknown> => isRecord(i) && i.success === false);
-  const denied = failures.map((f) => extractMessage(f) ?? "").find((m) => /permission/i.test(m));
-  if (denied !== undefined) {
+  const messages = failures.map((f) => extractMessage(f));
+  if (messages.some((m) => m !== undefined && /permission/i.test(m))) {
     return {
       name,
       ok: false,
-      message: `the API group cannot read customer properties (${redact(denied)}): grant Get and Set on customer properties and events`,
+      message:
+        "the API group may not read customer properties (the probe was refused for a missing permission): grant Get and Set on customer properties and events",
     };
   }
-  const other = failures.map((f) => extractMessage(f)).find((m) => m !== undefined);
   return {
     name,
     ok: true,
     message:
-      other === undefined
+      failures.length === 0
         ? "customer properties can be read"
-        : `customer properties can be read (probe said: ${redact(other)})`,
+        : "customer properties can be read (the probe answered a per-item error other than a missing permission, e.g. an unknown customer)",
   };
 }
 

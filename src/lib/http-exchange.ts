@@ -2,7 +2,8 @@
  * One outbound HTTP call as a value, for the vendor clients: a response (status, headers, body
  * text) or a failure (network error or timeout), never an exception. The timeout covers reading
  * the body too, since a stalled body is a stalled call. Failure text passes through `redact` so a
- * secret echoed in an error message never leaves the client.
+ * secret echoed in an error message never leaves the client. Redirects are not followed: a vendor
+ * host whose base URL was checked must not bounce the call (and its credentials) to one that was not.
  */
 export type Exchange =
   | { kind: "response"; status: number; headers: Headers; text: string }
@@ -22,7 +23,7 @@ export async function exchange(
     controller.abort(new Error(`timed out after ${timeoutMs} ms`));
   }, timeoutMs);
   try {
-    const response = await fetchFn(url, { ...init, signal: controller.signal });
+    const response = await fetchFn(url, { ...init, redirect: "manual", signal: controller.signal });
     const text = await response.text();
     return { kind: "response", status: response.status, headers: response.headers, text };
   } catch (err) {

@@ -5,9 +5,10 @@
  */
 import { type ConnectionTestResult, createBloomreachClient } from "../bloomreach/client";
 import { readMapping } from "../db/config-queries";
+import { checkVendorBaseUrl } from "../domain/outbound-url";
 import {
   type BloomreachConnectionInput,
-  type ConfigDeps,
+  type ConnectionDeps,
   loadBloomreachCredentials,
   putBloomreachConnection,
   resumeBloomreachDelivery,
@@ -17,23 +18,30 @@ import { type DeliveriesDeps, requeueParked } from "./deliveries";
 /** A customer id no real customer has; Bloomreach answers a lookup of it without side effects. */
 const PROBE_CUSTOMER = "antavo-bloomreach-relay-connection-test";
 
-export async function saveBloomreachConnection(deps: ConfigDeps & DeliveriesDeps, input: BloomreachConnectionInput) {
+export async function saveBloomreachConnection(
+  deps: ConnectionDeps & DeliveriesDeps,
+  input: BloomreachConnectionInput,
+) {
   const connection = await putBloomreachConnection(deps, input);
   const requeued = await requeueParked(deps);
   return { ...connection, ...(requeued > 0 ? { requeued } : {}) };
 }
 
-/** Reachability (URL + token), credentials, and Get permission, each reported with its reason. */
+/**
+ * Reachability (URL + token), credentials, and Get permission, each reported with its reason. A
+ * base URL saved before hosts were checked is not called when it would be refused today.
+ */
 export async function testBloomreachConnection(
-  deps: ConfigDeps & DeliveriesDeps & { fetch: typeof fetch },
+  deps: ConnectionDeps & DeliveriesDeps & { fetch: typeof fetch },
 ): Promise<ConnectionTestResult & { resumed?: number }> {
   const credentials = await loadBloomreachCredentials(deps);
-  if (!credentials) {
-    return {
-      ok: false,
-      checks: [{ name: "reachability", ok: false, message: "no connection is saved yet: PUT /api/connection first" }],
-    };
-  }
+  const notRun = (message: string): ConnectionTestResult => ({
+    ok: false,
+    checks: [{ name: "reachability", ok: false, message }],
+  });
+  if (!credentials) return notRun("no connection is saved yet: PUT /api/connection first");
+  const host = checkVendorBaseUrl("bloomreach", credentials.baseUrl, { environment: deps.environment });
+  if (!host.ok) return notRun(`not called: the saved base URL ${host.message}; save the connection again`);
   const mapping = await readMapping(deps.db);
   const client = createBloomreachClient(credentials, { fetch: deps.fetch });
   const result = await client.testConnection({ [mapping.hardId?.remoteId ?? "registered"]: PROBE_CUSTOMER });

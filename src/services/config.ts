@@ -18,6 +18,7 @@ import {
 } from "../db/config-queries";
 import { listActiveWorkflows } from "../db/workflow-queries";
 import { type Mapping, type Settings, type SettingsInput, TUNABLE_SETTINGS, type Tunables } from "../domain/config";
+import { checkVendorBaseUrl, originOf, type Vendor } from "../domain/outbound-url";
 import type { PlanConfig } from "../domain/plan-event";
 import { RelayError } from "../lib/errors";
 import { decryptSecret, encryptSecret } from "../lib/secrets";
@@ -40,17 +41,47 @@ async function key(deps: ConfigDeps): Promise<CryptoKey> {
   }
 }
 
+export interface ConnectionDeps extends ConfigDeps {
+  /** ENVIRONMENT: loopback vendor hosts (the local sandbox) are accepted only in `local`. */
+  environment: string;
+}
+
+/** The submitted base URL as a normalised origin, or a 400 on `baseUrl` saying why it is refused. */
+function acceptedOrigin(deps: ConnectionDeps, vendor: Vendor, baseUrl: string): string {
+  const checked = checkVendorBaseUrl(vendor, baseUrl, { environment: deps.environment });
+  if (!checked.ok) {
+    throw new RelayError("validation_failed", `the base URL is not accepted: it ${checked.message}`, [
+      { path: "baseUrl", message: checked.message },
+    ]);
+  }
+  return checked.origin;
+}
+
+/**
+ * A stored secret is kept only while the host stays the same: otherwise saving a new base URL
+ * without the secret would hand the stored one to whatever host the URL now names.
+ */
 async function sealSecret(
   deps: ConfigDeps,
   plaintext: string | undefined,
-  existing: string | null | undefined,
+  existing: { baseUrl: string; apiSecretEnc: string | null } | undefined,
+  origin: string,
   context: string,
 ) {
   if (plaintext !== undefined) return encryptSecret(await key(deps), plaintext, context);
-  if (existing) return existing;
-  throw new RelayError("validation_failed", "the API secret is required the first time", [
-    { path: "apiSecret", message: "is required" },
-  ]);
+  if (!existing?.apiSecretEnc) {
+    throw new RelayError("validation_failed", "the API secret is required the first time", [
+      { path: "apiSecret", message: "is required" },
+    ]);
+  }
+  if (originOf(existing.baseUrl) !== origin) {
+    throw new RelayError(
+      "secret_required",
+      "the base URL names another host: enter the API secret again (a stored secret is only sent to the host it was saved for)",
+      [{ path: "apiSecret", message: "is required again when the base URL's host changes" }],
+    );
+  }
+  return existing.apiSecretEnc;
 }
 
 // ---- Bloomreach connection -------------------------------------------------------------------
@@ -78,13 +109,14 @@ export async function getBloomreachConnection(deps: ConfigDeps) {
 }
 
 /** Saving the connection also resumes delivery paused by a 401/403: the admin has fixed it. */
-export async function putBloomreachConnection(deps: ConfigDeps, input: BloomreachConnectionInput) {
+export async function putBloomreachConnection(deps: ConnectionDeps, input: BloomreachConnectionInput) {
+  const baseUrl = acceptedOrigin(deps, "bloomreach", input.baseUrl);
   const existing = await readBloomreachConnection(deps.db);
-  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing?.apiSecretEnc, BLOOMREACH_SECRET);
+  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing, baseUrl, BLOOMREACH_SECRET);
   await writeBloomreachConnection(
     deps.db,
     {
-      baseUrl: input.baseUrl.replace(/\/+$/, ""),
+      baseUrl,
       projectToken: input.projectToken,
       apiKeyId: input.apiKeyId,
       apiSecretEnc,
@@ -144,12 +176,13 @@ export async function getAntavoConnection(deps: ConfigDeps) {
   };
 }
 
-export async function putAntavoConnection(deps: ConfigDeps, input: AntavoConnectionInput) {
+export async function putAntavoConnection(deps: ConnectionDeps, input: AntavoConnectionInput) {
+  const baseUrl = acceptedOrigin(deps, "antavo", input.baseUrl);
   const existing = await readAntavoConnection(deps.db);
-  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing?.apiSecretEnc, ANTAVO_SECRET);
+  const apiSecretEnc = await sealSecret(deps, input.apiSecret, existing, baseUrl, ANTAVO_SECRET);
   await writeAntavoConnection(
     deps.db,
-    { baseUrl: input.baseUrl.replace(/\/+$/, ""), environment: input.environment, apiKey: input.apiKey, apiSecretEnc },
+    { baseUrl, environment: input.environment, apiKey: input.apiKey, apiSecretEnc },
     deps.now(),
   );
   return getAntavoConnection(deps);

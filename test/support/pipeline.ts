@@ -22,7 +22,7 @@ export const BLOOMREACH = {
   apiSecret: "bloomreach-secret",
 };
 export const ANTAVO = {
-  baseUrl: "https://api.demo.antavo.test",
+  baseUrl: "https://api.demo.antavo.com",
   environment: "demo",
   apiKey: "antavo-key",
   apiSecret: "antavo-secret",

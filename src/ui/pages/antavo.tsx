@@ -46,6 +46,7 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
           type="url"
           state={state}
           placeholder="https://api.<environment>.antavo.com"
+          hint="An Antavo API host on antavo.com, over https."
           required
         />
         <Field
@@ -65,7 +66,7 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
           state={state}
           hint={
             connection.apiSecretSet
-              ? "Set. Leave blank to keep the stored secret; it is never shown again."
+              ? "Set. Leave blank to keep the stored secret (only while the base URL stays on the same host); it is never shown again."
               : "Not set. Required the first time."
           }
         />

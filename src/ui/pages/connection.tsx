@@ -104,7 +104,7 @@ export function ConnectionPage(props: {
           state={state}
           hint={
             connection.apiSecretSet
-              ? "Set. Leave blank to keep the stored secret; it is never shown again."
+              ? "Set. Leave blank to keep the stored secret (only while the base URL stays on the same host); it is never shown again."
               : "Not set. Required the first time."
           }
         />
