@@ -122,8 +122,8 @@ adminUi.use(async (c, next) => {
   await next();
 });
 
-adminUi.post("/logout", (c) => {
-  endSession(c);
+adminUi.post("/logout", async (c) => {
+  await endSession(c, c.get("session"));
   return c.redirect("/admin/login?notice=logged-out", 303);
 });
 
