@@ -20,12 +20,16 @@ const EnvConfigSchema = z.object({
   WEBHOOK_BASIC_USER: optionalSecret,
   WEBHOOK_BASIC_PASSWORD: optionalSecret,
   WEBHOOK_JWT_SECRET: optionalSecret,
+  WEBHOOK_JWT_PUBLIC_KEY: optionalSecret,
   ENVIRONMENT: z.string().default("local"),
 });
 
 export interface WebhookAuthConfig {
   basic?: { user: string; password: string };
+  /** HS256 shared secret. */
   jwtSecret?: string;
+  /** RS256 public key (PEM SPKI) of Antavo's signing key. */
+  jwtPublicKey?: string;
 }
 
 export interface RelayDeps {
@@ -72,7 +76,7 @@ function buildDeps(env: Env): RelayDeps {
     fetch: (input, init) => fetch(input, init),
     now: () => Math.floor(Date.now() / 1000),
     adminToken: config.ADMIN_TOKEN,
-    webhookAuth: { basic, jwtSecret: config.WEBHOOK_JWT_SECRET },
+    webhookAuth: { basic, jwtSecret: config.WEBHOOK_JWT_SECRET, jwtPublicKey: config.WEBHOOK_JWT_PUBLIC_KEY },
     encryptionKey: () => {
       const raw = config.ENCRYPTION_KEY;
       if (!raw) return Promise.reject(new Error("ENCRYPTION_KEY is not set"));

@@ -1,4 +1,4 @@
-import { SELF } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { appWith } from "./support/app";
 import { admin, json } from "./support/http";
@@ -118,6 +118,63 @@ describe("admin UI authentication", () => {
         .some((c) => c.startsWith("__Host-relay_session=;") && /Max-Age=0/i.test(c)),
     ).toBe(true);
     expect((await client.get("/admin")).status).toBe(303);
+  });
+
+  it("logs out on the server: the cookie replayed after logout opens nothing", async () => {
+    const client = await loggedIn();
+    const cookie = [...client.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const csrf = client.csrf;
+    const replay = (init: RequestInit = {}) =>
+      SELF.fetch(`${ORIGIN}/admin`, { ...init, redirect: "manual", headers: { cookie, ...init.headers } });
+    expect((await replay()).status).toBe(200);
+
+    expect((await client.post("/admin/logout")).status).toBe(303);
+
+    const page = await replay();
+    expect(page.status).toBe(303);
+    expect(page.headers.get("location")).toBe("/admin/login?next=%2Fadmin");
+    const settings = await SELF.fetch(`${ORIGIN}/admin/settings`, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        cookie,
+        origin: ORIGIN,
+        accept: "application/json",
+        "content-type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ _csrf: csrf, asyncSync: "on" }),
+    });
+    expect(settings.status).toBe(401);
+    // Another session is not ended by this logout.
+    const other = await loggedIn();
+    expect((await other.get("/admin")).status).toBe(200);
+  });
+
+  it("prunes expired sessions when someone logs in", async () => {
+    const stale = new UiClient();
+    const past = appWith(() => ({ now: () => Math.floor(Date.now() / 1000) - 13 * 3600 }));
+    const form = await past("/admin/login", { redirect: "manual" });
+    const loginCookie = form.headers
+      .getAll("set-cookie")
+      .map((c) => c.split(";")[0])
+      .join("; ");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? "";
+    const login = await past("/admin/login", {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie: loginCookie, origin: ORIGIN, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ _csrf: csrf, token: "test-admin-token", next: "/admin" }),
+    });
+    expect(login.status).toBe(303);
+    const count = async () =>
+      (
+        await env.DB.prepare("SELECT count(*) AS n FROM admin_sessions WHERE expires_at <= unixepoch()").first<{
+          n: number;
+        }>()
+      )?.n;
+    expect(await count()).toBeGreaterThan(0);
+    await stale.login();
+    expect(await count()).toBe(0);
   });
 
   it("a session cookie is not an admin API credential, and the API token is not a UI session", async () => {

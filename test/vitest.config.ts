@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { TEST_RS256_PUBLIC_KEY } from "./support/jwt-keys";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -11,6 +12,7 @@ export const testSecrets = {
   WEBHOOK_BASIC_USER: "antavo",
   WEBHOOK_BASIC_PASSWORD: "webhook-password",
   WEBHOOK_JWT_SECRET: "webhook-jwt-secret",
+  WEBHOOK_JWT_PUBLIC_KEY: TEST_RS256_PUBLIC_KEY,
 };
 
 export default defineConfig(async () => {

@@ -190,3 +190,17 @@ export const deliveryAttempts = sqliteTable(
   },
   (t) => [index("delivery_attempts_delivery").on(t.deliveryId, t.id)],
 );
+
+/**
+ * Admin UI sessions, so that logging out ends a session on the server and not only in the browser.
+ * `id` is the SHA-256 of the session id the signed cookie carries: the table alone opens nothing.
+ */
+export const adminSessions = sqliteTable(
+  "admin_sessions",
+  {
+    id: text("id").primaryKey(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [index("admin_sessions_expires").on(t.expiresAt)],
+);

@@ -29,9 +29,18 @@ function build() {
     },
     components: {
       securitySchemes: {
-        adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" },
+        adminToken: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "ADMIN_TOKEN. After 10 wrong tokens (API or UI login) from one address within 15 minutes, every call from it answers 429 too_many_requests with Retry-After until the oldest failure is 15 minutes old.",
+        },
         webhookBasic: { type: "http", scheme: "basic", description: "WEBHOOK_BASIC_USER / WEBHOOK_BASIC_PASSWORD" },
-        webhookJwt: { type: "http", scheme: "bearer", bearerFormat: "JWT (HS256, WEBHOOK_JWT_SECRET)" },
+        webhookJwt: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT (HS256 with WEBHOOK_JWT_SECRET, RS256 with WEBHOOK_JWT_PUBLIC_KEY)",
+        },
       },
       schemas: {
         WebhookEvent: schema(WebhookEventSchema),

@@ -17,12 +17,14 @@ const b64url = (bytes: Uint8Array | string) =>
     .replace(/\+/g, "-")
     .replace(/\//g, "_");
 
+/** Signs HS256 over whatever header says; claims given as text are used verbatim (e.g. `{"exp":1e400}`). */
 export async function signJwt(
-  claims: Record<string, unknown>,
+  claims: Record<string, unknown> | string,
   secret: string = secrets.jwtSecret,
   header: Record<string, unknown> = { alg: "HS256", typ: "JWT" },
 ) {
-  const unsigned = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
+  const payload = typeof claims === "string" ? claims : JSON.stringify(claims);
+  const unsigned = `${b64url(JSON.stringify(header))}.${b64url(payload)}`;
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(secret),

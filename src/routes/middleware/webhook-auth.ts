@@ -1,10 +1,11 @@
 /**
- * Authenticates Antavo's Trusted-site calls: HTTP Basic or an HS256 JWT bearer token, compared in
- * constant time. With neither configured the relay refuses every call rather than run open.
+ * Authenticates Antavo's Trusted-site calls: HTTP Basic, or a JWT bearer token (HS256 with a shared
+ * secret, RS256 with Antavo's public key), compared in constant time. With no method configured the
+ * relay refuses every call rather than run open.
  */
 import { createMiddleware } from "hono/factory";
 import { RelayError } from "../../lib/errors";
-import { verifyHs256Jwt } from "../../lib/jwt";
+import { verifyJwt } from "../../lib/jwt";
 import { matchesSecret } from "../../lib/secrets";
 import type { AppEnv } from "./deps";
 
@@ -12,20 +13,29 @@ import type { AppEnv } from "./deps";
 const basicCredentials = (user: string, password: string) =>
   btoa(String.fromCharCode(...new TextEncoder().encode(`${user}:${password}`)));
 
+/** `<scheme> <credentials>` and nothing else: text after the credentials is refused, not ignored. */
+const AUTHORIZATION = /^([A-Za-z]+) +([^\s]+)$/;
+
 export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { webhookAuth: auth, now } = c.get("deps");
-  if (!auth.basic && !auth.jwtSecret)
+  const jwtConfigured = Boolean(auth.jwtSecret || auth.jwtPublicKey);
+  if (!auth.basic && !jwtConfigured)
     throw new RelayError("unauthorized", "webhook authentication is not configured on the relay");
-  const header = c.req.header("authorization") ?? "";
-  const [scheme = "", credentials = ""] = header.split(/\s+/, 2);
+  const match = AUTHORIZATION.exec(c.req.header("authorization") ?? "");
+  const scheme = match?.[1]?.toLowerCase();
+  const credentials = match?.[2] ?? "";
 
-  if (scheme.toLowerCase() === "basic" && auth.basic) {
+  if (scheme === "basic" && auth.basic) {
     // One constant-time comparison of the whole user:password, so neither part leaks separately.
     if (await matchesSecret(credentials, basicCredentials(auth.basic.user, auth.basic.password))) return next();
     throw new RelayError("unauthorized", "invalid Basic credentials");
   }
-  if (scheme.toLowerCase() === "bearer" && auth.jwtSecret) {
-    const check = await verifyHs256Jwt(credentials, auth.jwtSecret, now());
+  if (scheme === "bearer" && jwtConfigured) {
+    const check = await verifyJwt(
+      credentials,
+      { hs256Secret: auth.jwtSecret, rs256PublicKey: auth.jwtPublicKey },
+      now(),
+    );
     if (check.ok) return next();
     throw new RelayError("unauthorized", `invalid JWT: ${check.reason}`);
   }

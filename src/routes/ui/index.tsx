@@ -7,7 +7,9 @@ import { Hono } from "hono";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import { errorBody, RelayError } from "../../lib/errors";
 import { matchesSecret } from "../../lib/secrets";
+import { registerAdminAttempt } from "../../services/admin-auth-throttle";
 import { LoginPage, NotFoundPage, RefusedPage } from "../../ui/pages/login";
+import { clientAddress } from "../middleware/client-address";
 import { configPages } from "./config-pages";
 import { noticeText, type UiContext, type UiEnv } from "./context";
 import { bodyText, isSameOrigin, tokenMatches } from "./csrf";
@@ -81,7 +83,7 @@ adminUi.post("/login", async (c) => {
   const next = safeNext(form.get("next"));
   const adminToken = c.get("deps").adminToken;
   const loginForm = await readLoginForm(c);
-  const again = async (error: string, status: 401 | 403) =>
+  const again = async (error: string, status: 401 | 403 | 429, headers?: Record<string, string>) =>
     c.html(
       <LoginPage
         nonce={nonceOf(c)}
@@ -91,12 +93,22 @@ adminUi.post("/login", async (c) => {
         configured={Boolean(adminToken)}
       />,
       status,
+      headers,
     );
   if (!(await tokenMatches(c, loginForm?.csrf))) return again("The login form expired. Please try again.", 403);
   const given = form.get("token") ?? "";
   // Compare even when no token is configured, so the answer takes the same time either way.
   const matches = await matchesSecret(given, adminToken ?? "");
-  if (!adminToken || !matches) return again("That admin token is not valid.", 401);
+  if (!adminToken) return again("That admin token is not valid.", 401);
+  // Shares the API's budget per address: both guess the same token (services/admin-auth-throttle).
+  const verdict = await registerAdminAttempt(c.get("deps"), clientAddress(c), !matches);
+  if (!verdict.allowed) {
+    const minutes = Math.ceil(verdict.retryAfterSeconds / 60);
+    return again(`Too many failed attempts from your address. Try again in ${minutes} minute(s).`, 429, {
+      "Retry-After": String(verdict.retryAfterSeconds),
+    });
+  }
+  if (!matches) return again("That admin token is not valid.", 401);
   await startSession(c);
   return c.redirect(next, 303);
 });
@@ -122,8 +134,8 @@ adminUi.use(async (c, next) => {
   await next();
 });
 
-adminUi.post("/logout", (c) => {
-  endSession(c);
+adminUi.post("/logout", async (c) => {
+  await endSession(c, c.get("session"));
   return c.redirect("/admin/login?notice=logged-out", 303);
 });
 
