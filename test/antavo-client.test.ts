@@ -45,6 +45,21 @@ describe("getCustomer", () => {
     expect(await client.getCustomer("nobody")).toEqual({ status: "not_found" });
   });
 
+  it("an unknown customer answered with the error fields at the top level is not_found too", async () => {
+    const client = setup();
+    fake.script({ status: 404, body: { type: "NotFound", code: 160212, message: "Customer not found" } });
+    expect(await client.getCustomer("cust-1")).toEqual({ status: "not_found" });
+  });
+
+  it("a top-level error body gives Antavo's message and code", async () => {
+    const client = setup();
+    fake.script({ status: 400, body: { type: "ValidationError", code: "1234", message: "Bad id" } });
+    expect(await client.getCustomer("cust-1")).toEqual({
+      status: "dead",
+      error: "GET customer cust-1: HTTP 400: Bad id, code 1234",
+    });
+  });
+
   it("a 404 with another code is dead, with Antavo's message", async () => {
     const client = setup();
     fake.script({ status: 404, body: { error: { type: "NotFound", code: 100404, message: "No such route" } } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canonicalQuery, formatLongDate, signAntavoRequest } from "../src/antavo/signer";
+import { canonicalPath, canonicalQuery, formatLongDate, signAntavoRequest } from "../src/antavo/signer";
 
 /*
  * Fixed vectors, worked out once with Python's hashlib/hmac straight from the reference description,
@@ -102,13 +102,82 @@ describe("signAntavoRequest: what the signature covers", () => {
   });
 });
 
+describe("signAntavoRequest: refuses what it would sign wrongly", () => {
+  const base = { ...common, method: "GET", url: "https://api.demo.antavo.com/customers/c1" };
+
+  it("an unknown HTTP method", async () => {
+    await expect(signAntavoRequest({ ...base, method: "FETCH" })).rejects.toThrow(
+      'Escher: the request method "FETCH" is invalid',
+    );
+    await expect(signAntavoRequest({ ...base, method: "" })).rejects.toThrow(/request method "" is invalid/);
+  });
+
+  it("an empty secret, key or environment, or an environment that is not one path segment", async () => {
+    await expect(signAntavoRequest({ ...base, apiSecret: "" })).rejects.toThrow(
+      "Antavo signer: the API secret is empty",
+    );
+    await expect(signAntavoRequest({ ...base, apiKey: "" })).rejects.toThrow("Antavo signer: the API key is empty");
+    await expect(signAntavoRequest({ ...base, environment: "" })).rejects.toThrow(/environment "" is empty/);
+    await expect(signAntavoRequest({ ...base, environment: "a/b" })).rejects.toThrow(/not one path segment/);
+  });
+
+  it("a raw # in the URL, which fetch would drop as a fragment after it was signed as query data", async () => {
+    await expect(signAntavoRequest({ ...base, url: "https://api.demo.antavo.com/customers?q=a#b" })).rejects.toThrow(
+      /raw "#"; encode it as %23/,
+    );
+    // Encoded, it is signed as the data it is.
+    const encoded = await signAntavoRequest({ ...base, url: "https://api.demo.antavo.com/customers?q=a%23b" });
+    const other = await signAntavoRequest({ ...base, url: "https://api.demo.antavo.com/customers?q=a" });
+    expect(encoded.authorization).not.toBe(other.authorization);
+  });
+});
+
+describe("signAntavoRequest: canonicalisation as the reference implementations do it", () => {
+  const sign = async (url: string) => (await signAntavoRequest({ ...common, method: "GET", url })).authorization;
+
+  it("collapses repeated slashes in the path, as Antavo's server will when it checks", async () => {
+    expect(await sign("https://api.demo.antavo.com//customers//c1")).toBe(
+      await sign("https://api.demo.antavo.com/customers/c1"),
+    );
+  });
+});
+
+describe("canonicalPath", () => {
+  it("resolves dot segments and collapses repeated slashes, keeping escapes and a trailing slash", () => {
+    expect(canonicalPath("//foo//")).toBe("/foo/");
+    expect(canonicalPath("//")).toBe("/");
+    expect(canonicalPath("")).toBe("/");
+    expect(canonicalPath("/a/./b/../c")).toBe("/a/c");
+    expect(canonicalPath("/foo/bar/../..")).toBe("/");
+    expect(canonicalPath("/a%2Fb//%20/")).toBe("/a%2Fb/%20/");
+  });
+});
+
 describe("canonicalQuery", () => {
-  it("sorts by key then value and RFC 3986-encodes", () => {
+  it("sorts the encoded key=value pairs and encodes as Escher does", () => {
     expect(canonicalQuery("?b=2&a=1&a=0&e=x+y&c=%7e&d&f=a%2Fb&g=it's")).toBe(
       "a=0&a=1&b=2&c=~&d=&e=x%20y&f=a%2Fb&g=it%27s",
     );
     expect(canonicalQuery("")).toBe("");
     expect(canonicalQuery("?")).toBe("");
+  });
+
+  it("leaves ! and * unescaped but escapes '() (the published suite's printable-characters case)", () => {
+    expect(canonicalQuery("q=!*'()")).toBe("q=!*%27%28%29");
+    expect(canonicalQuery("q=%21%2a%27")).toBe("q=!*%27");
+  });
+
+  it("sorts the joined pairs as strings, like the reference (a-b=... before a=...)", () => {
+    expect(canonicalQuery("a=1&a-b=2")).toBe("a-b=2&a=1");
+  });
+
+  it("keeps a stray % literal next to a valid escape, and # as data", () => {
+    expect(canonicalQuery("a=%41%&b=50%")).toBe("a=A%25&b=50%25");
+    expect(canonicalQuery("q=a#b&r=c")).toBe("q=a%23b&r=c");
+  });
+
+  it("keeps bytes that are not UTF-8 as they were sent", () => {
+    expect(canonicalQuery("q=%FF%e1%88%b4")).toBe("q=%FF%E1%88%B4");
   });
 });
 

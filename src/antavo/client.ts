@@ -138,11 +138,15 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
   return { getCustomer, claimReward };
 }
 
-/** Antavo errors are `{"error": {"type", "code", "message"}}`; the code is compared as text. */
+/**
+ * Antavo errors are `{"error": {"type", "code", "message"}}`, though some answers (404s among them)
+ * put `type`/`code`/`message` at the top level; both are read, `error` first. The code is compared as text.
+ */
 function antavoError(text: string): { type?: string; code?: string; message?: string } | undefined {
   const body = parseJson(text);
-  if (!isRecord(body) || !isRecord(body.error)) return undefined;
-  const { type, code, message } = body.error;
+  if (!isRecord(body)) return undefined;
+  const source = isRecord(body.error) ? body.error : body;
+  const { type, code, message } = source;
   return {
     ...(typeof type === "string" ? { type } : {}),
     ...(typeof code === "string" || typeof code === "number" ? { code: String(code) } : {}),

@@ -156,15 +156,14 @@ export class FakeAntavo {
     }
 
     const sha256 = (data: string) => createHash("sha256").update(data, "utf8").digest("hex");
+    // Escher sorts the encoded `key=value` strings and collapses repeated slashes in the path.
     const query = [...new URLSearchParams(url.search)]
-      .map(([k, v]) => [encode3986(k), encode3986(v)] as const)
-      .sort(([ka, va], [kb, vb]) => (ka === kb ? (va < vb ? -1 : va > vb ? 1 : 0) : ka < kb ? -1 : 1))
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${encodeEscher(k)}=${encodeEscher(v)}`)
+      .sort()
       .join("&");
+    const path = url.pathname.replace(/\/{2,}/g, "/");
     const canonicalHeaders = names.map((n) => `${n}:${(request.headers.get(n) ?? "").trim()}\n`).join("");
-    const canonicalRequest = [request.method, url.pathname, query, canonicalHeaders, signedHeaders, sha256(body)].join(
-      "\n",
-    );
+    const canonicalRequest = [request.method, path, query, canonicalHeaders, signedHeaders, sha256(body)].join("\n");
     const scope = `${shortDate}/${environment}/api/antavo_request`;
     const stringToSign = ["ANTAVO-HMAC-SHA256", date, scope, sha256(canonicalRequest)].join("\n");
     let key: Buffer = Buffer.from(`ANTAVO${this.opts.apiSecret}`, "utf8");
@@ -283,8 +282,9 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
   return new Response(text, { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-function encode3986(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** Escher's query encoding: RFC 3986 unreserved characters plus `!` and `*` stay, `'()` are escaped. */
+function encodeEscher(text: string): string {
+  return encodeURIComponent(text).replace(/['()]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
