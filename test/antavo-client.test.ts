@@ -76,6 +76,7 @@ describe("getCustomer", () => {
       status: "retry",
       error: "GET customer cust-1: HTTP 429: Too many requests, code 429",
       retryAfterSeconds: 45,
+      rateLimited: true,
     });
   });
 

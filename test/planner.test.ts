@@ -71,7 +71,7 @@ describe("planner", () => {
           customer_ids: { registered: "Mixed.Case@Example.COM" },
           event_type: "loyalty_opt_in",
           timestamp: 1_767_225_600,
-          properties: { points: 5 },
+          properties: { points: 5, antavo_event_id: "e1" },
         },
       },
     });

@@ -77,7 +77,7 @@ describe("use cases end to end", () => {
         customer_ids: { registered: "welcome-c@example.com" },
         event_type: "loyalty_welcome",
         timestamp: expect.any(Number),
-        properties: { opt_in_date: 1_767_225_600, points_added: 50 },
+        properties: { opt_in_date: 1_767_225_600, points_added: 50, antavo_event_id: "uc-welcome" },
       },
     ]);
     // The event selection still runs beside the workflow.
@@ -127,7 +127,13 @@ describe("use cases end to end", () => {
         customer_ids: { registered: "bday-today@example.com" },
         event_type: "loyalty_birthday_reward",
         timestamp: expect.any(Number),
-        properties: { reward_id: "rw-bday", coupon_code: "BDAY-2027", coupon_value: 10, coupon_type: "fixed" },
+        properties: {
+          reward_id: "rw-bday",
+          coupon_code: "BDAY-2027",
+          coupon_value: 10,
+          coupon_type: "fixed",
+          antavo_event_id: events[0]!.event.id,
+        },
       },
     ]);
     expect((await deliveryRow(events[0]!.event.id))?.status).toBe("delivered");
@@ -166,6 +172,7 @@ describe("use cases end to end", () => {
           coupon_value: 3.5,
           coupon_type: "fixed",
           coupon_expiration: "2027-01-31T23:59:59Z",
+          antavo_event_id: "uc-claim",
         },
       }),
     ]);
@@ -187,7 +194,10 @@ describe("use cases end to end", () => {
 
     const tierEvents = () => bloomreach.events().filter((e) => e.event_type.startsWith("loyalty_tier_"));
     expect(tierEvents()).toEqual([
-      expect.objectContaining({ event_type: "loyalty_tier_gold", properties: { tier: "Gold", points: 1500 } }),
+      expect.objectContaining({
+        event_type: "loyalty_tier_gold",
+        properties: { tier: "Gold", points: 1500, antavo_event_id: "uc-tier-gold" },
+      }),
     ]);
     expect(bloomreach.customers().filter((c) => "last_tier_upgrade" in c.properties)).toEqual([
       expect.objectContaining({
@@ -317,7 +327,7 @@ describe("use cases end to end", () => {
       data: {},
     });
     expect(eventsOfType(bloomreach, "loyalty_profile_changed")).toEqual([
-      expect.objectContaining({ properties: { name: "Grace" } }),
+      expect.objectContaining({ properties: { name: "Grace", antavo_event_id: "uc-profile-2" } }),
     ]);
     // A redelivery of the same webhook does not fire it again.
     await webhook({
@@ -350,7 +360,7 @@ describe("use cases end to end", () => {
           name: "customers/events",
           data: expect.objectContaining({
             event_type: "preview_tier_diamond",
-            properties: { tier: "Diamond", points: 1500 },
+            properties: { tier: "Diamond", points: 1500, antavo_event_id: expect.any(String) },
           }),
         }),
       },

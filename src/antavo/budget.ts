@@ -14,7 +14,12 @@ export interface AntavoBudget {
 }
 
 /** Without Retry-After, a 429 pauses the budget this long. */
-const DEFAULT_BACK_OFF_MS = 5_000;
+const DEFAULT_BACK_OFF_MS = 1_000;
+/**
+ * A longer wait is not slept through (it would hold a consumer batch): the call is not made and
+ * comes back as a retry after the wait, like Antavo's own 429.
+ */
+export const MAX_BUDGET_WAIT_MS = 10_000;
 
 export function budgetedAntavoClient(
   client: AntavoClient,
@@ -23,6 +28,14 @@ export function budgetedAntavoClient(
 ): AntavoClient {
   async function spend<T extends { status: string }>(call: () => Promise<T>): Promise<T> {
     const wait = await budget.reserve();
+    if (wait > MAX_BUDGET_WAIT_MS) {
+      const seconds = Math.ceil(wait / 1000);
+      return {
+        status: "retry",
+        error: `the Antavo budget is spent; next call in ${seconds} s`,
+        retryAfterSeconds: seconds,
+      } as T;
+    }
     if (wait > 0) await sleep(wait);
     const result = await call();
     const failure = result as unknown as AntavoFailure;

@@ -386,9 +386,15 @@ async function sendCommands(p: Pipeline): Promise<string | undefined> {
 
 type Outgoing = { eventId: string; customerId: string; command: OutgoingCommand };
 
-/** Each customer's pending commands together, in event-time order, customers one after another. */
+/**
+ * Each customer's pending commands together, in event-time order, customers one after another in
+ * the order of the batch (not of the objects' answers, which arrive in any order).
+ */
 function outgoingInOrder(p: Pipeline): Outgoing[] {
-  const replies = [...p.replies.values()].map((reply) => ({ reply, event: p.jobs.get(reply.eventId)!.event }));
+  const replies = [...p.jobs.values()].flatMap(({ event }) => {
+    const reply = p.replies.get(event.id);
+    return reply ? [{ reply, event }] : [];
+  });
   const byCustomerId = byCustomer(replies.map((r) => ({ ...r, customerId: r.event.customerId })));
   const outgoing: Outgoing[] = [];
   for (const [customerId, items] of byCustomerId) {
