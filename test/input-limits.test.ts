@@ -190,6 +190,9 @@ describe("3. sparse form indexes", () => {
     expect(() => parseBracketForm(`a${"[b]".repeat(31)}=1`)).not.toThrow();
     expect(() => parseBracketForm("a[0]=x&a[b]=y")).toThrow(/mixes list and object/);
     expect(() => parseBracketForm("a[b]=1&a=2")).toThrow(/conflicts/);
+    const appends = (n: number) => Array.from({ length: n }, () => "data[list][]=x").join("&");
+    expect(() => parseBracketForm(appends(1001))).not.toThrow();
+    expect(() => parseBracketForm(appends(1002))).toThrow(expect.objectContaining({ path: "data.list" }));
     expect(() => parseBracketForm(Array.from({ length: 10_001 }, (_, i) => `f${i}=1`).join("&"))).toThrow(
       /Parameter limit/,
     );

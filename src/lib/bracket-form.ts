@@ -84,7 +84,9 @@ function checkKey(key: string, seen: KeyNode) {
       node.list = list;
     }
     const last = index === segments.length - 1;
-    // `key[]` appends: a new entry every time.
+    // `key[]` appends: a new entry every time, up to the same length as an index allows.
+    if (segment === "" && node.children.size > MAX_FORM_INDEX)
+      throw new BracketFormError(key, `more than ${MAX_FORM_INDEX + 1} list entries`, dotted(index), true);
     let child = segment === "" ? undefined : node.children.get(segment);
     if (!child) {
       child = { leaf: false, children: new Map() };
