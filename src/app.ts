@@ -13,6 +13,7 @@ import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
 import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
+import { adminBody } from "./routes/middleware/admin-body";
 import { type AppEnv, provideDeps } from "./routes/middleware/deps";
 import { openApiDocument } from "./routes/openapi";
 import { adminUi } from "./routes/ui";
@@ -40,6 +41,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   // The contract document is public; everything else under /api needs the admin token.
   app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
   app.use("/api/*", adminAuth);
+  app.use("/api/*", adminBody);
   app.route("/api", configRoutes);
   app.route("/api", deliveryRoutes);
   app.route("/api", workflowRoutes);

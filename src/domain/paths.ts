@@ -20,7 +20,7 @@ export function readPath(source: unknown, path: string): unknown {
 }
 
 export function readLoyaltyField(snapshot: Record<string, unknown>, field: string): unknown {
-  if (field === "tier" && !("tier" in snapshot)) {
+  if (field === "tier" && !Object.hasOwn(snapshot, "tier")) {
     const tiers = snapshot.tiers;
     return readPath(tiers, "0.name");
   }

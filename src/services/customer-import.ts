@@ -20,7 +20,8 @@ import { customers } from "../db/schema";
 import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
 import { parseDateOnly } from "../domain/workflow/calendar";
 import { formatPath, RelayError } from "../lib/errors";
-import { csvRecords, type Line, readLines } from "../lib/line-stream";
+import { inputIssues, isPrototypeKey, MAX_DEPTH } from "../lib/input-limits";
+import { csvRecords, type Line, readLines, UploadTooLargeError } from "../lib/line-stream";
 
 export interface ImportDeps {
   db: Database;
@@ -51,11 +52,20 @@ export interface ImportSummary {
 export interface ImportOptions {
   /** Rows read per request; keeps one request within D1's per-invocation query limit. */
   maxRows?: number;
+  /** Bytes read per request (MAX_IMPORT_BYTES): blank lines are not rows, so rows alone do not bound an upload. */
+  maxBytes?: number;
 }
 
 /** 10,000 rows: 20 D1 batches of at most 30 statements, well inside 1,000 queries per invocation. */
 export const MAX_IMPORT_ROWS = 10_000;
 export const MAX_REPORTED_REJECTIONS = 100;
+/**
+ * 32 MiB: 10,000 rows of about 3 KiB each. The upload is streamed (one line in memory at a time),
+ * so this bounds the time one request may take, not memory.
+ */
+export const MAX_IMPORT_BYTES = 32 * 1024 * 1024;
+/** The largest list index a CSV column may name (`tiers.1000.name`), as for form bodies. */
+const MAX_COLUMN_INDEX = 1000;
 const MAX_LINE_CHARS = 64 * 1024;
 const FLUSH_ROWS = 500;
 
@@ -122,6 +132,12 @@ async function* ndjsonRows(lines: AsyncIterable<Line>): AsyncGenerator<RowResult
       yield { line: number, reason: `not valid JSON: ${(error as Error).message}` };
       continue;
     }
+    // Before zod, which would copy a `__proto__` key into the prototype of the row it builds.
+    const issues = inputIssues(value);
+    if (issues.length > 0) {
+      yield { line: number, reason: issues.map((issue) => `${issue.path}: ${issue.message}`).join("; ") };
+      continue;
+    }
     yield validateRow(number, value);
   }
 }
@@ -132,11 +148,19 @@ function headerOf(fields: string[]): string[] {
   const columns = fields.map((f) => f.trim());
   const issues: { path: string; message: string }[] = [];
   columns.forEach((column, index) => {
+    const segments = column.split(".");
+    const reserved = segments.find(isPrototypeKey);
     if (!COLUMN.test(column))
       issues.push({
         path: `header.${index}`,
         message: `"${column}" is not a field name or dot path like properties.store`,
       });
+    else if (reserved !== undefined)
+      issues.push({ path: `header.${index}`, message: `"${column}": "${reserved}" is a reserved name` });
+    else if (segments.length > MAX_DEPTH)
+      issues.push({ path: `header.${index}`, message: `"${column}" nests deeper than ${MAX_DEPTH} levels` });
+    else if (segments.some((segment) => /^\d+$/.test(segment) && Number(segment) > MAX_COLUMN_INDEX))
+      issues.push({ path: `header.${index}`, message: `"${column}": list index above ${MAX_COLUMN_INDEX}` });
     else if (columns.indexOf(column) !== index)
       issues.push({ path: `header.${index}`, message: `"${column}" appears twice` });
   });
@@ -145,9 +169,14 @@ function headerOf(fields: string[]): string[] {
   return columns;
 }
 
-/** `tiers.0.name` → {tiers: [{name}]}: numeric segments make arrays. */
+/**
+ * `tiers.0.name` → {tiers: [{name}]}: numeric segments make arrays. The header is checked first;
+ * this still refuses reserved names and reads own properties only, so that no path can reach
+ * Object.prototype (`__proto__.x` once polluted every object in the isolate).
+ */
 function setPath(target: Record<string, unknown>, path: string, value: string) {
   const segments = path.split(".");
+  if (segments.some(isPrototypeKey)) throw new Error(`refusing to set the reserved path ${path}`);
   let current: Record<string, unknown> | unknown[] = target;
   segments.forEach((segment, index) => {
     const key = Array.isArray(current) ? Number(segment) : segment;
@@ -156,9 +185,11 @@ function setPath(target: Record<string, unknown>, path: string, value: string) {
       container[key] = value;
       return;
     }
-    if (typeof container[key] !== "object" || container[key] === null)
-      container[key] = /^\d+$/.test(segments[index + 1]!) ? [] : {};
-    current = container[key] as Record<string, unknown> | unknown[];
+    const existing = Object.hasOwn(container, key) ? container[key] : undefined;
+    const next =
+      typeof existing === "object" && existing !== null ? existing : /^\d+$/.test(segments[index + 1]!) ? [] : {};
+    container[key] = next;
+    current = next as Record<string, unknown> | unknown[];
   });
 }
 
@@ -239,27 +270,39 @@ export async function importCustomers(
   const maxRows = options.maxRows ?? MAX_IMPORT_ROWS;
   const summary: ImportSummary = { imported: 0, updated: 0, rejected: [], rejectedCount: 0, total: 0 };
   const pending: Pending = { rows: new Map(), superseded: 0 };
-  const lines = readLines(body, MAX_LINE_CHARS);
+  const lines = readLines(body, MAX_LINE_CHARS, options.maxBytes ?? MAX_IMPORT_BYTES);
   const rows = format === "csv" ? csvRows(lines) : ndjsonRows(lines);
+  const rest = (line: number) =>
+    `send the rest from line ${line}${format === "csv" ? " (with the header row)" : ""} in another request`;
 
-  for await (const result of rows) {
-    if (summary.total === maxRows) {
-      summary.truncated = {
-        nextLine: result.line,
-        message: `at most ${maxRows} rows are read per request; send the rest from line ${result.line}${format === "csv" ? " (with the header row)" : ""} in another request`,
-      };
-      break;
+  try {
+    for await (const result of rows) {
+      if (summary.total === maxRows) {
+        summary.truncated = {
+          nextLine: result.line,
+          message: `at most ${maxRows} rows are read per request; ${rest(result.line)}`,
+        };
+        break;
+      }
+      summary.total++;
+      if ("reason" in result) {
+        summary.rejectedCount++;
+        if (summary.rejected.length < MAX_REPORTED_REJECTIONS)
+          summary.rejected.push({ line: result.line, reason: result.reason });
+        continue;
+      }
+      if (pending.rows.has(result.customer.id)) pending.superseded++;
+      pending.rows.set(result.customer.id, result);
+      if (pending.rows.size >= FLUSH_ROWS) await flush(deps, pending, summary);
     }
-    summary.total++;
-    if ("reason" in result) {
-      summary.rejectedCount++;
-      if (summary.rejected.length < MAX_REPORTED_REJECTIONS)
-        summary.rejected.push({ line: result.line, reason: result.reason });
-      continue;
-    }
-    if (pending.rows.has(result.customer.id)) pending.superseded++;
-    pending.rows.set(result.customer.id, result);
-    if (pending.rows.size >= FLUSH_ROWS) await flush(deps, pending, summary);
+  } catch (error) {
+    // A streamed upload without a declared length can only be cut where it crosses the limit:
+    // like the row limit, what was read in full is kept and the answer says where to resume.
+    if (!(error instanceof UploadTooLargeError)) throw error;
+    summary.truncated = {
+      nextLine: error.nextLine,
+      message: `at most ${error.maxBytes} bytes are read per request; ${rest(error.nextLine)}`,
+    };
   }
   await flush(deps, pending, summary);
   return summary;

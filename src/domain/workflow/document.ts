@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { type ErrorIssue, formatPath } from "../../lib/errors";
+import { inputIssues } from "../../lib/input-limits";
 import { MAX_UNIX_SECONDS, parseDateOnly, parseInstant, parseIsoInstant } from "./calendar";
 import { numericValue } from "./compare";
 import { parsePlaceholders, templateProblems } from "./templates";
@@ -25,6 +26,24 @@ export type FilterOperator = (typeof FILTER_OPERATORS)[number];
 export const REPEAT_KINDS = ["once", "daily", "weekly", "monthly", "yearly"] as const;
 export const IN_DATE_RANGES = ["today", "this_week", "this_month"] as const;
 export const DEFAULT_PRIORITY = 100;
+
+/**
+ * Size limits (invariant 8). A workflow runs for every matching event and its rendered properties
+ * are logged with each delivery, so its size is paid per event, not once: these are generous for a
+ * hand-written workflow and keep one event's commands and log rows small.
+ */
+export const WORKFLOW_LIMITS = {
+  /** The document as JSON, in UTF-16 code units (about bytes for ASCII). */
+  documentChars: 64 * 1024,
+  filters: 50,
+  actions: 50,
+  /** Properties of a sync_event, fields of a sync_fields. */
+  propertiesPerAction: 100,
+  /** One template string (a property value or a string inside one). */
+  templateChars: 4 * 1024,
+  /** Values of an `in` filter. */
+  inValues: 1000,
+} as const;
 
 const ASCII = /^[\x20-\x7e]+$/;
 const name = z.string().trim().min(1, "must not be empty").max(200);
@@ -108,7 +127,13 @@ const FilterSchema = z.discriminatedUnion(
     filterOf("greater_than", orderable),
     filterOf("less_than", orderable),
     filterOf("contains", scalar),
-    filterOf("in", z.array(scalar, { error: "must be a list of values" }).min(1, "needs at least one value").max(1000)),
+    filterOf(
+      "in",
+      z
+        .array(scalar, { error: "must be a list of values" })
+        .min(1, "needs at least one value")
+        .max(WORKFLOW_LIMITS.inValues),
+    ),
     filterOf("exists", z.boolean({ error: "must be true (present) or false (absent)" }).default(true)),
     filterOf("in_date", oneOf(IN_DATE_RANGES, "in_date range")),
   ],
@@ -121,7 +146,12 @@ const FilterSchema = z.discriminatedUnion(
   },
 );
 
-const templatedRecord = z.record(z.string().regex(ASCII, "property names must be ASCII"), z.unknown());
+const templatedRecord = z
+  .record(z.string().regex(ASCII, "property names must be ASCII"), z.unknown())
+  .refine(
+    (record) => Object.keys(record).length <= WORKFLOW_LIMITS.propertiesPerAction,
+    `at most ${WORKFLOW_LIMITS.propertiesPerAction} properties per action`,
+  );
 
 const SyncEventActionSchema = z.object({
   type: z.literal("sync_event"),
@@ -177,13 +207,16 @@ export const WorkflowDocumentSchema = z
     startsAt: instant,
     endsAt: instant,
     trigger: TriggerSchema,
-    filters: z.array(FilterSchema).max(50).default([]),
+    filters: z
+      .array(FilterSchema)
+      .max(WORKFLOW_LIMITS.filters, `at most ${WORKFLOW_LIMITS.filters} filters`)
+      .default([]),
     actions: z
       .array(ActionSchema, {
         error: (issue) => (issue.input === undefined ? "needs at least one action" : "must be a list"),
       })
       .min(1, "needs at least one action")
-      .max(50),
+      .max(WORKFLOW_LIMITS.actions, `at most ${WORKFLOW_LIMITS.actions} actions`),
   })
   .superRefine((doc, ctx) => {
     const issue = (path: Path, message: string) => ctx.addIssue({ code: "custom", path, message });
@@ -217,6 +250,10 @@ export const WorkflowDocumentSchema = z
         action.type === "sync_event" ? action.properties : action.type === "sync_fields" ? action.fields : undefined;
       const key = action.type === "sync_event" ? "properties" : "fields";
       for (const { path, text } of values ? templateStrings(values, ["actions", index, key]) : []) {
+        if (text.length > WORKFLOW_LIMITS.templateChars) {
+          issue(path, `is longer than ${WORKFLOW_LIMITS.templateChars} characters`);
+          continue;
+        }
         for (const problem of templateProblems(text)) issue(path, problem);
         for (const { root, text: placeholder } of parsePlaceholders(text)) {
           if (root === "event" && dateTriggered) {
@@ -246,6 +283,17 @@ export type WorkflowValidation =
 
 /** Parses a document into the relay's issue shape (`actions.0.properties.points`) for error bodies. */
 export function validateWorkflowDocument(input: unknown): WorkflowValidation {
+  // The shape limits first: everything after (zod, JSON.stringify, templateStrings) recurses.
+  const limits = inputIssues(input);
+  if (limits.length > 0) return { success: false, issues: limits };
+  const chars = JSON.stringify(input)?.length ?? 0;
+  if (chars > WORKFLOW_LIMITS.documentChars)
+    return {
+      success: false,
+      issues: [
+        { path: "$", message: `the document is ${chars} characters as JSON; at most ${WORKFLOW_LIMITS.documentChars}` },
+      ],
+    };
   const result = WorkflowDocumentSchema.safeParse(input);
   if (result.success) return { success: true, document: result.data };
   return {

@@ -3,6 +3,7 @@
  * placeholder keeps the value's type (Bloomreach stores numbers as numbers), and a missing value
  * drops the property instead of writing the text "undefined" into a customer profile (DESIGN 4.3).
  */
+import { isPrototypeKey } from "../../lib/input-limits";
 import { readLoyaltyField, readPath } from "../paths";
 
 /** `claim` is the Antavo reward-claim answer, available only to actions after a `reward_claim`. */
@@ -66,6 +67,9 @@ export function templateProblems(template: string): string[] {
     if (root === "now" && path !== undefined) problems.push(`${text}: "now" takes no path`);
     if (root !== "now" && (path === undefined || !path.split(".").every((segment) => PATH_SEGMENT.test(segment)))) {
       problems.push(`${text}: needs a dot path after "${root}", like {{${root}.name}}`);
+    } else if (path?.split(".").some(isPrototypeKey)) {
+      // Paths read own properties only (domain/paths), so these would render absent: refuse them as a mistake.
+      problems.push(`${text}: "__proto__", "constructor" and "prototype" are not field names`);
     }
     if (filter !== undefined && !(TEMPLATE_FILTERS as readonly string[]).includes(filter)) {
       problems.push(`${text}: unknown filter "${filter}"; expected one of ${TEMPLATE_FILTERS.join(", ")}`);

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
-import { type ImportFormat, importCustomers } from "../../services/customer-import";
+import { type ImportFormat, importCustomers, MAX_IMPORT_BYTES } from "../../services/customer-import";
 import type { AppEnv } from "../middleware/deps";
 
 const FORMATS: Record<string, ImportFormat> = {
@@ -26,6 +26,10 @@ function importFormat(contentType: string | undefined): ImportFormat {
 export const customerRoutes = new Hono<AppEnv>()
   .post("/customers/import", async (c) => {
     const format = importFormat(c.req.header("content-type"));
+    // A declared length over the limit is refused before a byte is read (and nothing is stored);
+    // an undeclared one is cut where it crosses the limit, like the row limit (`truncated`).
+    if (Number(c.req.header("content-length") ?? 0) > MAX_IMPORT_BYTES)
+      throw new RelayError("payload_too_large", `the upload is larger than ${MAX_IMPORT_BYTES} bytes; split it`);
     const body = c.req.raw.body;
     if (!body) throw new RelayError("invalid_body", "the upload is empty");
     return c.json(await importCustomers(c.get("deps"), format, body));

@@ -1,16 +1,28 @@
 /**
  * Reads the webhook body: JSON, or Antavo's legacy URL-encoded form with bracket keys. Anything else
- * is 415; unparseable text is 400 `invalid_body`. Size is limited before this runs.
+ * is 415; unparseable text is 400 `invalid_body`. Size is limited before this runs. The parsed body
+ * is held to the input limits (DESIGN 4.1 "Limits", invariant 8) here, before the schema, the
+ * normaliser or the dedupe hash (which is recursive) read it.
  */
 import { BracketFormError, parseBracketForm } from "../../lib/bracket-form";
 import { RelayError } from "../../lib/errors";
+import { inputIssues, type PathSegment } from "../../lib/input-limits";
 
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-export function parseWebhookBody(contentType: string | undefined, text: string): unknown {
-  const type = mediaType(contentType);
+/**
+ * Property names become Bloomreach attribute names, which must be ASCII: the keys of an event's
+ * `data` and of its customer object. Keys nested deeper are part of a property's value (Bloomreach
+ * stores an object value as sent), so any well-formed name is fine there.
+ */
+function asciiKeysAt(path: readonly PathSegment[]): boolean {
+  const event = path.length === 3 && path[0] === "events" && typeof path[1] === "number" ? path.slice(2) : path;
+  return event.length === 1 && (event[0] === "data" || event[0] === "customer");
+}
+
+function parseText(type: string, text: string): unknown {
   if (type === "application/json" || type.endsWith("+json")) {
     try {
       return JSON.parse(text);
@@ -25,7 +37,9 @@ export function parseWebhookBody(contentType: string | undefined, text: string):
       return parseBracketForm(text);
     } catch (error) {
       if (error instanceof BracketFormError)
-        throw new RelayError("invalid_body", error.message, [{ path: error.key, message: "malformed form field" }]);
+        throw new RelayError(error.limit ? "validation_failed" : "invalid_body", error.message, [
+          { path: error.path, message: error.limit ? error.message : "malformed form field" },
+        ]);
       throw error;
     }
   }
@@ -33,4 +47,11 @@ export function parseWebhookBody(contentType: string | undefined, text: string):
     "unsupported_media_type",
     `content type "${type || "none"}" is not accepted; send application/json or application/x-www-form-urlencoded`,
   );
+}
+
+export function parseWebhookBody(contentType: string | undefined, text: string): unknown {
+  const body = parseText(mediaType(contentType), text);
+  const issues = inputIssues(body, { asciiKeysAt });
+  if (issues.length > 0) throw new RelayError("validation_failed", "the webhook body exceeds the input limits", issues);
+  return body;
 }
