@@ -34,7 +34,7 @@ export function budgetedAntavoClient(
         status: "retry",
         error: `the Antavo budget is spent; next call in ${seconds} s`,
         retryAfterSeconds: seconds,
-      } as T;
+      } as unknown as T;
     }
     if (wait > 0) await sleep(wait);
     const result = await call();
