@@ -2,7 +2,7 @@
  * The delivery log: one row per event (its commands and fate) and one row per call made for it.
  * Written in one D1 batch per consumer batch, so the log costs one round trip.
  */
-import { sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import { chunk, type Database, rowsPerStatement } from "./client";
 import { deliveries, deliveryAttempts } from "./schema";
 
@@ -87,4 +87,20 @@ export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], n
     ...chunk(attemptRows, rowsPerStatement(10)).map((part) => db.insert(deliveryAttempts).values(part)),
   ];
   await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
+}
+
+/** Status and last error of the given deliveries (those that have a row). */
+export async function readDeliveryStates(
+  db: Database,
+  ids: string[],
+): Promise<Map<string, { status: string; lastError: string | null }>> {
+  const states = new Map<string, { status: string; lastError: string | null }>();
+  for (const part of chunk(ids, 90)) {
+    const rows = await db
+      .select({ id: deliveries.id, status: deliveries.status, lastError: deliveries.lastError })
+      .from(deliveries)
+      .where(inArray(deliveries.id, part));
+    for (const row of rows) states.set(row.id, { status: row.status, lastError: row.lastError });
+  }
+  return states;
 }

@@ -1,43 +1,96 @@
 /**
- * Queue consumers. The events consumer validates each message, delivers the batch through the
- * shared pipeline and turns each outcome into ack or retry with the policy's delay. The dead-letter
- * consumer records whatever the platform gave up on, so nothing leaves without a trace.
+ * Queue consumers. The events consumer checks each message on its own, delivers the batch through
+ * the shared pipeline and turns each outcome into ack or retry with the policy's delay. The
+ * dead-letter consumer records whatever the platform gave up on, so nothing leaves without a trace.
+ *
+ * Failures are one message's (invariant 9): a message no relay could read, or one that breaks the
+ * shape limits, is dead-lettered with its reason at once; if the pipeline throws for the batch, each
+ * event is delivered alone so the one that throws is the only one retried.
  */
-
-import { inArray } from "drizzle-orm";
 import * as v from "valibot";
-import { writeDeliveryLog } from "../db/delivery-queries";
-import { deliveries } from "../db/schema";
+import { readDeliveryStates, writeDeliveryLog } from "../db/delivery-queries";
 import { retryDelaySeconds } from "../domain/retry-policy";
+import { inputIssues } from "../lib/input-limits";
 import type { DateRunDeps } from "../services/date-runs";
 import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
 import { consumeDateScans } from "./date-scans";
 import { type DateScanMessage, type EventMessage, type QueueMessage, QueueMessageSchema } from "./message";
 
-function parseMessages(batch: MessageBatch<unknown>) {
-  const valid: { message: Message<unknown>; body: QueueMessage }[] = [];
+type Parsed = { message: Message<unknown>; body: QueueMessage };
+type Refused = {
+  message: Message<unknown>;
+  reason: string;
+  event?: { id: string; customerId: string; action: string };
+};
+
+const eventOf = (body: unknown) => (body as { event?: Record<string, unknown> } | null)?.event;
+
+/** The id, customer and action of an unreadable event message, when those at least are readable. */
+function envelopeOf(body: unknown): Refused["event"] {
+  const event = eventOf(body);
+  const [id, customerId, action] = [event?.id, event?.customerId, event?.action];
+  return typeof id === "string" && typeof customerId === "string" && typeof action === "string"
+    ? { id, customerId, action }
+    : undefined;
+}
+
+function parseMessages(batch: MessageBatch<unknown>): { valid: Parsed[]; refused: Refused[] } {
+  const valid: Parsed[] = [];
+  const refused: Refused[] = [];
   for (const message of batch.messages) {
-    const parsed = v.safeParse(QueueMessageSchema, message.body);
-    if (parsed.success) {
+    // The shape limits first: they are iterative, and everything after them may recurse.
+    // An event message is checked as the webhook checked the event, so paths and depth read the same.
+    const issues = inputIssues(eventOf(message.body) ?? message.body);
+    const parsed = issues.length === 0 ? v.safeParse(QueueMessageSchema, message.body) : undefined;
+    if (parsed?.success) {
       valid.push({ message, body: parsed.output });
-    } else {
-      // A message no version of the relay could read: retrying cannot help.
-      console.error(
-        JSON.stringify({
-          queue: batch.queue,
-          messageId: message.id,
-          message: "unreadable queue message dropped",
-          issues: parsed.issues.map((i) => i.message),
-        }),
-      );
-      message.ack();
+      continue;
     }
+    const reason = issues.length
+      ? `the queued event breaks the input limits: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`
+      : `the queued message is not readable: ${parsed!.issues.map((i) => i.message).join("; ")}`;
+    refused.push({ message, reason, event: envelopeOf(message.body) });
   }
-  return valid;
+  return { valid, refused };
+}
+
+/** A message no version of the relay could deliver: dead now, with its reason; retrying cannot help. */
+async function deadLetterRefused(
+  batch: MessageBatch<unknown>,
+  refused: Refused[],
+  deps: Pick<DeliveryDeps, "db" | "now">,
+) {
+  const entries = refused.flatMap(({ event, reason }) =>
+    event
+      ? [
+          {
+            eventId: event.id,
+            customerId: event.customerId,
+            action: event.action,
+            status: "dead" as const,
+            commands: [],
+            lastError: reason,
+            attempts: [],
+          },
+        ]
+      : [],
+  );
+  for (const { message, reason, event } of refused) {
+    if (!event) console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, message: reason }));
+  }
+  try {
+    await writeDeliveryLog(deps.db, entries, deps.now());
+    for (const { message } of refused) message.ack();
+  } catch (error) {
+    console.error(
+      JSON.stringify({ queue: batch.queue, message: `dead-letter log failed: ${(error as Error).message}` }),
+    );
+    for (const { message } of refused) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
+  }
 }
 
 /** Event messages go through the delivery pipeline; date-scan pages are handled on their own. */
-function byType(parsed: { message: Message<unknown>; body: QueueMessage }[]) {
+function byType(parsed: Parsed[]) {
   const events: { message: Message<unknown>; body: EventMessage }[] = [];
   const scans: { message: Message<unknown>; body: DateScanMessage }[] = [];
   for (const { message, body } of parsed) {
@@ -47,8 +100,49 @@ function byType(parsed: { message: Message<unknown>; body: QueueMessage }[]) {
   return { events, scans };
 }
 
+const ISOLATED_CONCURRENCY = 4;
+
+/**
+ * Delivers the batch; if the pipeline throws for it as a whole, delivers each event alone, so an
+ * event whose delivery throws is retried by itself and its neighbours finish in this pass.
+ */
+async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  try {
+    return await deliverEvents(deps, jobs);
+  } catch (error) {
+    if (jobs.length === 1) throw error;
+    console.error(
+      JSON.stringify({ message: `batch delivery failed, delivering one by one: ${(error as Error).message}` }),
+    );
+  }
+  const report: DeliveryReport = { outcomes: new Map(), logged: true };
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      try {
+        const own = await deliverEvents(deps, [job]);
+        for (const [id, outcome] of own.outcomes) report.outcomes.set(id, outcome);
+        report.logged &&= own.logged;
+      } catch (error) {
+        const reason = `delivery failed: ${(error as Error).message}`;
+        console.error(JSON.stringify({ eventId: job.event.id, message: reason }));
+        report.outcomes.set(job.event.id, {
+          status: "retry",
+          error: reason,
+          delaySeconds: retryDelaySeconds(job.attempt),
+        });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ISOLATED_CONCURRENCY, jobs.length) }, worker));
+  return report;
+}
+
 export async function consumeEvents(batch: MessageBatch<unknown>, deps: DeliveryDeps & DateRunDeps): Promise<void> {
-  const { events: messages, scans } = byType(parseMessages(batch));
+  const { valid, refused } = parseMessages(batch);
+  if (refused.length > 0) await deadLetterRefused(batch, refused, deps);
+  const { events: messages, scans } = byType(valid);
   await consumeDateScans(scans, deps);
   // At-least-once delivery can put one event in a batch twice: deliver it once, answer both.
   const jobs = new Map<string, DeliveryJob>();
@@ -64,7 +158,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Delivery
 
   let report: DeliveryReport;
   try {
-    report = await deliverEvents(deps, [...jobs.values()]);
+    report = await deliverIsolated(deps, [...jobs.values()]);
   } catch (error) {
     console.error(JSON.stringify({ queue: batch.queue, message: `delivery failed: ${(error as Error).message}` }));
     for (const { message } of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
@@ -83,7 +177,9 @@ export async function consumeDeadLetters(
   batch: MessageBatch<unknown>,
   deps: Pick<DeliveryDeps, "db" | "now">,
 ): Promise<void> {
-  const { events: messages, scans } = byType(parseMessages(batch));
+  const { valid, refused } = parseMessages(batch);
+  if (refused.length > 0) await deadLetterRefused(batch, refused, deps);
+  const { events: messages, scans } = byType(valid);
   for (const { message, body } of scans) {
     // A scan page the queue gave up on: its customers of that occurrence were not reached.
     console.error(
@@ -96,30 +192,26 @@ export async function consumeDeadLetters(
     );
     message.ack();
   }
-  const ids = messages.map(({ body }) => body.event.id);
-  const settled = new Set(
-    ids.length === 0
-      ? []
-      : (
-          await deps.db
-            .select({ id: deliveries.id, status: deliveries.status })
-            .from(deliveries)
-            .where(inArray(deliveries.id, ids))
-        )
-          .filter((row) => row.status === "delivered" || row.status === "dead")
-          .map((row) => row.id),
+  if (messages.length === 0) return;
+  // The log already says why the last attempt failed: keep that reason beside the queue's verdict.
+  const states = await readDeliveryStates(
+    deps.db,
+    messages.map(({ body }) => body.event.id),
   );
   const entries = messages
-    .filter(({ body }) => !settled.has(body.event.id))
-    .map(({ message, body }) => ({
-      eventId: body.event.id,
-      customerId: body.event.customerId,
-      action: body.event.action,
-      status: "dead" as const,
-      commands: [],
-      lastError: `the queue gave up after ${message.attempts} attempts`,
-      attempts: [],
-    }));
+    .filter(({ body }) => !["delivered", "dead"].includes(states.get(body.event.id)?.status ?? ""))
+    .map(({ message, body }) => {
+      const last = states.get(body.event.id)?.lastError;
+      return {
+        eventId: body.event.id,
+        customerId: body.event.customerId,
+        action: body.event.action,
+        status: "dead" as const,
+        commands: [],
+        lastError: `the queue gave up after ${message.attempts} attempts${last ? `: ${last}` : ""}`,
+        attempts: [],
+      };
+    });
   await writeDeliveryLog(deps.db, entries, deps.now());
   for (const { message } of messages) message.ack();
 }

@@ -3,7 +3,7 @@
  * attempts) and the ways events go back on the queue: replay of dead deliveries, requeue of parked
  * ones, and the sweeper's recovery of events whose queue message was lost.
  */
-import { and, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import * as v from "valibot";
 import { chunk, type Database } from "../db/client";
 import type { DeliveryStatus } from "../db/delivery-queries";
@@ -150,6 +150,16 @@ export async function getDelivery(db: Database, id: string) {
 
 // ---- putting events back on the queue ---------------------------------------------------------
 
+/** A stored event as the queue carries it, or undefined when the row cannot be read back. */
+function readPayload(payload: string): RelayEvent | undefined {
+  try {
+    const parsed = v.safeParse(RelayEventSchema, JSON.parse(payload));
+    return parsed.success ? parsed.output : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function inboundPayloads(db: Database, ids: string[]): Promise<RelayEvent[]> {
   const events: RelayEvent[] = [];
   for (const part of chunk(ids, 90)) {
@@ -157,16 +167,15 @@ async function inboundPayloads(db: Database, ids: string[]): Promise<RelayEvent[
       .select({ payload: inboundEvents.payload })
       .from(inboundEvents)
       .where(inArray(inboundEvents.id, part))) {
-      const parsed = v.safeParse(RelayEventSchema, JSON.parse(row.payload));
-      if (parsed.success) events.push(parsed.output);
+      const event = readPayload(row.payload);
+      if (event) events.push(event);
     }
   }
   return events;
 }
 
 /** Sends the events again and marks their deliveries as retrying from now. */
-async function requeue(deps: DeliveriesDeps, ids: string[], replay: boolean): Promise<number> {
-  const events = await inboundPayloads(deps.db, ids);
+async function requeueEvents(deps: DeliveriesDeps, events: RelayEvent[], replay: boolean): Promise<number> {
   if (events.length === 0) return 0;
   await sendMessages(
     deps.queue,
@@ -189,6 +198,9 @@ async function requeue(deps: DeliveriesDeps, ids: string[], replay: boolean): Pr
   }
   return events.length;
 }
+
+const requeue = async (deps: DeliveriesDeps, ids: string[], replay: boolean) =>
+  requeueEvents(deps, await inboundPayloads(deps.db, ids), replay);
 
 export async function replayDelivery(deps: DeliveriesDeps, id: string) {
   const row = await deps.db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id)).get();
@@ -246,44 +258,66 @@ export async function requeueParked(deps: DeliveriesDeps, limit = REPLAY_PAGE): 
  * and retries whose next attempt is long overdue. The CustomerSync objects make a requeue of
  * something still in flight harmless.
  */
+/** Pages of lost hand-offs one sweep works through at most (the next sweep takes the rest). */
+const STUCK_PAGES_PER_SWEEP = 4;
+const UNREADABLE = "the stored event cannot be read back, so it cannot be resent";
+
+/**
+ * Recovers what the platform lost: accepted events that never got a delivery row, oldest first, and
+ * retries long overdue. Each lost event gets a row (retrying, or dead when its stored copy cannot be
+ * read), so it leaves the candidates and rows that cannot be resent never hide the ones that can.
+ */
 export async function requeueStuck(deps: DeliveriesDeps, graceSeconds: number, limit = REPLAY_PAGE): Promise<number> {
   const cutoff = deps.now() - graceSeconds;
-  const neverDelivered = await deps.db
-    .select({ id: inboundEvents.id })
-    .from(inboundEvents)
-    .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
-    .where(and(isNull(deliveries.id), lt(inboundEvents.receivedAt, cutoff)))
-    .limit(limit);
+  let requeued = 0;
+  for (let page = 0; page < STUCK_PAGES_PER_SWEEP; page++) {
+    const rows = await deps.db
+      .select({
+        id: inboundEvents.id,
+        action: inboundEvents.action,
+        customerId: inboundEvents.customerId,
+        payload: inboundEvents.payload,
+      })
+      .from(inboundEvents)
+      .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
+      .where(and(isNull(deliveries.id), lt(inboundEvents.receivedAt, cutoff)))
+      .orderBy(asc(inboundEvents.receivedAt), asc(inboundEvents.id))
+      .limit(limit);
+    const now = deps.now();
+    const readable: RelayEvent[] = [];
+    const logRows = rows.map((row) => {
+      const event = readPayload(row.payload);
+      if (event) readable.push(event);
+      return {
+        id: row.id,
+        eventId: row.id,
+        customerId: row.customerId,
+        action: row.action,
+        status: event ? "retrying" : "dead",
+        lastError: event ? null : UNREADABLE,
+        createdAt: now,
+        updatedAt: now,
+        nextAttemptAt: event ? now : null,
+      };
+    });
+    for (const part of chunk(logRows, 9)) await deps.db.insert(deliveries).values(part).onConflictDoNothing();
+    requeued += await requeueEvents(deps, readable, false);
+    if (rows.length < limit) break;
+  }
   const overdue = await deps.db
     .select({ id: deliveries.id })
     .from(deliveries)
     .where(and(eq(deliveries.status, "retrying"), lt(deliveries.nextAttemptAt, cutoff)))
+    .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id))
     .limit(limit);
-  const fresh = neverDelivered.map((r) => r.id);
-  // An event never delivered has no delivery row for requeue() to update: give it one, so the
-  // next sweep waits for its retry instead of sending it again.
-  if (fresh.length > 0) {
-    const events = await inboundPayloads(deps.db, fresh);
-    const now = deps.now();
-    for (const part of chunk(events, 9)) {
-      await deps.db
-        .insert(deliveries)
-        .values(
-          part.map((e) => ({
-            id: e.id,
-            eventId: e.id,
-            customerId: e.customerId,
-            action: e.action,
-            status: "retrying",
-            createdAt: now,
-            updatedAt: now,
-            nextAttemptAt: now,
-          })),
-        )
-        .onConflictDoNothing();
-    }
-  }
-  return requeue(deps, [...fresh, ...overdue.map((r) => r.id)], false);
+  return (
+    requeued +
+    (await requeue(
+      deps,
+      overdue.map((r) => r.id),
+      false,
+    ))
+  );
 }
 
 /** Removes log rows and inbound events older than the retention. */
