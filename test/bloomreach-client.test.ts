@@ -74,15 +74,22 @@ describe("sendBatch: success", () => {
     expect(result.requestBody).not.toContain("source");
   });
 
-  it("reports commands without a result as retry, and says why", async () => {
+  it("reports commands without a result as outcome_unknown (not retry: they may be applied), and says why", async () => {
     const client = setup();
     fake.script({ status: 200, body: { success: true, results: [{ success: true }] } });
     const result = await client.sendBatch([event(1), event(2), event(3)]);
     expect(result.outcomes[0]).toEqual({ status: "delivered" });
     for (const o of result.outcomes.slice(1)) {
-      expect(o.status).toBe("retry");
-      expect(o.status === "retry" && o.error).toMatch(/1 results for 3 commands/);
+      expect(o.status).toBe("outcome_unknown");
+      expect(o.status === "outcome_unknown" && o.error).toMatch(/1 results for 3 commands/);
     }
+  });
+
+  it("reports every command of a 2xx with an HTML or non-JSON body as outcome_unknown", async () => {
+    const client = setup();
+    fake.script({ status: 200, body: "<html><body>Maintenance</body></html>" });
+    const result = await client.sendBatch([event(1), event(2)]);
+    expect(result.outcomes.map((o) => o.status)).toEqual(["outcome_unknown", "outcome_unknown"]);
   });
 });
 

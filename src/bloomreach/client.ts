@@ -29,6 +29,8 @@ export interface BloomreachDeps {
 
 export type CommandOutcome =
   | { status: "delivered" }
+  /** A 2xx whose answer says nothing of this command: it may or may not have been applied. */
+  | { status: "outcome_unknown"; error: string }
   | { status: "retry"; error: string; retryAfterSeconds?: number }
   | { status: "dead"; error: string };
 
@@ -181,8 +183,10 @@ function perCommandOutcomes(
     if (i >= results.length) {
       // Bloomreach promises one result per command; without one we cannot know it was applied.
       outcomes.push({
-        status: "retry",
-        error: `HTTP ${status} answered ${results.length} results for ${count} commands; no result for command ${i}`,
+        status: "outcome_unknown",
+        error: isRecord(body)
+          ? `HTTP ${status} answered ${results.length} results for ${count} commands; none for command ${i}`
+          : `HTTP ${status} with an answer that is not Bloomreach's JSON; the command may or may not be applied`,
       });
       continue;
     }
@@ -192,7 +196,7 @@ function perCommandOutcomes(
       outcomes.push({ status: "dead", error: redact(extractMessage(r) ?? "rejected without a reason") });
     } else {
       outcomes.push({
-        status: "retry",
+        status: "outcome_unknown",
         error: `unrecognised result for command ${i}: ${truncate(JSON.stringify(r) ?? "", 200)}`,
       });
     }

@@ -6,8 +6,15 @@ import { inArray, sql } from "drizzle-orm";
 import { chunk, type Database, rowsPerStatement } from "./client";
 import { deliveries, deliveryAttempts } from "./schema";
 
-export type DeliveryStatus = "pending" | "retrying" | "delivered" | "dead" | "paused";
-export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ["pending", "retrying", "delivered", "dead", "paused"];
+export type DeliveryStatus = "pending" | "retrying" | "delivered" | "dead" | "paused" | "outcome_unknown";
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
+  "pending",
+  "retrying",
+  "delivered",
+  "dead",
+  "paused",
+  "outcome_unknown",
+];
 
 export interface AttemptEntry {
   /** The delivery attempt (the queue message's attempt number, or the replay's). */

@@ -1,19 +1,22 @@
 /**
  * What happened to one event, from the outcomes of its commands. Expected outcomes are values,
  * not exceptions: delivered, retry (with the soonest time Bloomreach allows), dead (with reasons),
- * or paused (the project's credentials were refused; delivery waits for the admin).
+ * paused (the project's credentials were refused; delivery waits for the admin), or outcome_unknown
+ * (Bloomreach's 2xx could not be read). Precedence: paused, retry, dead, outcome_unknown, delivered.
  */
 export type CommandResult =
   | { status: "delivered" }
   | { status: "retry"; error: string; retryAfterSeconds?: number }
   | { status: "dead"; error: string }
-  | { status: "paused"; error: string };
+  | { status: "paused"; error: string }
+  /**
+   * Bloomreach answered 2xx but its answer does not say what became of the command (invariant 10):
+   * an event is not resent blindly (it would be tracked twice); an admin may replay it.
+   */
+  | { status: "outcome_unknown"; error: string };
 
-export type EventOutcome =
-  | { status: "delivered" }
-  | { status: "retry"; error: string; retryAfterSeconds?: number }
-  | { status: "dead"; error: string }
-  | { status: "paused"; error: string };
+/** What happened to one event: the same values, combined over its commands. */
+export type EventOutcome = CommandResult;
 
 export function combineOutcomes(results: CommandResult[]): EventOutcome {
   const paused = results.find((r) => r.status === "paused");
@@ -27,7 +30,9 @@ export function combineOutcomes(results: CommandResult[]): EventOutcome {
       ...(after.length > 0 ? { retryAfterSeconds: Math.max(...after) } : {}),
     };
   }
-  const dead = results.filter((r): r is Extract<CommandResult, { status: "dead" }> => r.status === "dead");
-  if (dead.length > 0) return { status: "dead", error: [...new Set(dead.map((r) => r.error))].join("; ") };
+  for (const status of ["dead", "outcome_unknown"] as const) {
+    const matching = results.filter((r): r is Extract<CommandResult, { status: typeof status }> => r.status === status);
+    if (matching.length > 0) return { status, error: [...new Set(matching.map((r) => r.error))].join("; ") };
+  }
   return { status: "delivered" };
 }

@@ -33,6 +33,8 @@ export interface PlanReply {
   pending: OutgoingCommand[];
   /** Commands Bloomreach refused for good on earlier attempts: they keep the event dead. */
   refused: { id: string; error: string }[];
+  /** Commands whose fate Bloomreach's answer left unknown: never resent unless an admin replays. */
+  unknown: { id: string; error: string }[];
   claims: PendingClaim[];
   warnings: string[];
   outcome?: EventOutcome;
@@ -58,6 +60,7 @@ export interface SettleRequest {
   eventId: string;
   delivered: string[];
   dead: { id: string; error: string }[];
+  unknown?: { id: string; error: string }[];
 }
 
 export interface ClaimResult {
@@ -80,6 +83,8 @@ interface EventRecord {
   pending: string[];
   delivered: string[];
   dead: { id: string; error: string }[];
+  /** Absent on records written before outcome_unknown existed. */
+  unknown?: { id: string; error: string }[];
   claims: ClaimRecord[];
   warnings: string[];
   /** Nothing could be sent: the customer has no usable hard ID. */
@@ -95,6 +100,8 @@ interface Snapshot {
 const EventsSchema = v.array(RelayEventSchema);
 const EVENT_PREFIX = "event:";
 const ENRICHED_AT = "enrichedAt";
+/** What an admin may replay: events that ended dead, or whose fate Bloomreach left unknown. */
+const REPLAYABLE: ReadonlySet<string> = new Set(["dead", "outcome_unknown"]);
 /** Event records outlive Antavo's redelivery window and the queue's retry horizon by far. */
 const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
@@ -117,7 +124,7 @@ export class CustomerSync extends DurableObject<Env> {
     for (const event of ordered) {
       const key = EVENT_PREFIX + event.id;
       const existing = (writes.get(key) as EventRecord | undefined) ?? records.get(key);
-      const replaying = existing?.outcome?.status === "dead" && replay.has(event.id);
+      const replaying = REPLAYABLE.has(existing?.outcome?.status ?? "") && replay.has(event.id);
       if (existing && !replaying) {
         replies.push(replyFor(event.id, existing));
         continue;
@@ -138,6 +145,7 @@ export class CustomerSync extends DurableObject<Env> {
           commands: [],
           pending: [],
           refused: [],
+          unknown: [],
           claims: [],
           warnings: [],
         });
@@ -216,10 +224,12 @@ export class CustomerSync extends DurableObject<Env> {
       const key = EVENT_PREFIX + result.eventId;
       const record = records.get(key);
       if (!record || record.state === "settled") continue;
-      const done = new Set([...result.delivered, ...result.dead.map((d) => d.id)]);
+      const unknown = result.unknown ?? [];
+      const done = new Set([...result.delivered, ...result.dead.map((d) => d.id), ...unknown.map((u) => u.id)]);
       record.pending = record.pending.filter((id) => !done.has(id));
       record.delivered.push(...result.delivered.filter((id) => !record.delivered.includes(id)));
       record.dead.push(...result.dead);
+      record.unknown = [...(record.unknown ?? []), ...unknown];
       for (const dead of result.dead) {
         const command = record.commands.find((c) => c.id === dead.id)?.command;
         if (command?.name === "customers") fields = forgetFields(fields, Object.keys(command.data.properties));
@@ -310,6 +320,7 @@ function settleIfDone(record: EventRecord) {
   const results: CommandResult[] = [
     ...record.delivered.map(() => ({ status: "delivered" as const })),
     ...record.dead.map((d) => ({ status: "dead" as const, error: d.error })),
+    ...(record.unknown ?? []).map((u) => ({ status: "outcome_unknown" as const, error: u.error })),
     ...record.claims
       .filter((c) => c.status === "dead")
       .map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
@@ -322,7 +333,8 @@ function settleIfDone(record: EventRecord) {
 }
 
 function retryRefused(record: EventRecord): EventRecord {
-  return { ...record, state: "planned", outcome: undefined, pending: record.dead.map((d) => d.id), dead: [] };
+  const again = [...record.dead, ...(record.unknown ?? [])].map((d) => d.id);
+  return { ...record, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [] };
 }
 
 function replyFor(eventId: string, record: EventRecord): PlanReply {
@@ -333,6 +345,7 @@ function replyFor(eventId: string, record: EventRecord): PlanReply {
     commands: record.commands,
     pending: record.commands.filter((c) => pending.has(c.id)),
     refused: record.dead,
+    unknown: record.unknown ?? [],
     claims: record.claims.filter((c) => c.status === "pending"),
     warnings: record.warnings,
     ...(record.outcome ? { outcome: record.outcome } : {}),

@@ -416,11 +416,23 @@ function callDependencies(calls: Outgoing[][]): number[][] {
   });
 }
 
+/**
+ * Invariant 10: a command whose fate Bloomreach's answer left unknown is resent only when that is
+ * harmless: customer properties carry their `update_timestamp`, so a second copy changes nothing.
+ * An event is never resent blindly (it would be tracked twice); it stays `outcome_unknown`.
+ */
+function resendIfHarmless(command: OutgoingCommand, outcome: CommandResult): CommandResult {
+  if (outcome.status !== "outcome_unknown" || command.command.name !== "customers") return outcome;
+  return { status: "retry", error: `${outcome.error}; customer properties are resent (harmless)` };
+}
+
 function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedAt: number, pausedReason?: string) {
   const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[] }>();
   call.forEach(({ eventId, command }, index) => {
     const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
-    const commandResult: CommandResult = result.authFailure ? { status: "paused", error: pausedReason! } : outcome;
+    const commandResult: CommandResult = result.authFailure
+      ? { status: "paused", error: pausedReason! }
+      : resendIfHarmless(command, outcome);
     p.commandResults.set(command.id, commandResult);
     const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [] };
     entry.commands.push(command);
@@ -462,17 +474,20 @@ async function settleAll(p: Pipeline) {
     if (reply.pending.length === 0) continue;
     const delivered: string[] = [];
     const dead: { id: string; error: string }[] = [];
+    const unknown: { id: string; error: string }[] = [];
     for (const command of reply.pending) {
       const result = p.commandResults.get(command.id);
       if (result?.status === "delivered") delivered.push(command.id);
       if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
+      if (result?.status === "outcome_unknown") unknown.push({ id: command.id, error: result.error });
     }
-    if (delivered.length + dead.length > 0)
+    if (delivered.length + dead.length + unknown.length > 0)
       settles.push({
         eventId: reply.eventId,
         customerId: p.jobs.get(reply.eventId)!.event.customerId,
         delivered,
         dead,
+        unknown,
       });
   }
   await Promise.all(
@@ -499,6 +514,7 @@ function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
     ...extra,
     ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" }),
     ...reply.refused.map((r) => ({ status: "dead" as const, error: r.error })),
+    ...reply.unknown.map((r) => ({ status: "outcome_unknown" as const, error: r.error })),
   ]);
 }
 

@@ -205,8 +205,8 @@ const requeue = async (deps: DeliveriesDeps, ids: string[], replay: boolean) =>
 export async function replayDelivery(deps: DeliveriesDeps, id: string) {
   const row = await deps.db.select({ status: deliveries.status }).from(deliveries).where(eq(deliveries.id, id)).get();
   if (!row) throw new RelayError("not_found", `no delivery ${id}`);
-  if (row.status !== "dead")
-    throw new RelayError("conflict", `only dead deliveries can be replayed; ${id} is ${row.status}`);
+  if (!REPLAYABLE_STATUSES.includes(row.status as ReplayableStatus))
+    throw new RelayError("conflict", `only dead or outcome_unknown deliveries can be replayed; ${id} is ${row.status}`);
   if ((await requeue(deps, [id], true)) === 0)
     throw new RelayError("conflict", `the original event of ${id} is no longer stored (past the retention)`);
   return { id, replayed: true };
@@ -214,13 +214,20 @@ export async function replayDelivery(deps: DeliveriesDeps, id: string) {
 
 export const REPLAY_PAGE = 500;
 
+/** Dead events, and events whose fate Bloomreach left unknown: replaying those is the admin's call. */
+export const REPLAYABLE_STATUSES = ["dead", "outcome_unknown"] as const;
+export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
+
 /**
  * Replays dead deliveries in a time window, one page per call so a large backlog never hits the
  * per-invocation limits; `remaining` tells the caller (or the UI's progress bar) to call again.
  */
-export async function replayDeliveries(deps: DeliveriesDeps, window: { since?: number; until?: number }) {
+export async function replayDeliveries(
+  deps: DeliveriesDeps,
+  window: { status?: ReplayableStatus; since?: number; until?: number },
+) {
   const inWindow = and(
-    eq(deliveries.status, "dead"),
+    eq(deliveries.status, window.status ?? "dead"),
     window.since !== undefined ? gte(deliveries.createdAt, window.since) : undefined,
     window.until !== undefined ? lte(deliveries.createdAt, window.until) : undefined,
   );

@@ -2,7 +2,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
-import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
+import {
+  getDelivery,
+  listDeliveries,
+  REPLAYABLE_STATUSES,
+  replayDeliveries,
+  replayDelivery,
+} from "../../services/deliveries";
 import type { AppEnv } from "../middleware/deps";
 import { validate } from "../validation";
 
@@ -29,7 +35,9 @@ const ListQuerySchema = z.object({
 });
 
 const ReplaySchema = z.object({
-  status: z.literal("dead", { error: "only dead deliveries can be replayed" }).default("dead"),
+  status: z
+    .enum(REPLAYABLE_STATUSES, { error: "only dead or outcome_unknown deliveries can be replayed" })
+    .default("dead"),
   since: z.union([z.number().int(), instant]).optional(),
   until: z.union([z.number().int(), instant]).optional(),
 });

@@ -27,6 +27,7 @@ const OUTCOME_CLASS: Record<string, string> = {
   retry: "retrying",
   paused: "paused",
   dead: "dead",
+  outcome_unknown: "dead",
 };
 
 export function StatusBadge(props: { status: string }) {
@@ -220,7 +221,13 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
             </>
           ) : null}
         </dl>
-        {delivery.status === "dead" ? (
+        {delivery.status === "outcome_unknown" ? (
+          <p class="hint">
+            Bloomreach answered, but its answer did not say whether it applied these commands. The relay does not resend
+            events on its own (that could track them twice); replay it if you know it did not arrive.
+          </p>
+        ) : null}
+        {delivery.status === "dead" || delivery.status === "outcome_unknown" ? (
           <form method="post" action={`/admin/deliveries/${encodeURIComponent(delivery.id)}/replay`} class="actions">
             <CsrfField token={ctx.csrf} />
             <button type="submit">Replay this delivery</button>
