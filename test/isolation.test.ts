@@ -13,6 +13,7 @@ import { eventMessage, type QueueMessage } from "../src/queue/message";
 import { sweepDeliveries } from "../src/services/housekeeping";
 import { recordingQueue } from "./support/app";
 import { demoMapping, demoSettings } from "./support/fixtures";
+import { postWebhook } from "./support/http";
 import { deliveryRow, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
 
 const relay = relayWithFakes({ mapping: demoMapping, settings: demoSettings });
@@ -78,6 +79,21 @@ describe("a poison message in a consumer batch", () => {
     const row = await deliveryRow("iso-2");
     expect(row?.status).toBe("retrying");
     expect(row?.last_error).toMatch(/planning failed: object storage unavailable/);
+  });
+});
+
+describe("a poison webhook among concurrent ones", () => {
+  it("answers the poison one 400 and every valid neighbour 202", async () => {
+    await relay();
+    const deep = `action=opt_in&customer=c-deep&data${"[a]".repeat(40)}=x`;
+    const answers = await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) =>
+        postWebhook({ id: `nb-${i}`, action: "opt_in", customer: { id: `nb-c${i}`, email: `nb${i}@example.com` } }),
+      ),
+      postWebhook(undefined, { raw: deep, contentType: "application/x-www-form-urlencoded" }),
+    ]);
+    expect(answers.slice(0, 40).map((r) => r.status)).toEqual(Array(40).fill(202));
+    expect(answers[40]!.status).toBe(400);
   });
 });
 
