@@ -29,16 +29,22 @@ describe("CustomerSync object", () => {
     const stub = stubFor("do-c1");
     await runInDurableObject(stub, async (instance: CustomerSync) => {
       const event = relayEvent({ id: "do-1", customerId: "do-c1" });
-      const [planned] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_600 });
+      const {
+        replies: [planned],
+      } = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_600 });
       expect(planned).toMatchObject({ kind: "send" });
       expect(planned!.pending.map((c) => c.id)).toEqual(["do-1#0", "do-1#1"]);
 
       // A retry before any answer resends exactly the same commands.
-      const [again] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_700 });
+      const {
+        replies: [again],
+      } = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_700 });
       expect(again!.pending).toEqual(planned!.pending);
 
       await instance.settle([{ eventId: "do-1", delivered: ["do-1#0", "do-1#1"], dead: [] }]);
-      const [settled] = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_800 });
+      const {
+        replies: [settled],
+      } = await instance.plan({ config, events: [event], canEnrich: false, now: 1_767_225_800 });
       expect(settled).toMatchObject({ kind: "settled", outcome: { status: "delivered" }, pending: [] });
       const state = await instance.inspect("do-1");
       expect(state.fields).toEqual({ loyalty_points: { value: "100", at: 1_767_225_600 } });
@@ -54,7 +60,9 @@ describe("CustomerSync object", () => {
         { eventId: "do-2", delivered: [], dead: [{ id: "do-2#0", error: "Property value too long" }] },
       ]);
       const second = relayEvent({ id: "do-3", customerId: "do-c2", action: "point_add", createdAt: 1_767_225_700 });
-      const [reply] = await instance.plan({ config, events: [second], canEnrich: false, now: 2 });
+      const {
+        replies: [reply],
+      } = await instance.plan({ config, events: [second], canEnrich: false, now: 2 });
       expect(reply!.pending.map((c) => c.command.data)).toEqual([
         expect.objectContaining({ properties: { loyalty_points: 100 } }),
       ]);

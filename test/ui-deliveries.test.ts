@@ -94,7 +94,7 @@ describe("deliveries and dashboard in the admin UI", () => {
     const ui = await loggedIn();
     const refused = await ui.post("/admin/deliveries/ui-ok/replay");
     expect(refused.status).toBe(409);
-    expect(textOf(refused.html)).toContain("only dead deliveries can be replayed");
+    expect(textOf(refused.html)).toContain("only dead or outcome_unknown deliveries can be replayed");
 
     const replayed = await ui.post("/admin/deliveries/ui-dead/replay");
     expect(replayed.status).toBe(303);

@@ -4,7 +4,8 @@
  */
 import { inArray, sql } from "drizzle-orm";
 import { chunk, type Database, rowsPerStatement } from "./client";
-import { deliveries, deliveryAttempts } from "./schema";
+import { mirrorRow, upsertCustomerStatement } from "./customer-queries";
+import { deliveries, deliveryAttempts, workflows } from "./schema";
 
 export type DeliveryStatus = "pending" | "retrying" | "delivered" | "dead" | "paused" | "outcome_unknown";
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
@@ -42,8 +43,23 @@ export interface DeliveryEntry {
   attempts: AttemptEntry[];
 }
 
-export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], now: number): Promise<void> {
-  if (entries.length === 0) return;
+/** What a consumer batch writes besides the log, in the same D1 batch (one round trip). */
+export interface BatchSideWrites {
+  /** Customers whose snapshot changed: the mirror the date workflows and filters read. */
+  mirrors?: Map<string, Record<string, unknown>>;
+  /** Workflows whose commands went out: their "last run" in the admin UI. */
+  workflowsRun?: string[];
+}
+
+export async function writeDeliveryLog(
+  db: Database,
+  entries: DeliveryEntry[],
+  now: number,
+  side: BatchSideWrites = {},
+): Promise<void> {
+  const mirrorRows = [...(side.mirrors ?? [])].map(([id, snapshot]) => mirrorRow(id, { ...snapshot, id }, now));
+  const workflowsRun = side.workflowsRun ?? [];
+  if (entries.length === 0 && mirrorRows.length === 0 && workflowsRun.length === 0) return;
   const rows = entries.map((e) => ({
     id: e.eventId,
     eventId: e.eventId,
@@ -92,6 +108,10 @@ export async function writeDeliveryLog(db: Database, entries: DeliveryEntry[], n
         }),
     ),
     ...chunk(attemptRows, rowsPerStatement(10)).map((part) => db.insert(deliveryAttempts).values(part)),
+    ...chunk(mirrorRows, rowsPerStatement(5)).map((part) => upsertCustomerStatement(db, part)),
+    ...(workflowsRun.length > 0
+      ? [db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun))]
+      : []),
   ];
   await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
 }

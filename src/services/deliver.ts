@@ -9,7 +9,6 @@
  * log and before any ack, so a crash after a successful call never sends the event again.
  */
 
-import { inArray } from "drizzle-orm";
 import { budgetedAntavoClient } from "../antavo/budget";
 import { type AntavoClient, createAntavoClient, type GetCustomerResult } from "../antavo/client";
 import {
@@ -19,8 +18,7 @@ import {
   MAX_BATCH_COMMANDS,
 } from "../bloomreach/client";
 import { chunk, type Database } from "../db/client";
-import { type AttemptEntry, type DeliveryEntry, writeDeliveryLog } from "../db/delivery-queries";
-import { workflows } from "../db/schema";
+import { type AttemptEntry, type BatchSideWrites, type DeliveryEntry, writeDeliveryLog } from "../db/delivery-queries";
 import type { Settings } from "../domain/config";
 import { type CommandResult, combineOutcomes, type EventOutcome } from "../domain/delivery-outcome";
 import type { RelayEvent } from "../domain/event";
@@ -87,6 +85,8 @@ interface Pipeline {
   attempts: Map<string, AttemptEntry[]>;
   /** What the log should say about an event besides its plan's warnings. */
   notes: Map<string, string[]>;
+  /** Customers whose snapshot changed, for the D1 mirror. */
+  mirrors: Map<string, Record<string, unknown>>;
   commandResults: Map<string, CommandResult>;
 }
 
@@ -129,6 +129,7 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
     extra: new Map(),
     attempts: new Map(),
     notes: new Map(),
+    mirrors: new Map(),
     commandResults: new Map(),
   };
 
@@ -195,10 +196,19 @@ async function perCustomer<T>(p: Pipeline, events: RelayEvent[], step: string, c
 async function planAll(p: Pipeline, now: number) {
   const events = [...p.jobs.values()].map((j) => j.event);
   const replay = [...p.jobs.values()].filter((j) => j.replay).map((j) => j.event.id);
-  const plan = (customerId: string, batch: RelayEvent[], request: { canEnrich: boolean; enrichedAt?: number }) =>
-    perCustomer(p, batch, "planning", () =>
+  // Each plan answers the events' replies, and the customer's snapshot when it changed: that goes
+  // to the D1 mirror with the delivery log, in one batch for the whole consumer batch.
+  const plan = async (
+    customerId: string,
+    batch: RelayEvent[],
+    request: { canEnrich: boolean; enrichedAt?: number },
+  ) => {
+    const result = await perCustomer(p, batch, "planning", () =>
       stubFor(p.deps, customerId).plan({ config: p.config, events: batch, replay, now, ...request }),
     );
+    if (result?.mirror) p.mirrors.set(customerId, result.mirror);
+    return result?.replies;
+  };
 
   const needing: RelayEvent[] = [];
   await Promise.all(
@@ -547,20 +557,18 @@ async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
   const ran = new Set<string>();
   for (const reply of p.replies.values())
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
-  return { outcomes, logged: await tryLog(p.deps.db, entries, now, [...ran]) };
+  return { outcomes, logged: await tryLog(p.deps.db, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }) };
 }
 
+/** The log, the mirror and the workflows' last runs: one D1 batch for the whole delivery batch. */
 async function tryLog(
   db: Database,
   entries: DeliveryEntry[],
   now: number,
-  workflowsRun: string[] = [],
+  side: BatchSideWrites = {},
 ): Promise<boolean> {
   try {
-    await writeDeliveryLog(db, entries, now);
-    // "Last run" in the admin UI: the workflows whose commands went out in this batch.
-    if (workflowsRun.length > 0)
-      await db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun));
+    await writeDeliveryLog(db, entries, now, side);
     return true;
   } catch (error) {
     console.error(

@@ -1,0 +1,359 @@
+/**
+ * The per-customer state machine, as pure functions over a state value (issue 13): which events
+ * are known, the last value and time sent for each mapped field, the planned commands and reward
+ * claims not yet done, and the snapshot of the customer. The CustomerSync object only loads this
+ * state, calls these functions with `now`, and stores what they changed.
+ *
+ * Invariants held here: an event planned once is never planned again (3) unless an admin replays a
+ * dead or unknown one; a confirmed command is never pending again (2, 10); fields go out only when
+ * changed and never older than what was sent (4); a claim Antavo confirmed is never made twice.
+ */
+import type { BloomreachCommand, CommandSource, PlannedCommand } from "./commands";
+import { type CommandResult, combineOutcomes, type EventOutcome } from "./delivery-outcome";
+import type { RelayEvent } from "./event";
+import { diffFields, type FieldState, forgetFields } from "./field-sync";
+import { continueAfterClaim, type PendingClaim, type PlanConfig, planEvent } from "./plan-event";
+import { lacksMappedField, mergeSnapshot, resolveCustomerIds } from "./planner";
+
+export interface OutgoingCommand {
+  /** `<eventId>#<n>`: identifies the command across retries. */
+  id: string;
+  command: BloomreachCommand;
+  source: CommandSource;
+}
+
+export interface PlanReply {
+  eventId: string;
+  /** send: `pending` commands/claims are due; settled: nothing left to do; needs_customer: enrich first. */
+  kind: "send" | "settled" | "needs_customer";
+  /** Every command planned for the event, for the delivery log. */
+  commands: OutgoingCommand[];
+  pending: OutgoingCommand[];
+  /** Commands Bloomreach refused for good on earlier attempts: they keep the event dead. */
+  refused: { id: string; error: string }[];
+  /** Commands whose fate Bloomreach's answer left unknown: never resent unless an admin replays. */
+  unknown: { id: string; error: string }[];
+  claims: PendingClaim[];
+  warnings: string[];
+  outcome?: EventOutcome;
+}
+
+export interface PlanRequest {
+  config: PlanConfig;
+  events: RelayEvent[];
+  /** Ids of events an admin asked to replay: settled dead events are planned again. */
+  replay?: string[];
+  /** True when Antavo's API could fill in a customer whose hard ID or mapped fields are missing. */
+  canEnrich: boolean;
+  /**
+   * Set when the events carry Antavo's answer to `GET /customers/{id}` (or Antavo did not know the
+   * customer): the object then asks for no enrichment again for `enrichmentTtlSeconds`, even when
+   * the answer lacked a mapped field.
+   */
+  enrichedAt?: number;
+  now: number;
+}
+
+export interface SettleRequest {
+  eventId: string;
+  delivered: string[];
+  dead: { id: string; error: string }[];
+  unknown?: { id: string; error: string }[];
+}
+
+export interface ClaimResult {
+  eventId: string;
+  key: string;
+  result: { status: "claimed"; answer: Record<string, unknown> } | { status: "dead"; error: string };
+}
+
+export interface ClaimRecord extends PendingClaim {
+  status: "pending" | "claimed" | "dead";
+  answer?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface EventRecord {
+  state: "planned" | "settled";
+  plannedAt: number;
+  commands: OutgoingCommand[];
+  /** Ids not yet delivered or refused: what a retry resends. */
+  pending: string[];
+  delivered: string[];
+  dead: { id: string; error: string }[];
+  /** Absent on records written before outcome_unknown existed. */
+  unknown?: { id: string; error: string }[];
+  claims: ClaimRecord[];
+  warnings: string[];
+  /** Nothing could be sent: the customer has no usable hard ID. */
+  unidentified?: boolean;
+  outcome?: EventOutcome;
+}
+
+export interface Snapshot {
+  data: Record<string, unknown>;
+  at: number;
+}
+
+/** What an admin may replay: events that ended dead, or whose fate Bloomreach left unknown. */
+const REPLAYABLE: ReadonlySet<string> = new Set(["dead", "outcome_unknown"]);
+/** Event records outlive Antavo's redelivery window and the queue's retry horizon by far. */
+export const EVENT_RETENTION_SECONDS = 30 * 24 * 3600;
+
+/** One customer's state, or the part of it a step reads: `events` holds the records it asked for. */
+export interface CustomerState {
+  snapshot: Snapshot;
+  fields: FieldState;
+  /** When Antavo was last asked for this customer (Unix seconds). */
+  enrichedAt?: number;
+  events: Map<string, EventRecord>;
+}
+
+/** A step's answer: the state after it, and which parts of it changed (for the object to store). */
+export interface StateStep<T> {
+  state: CustomerState;
+  changed: { snapshot: boolean; fields: boolean; enrichedAt: boolean; events: string[] };
+  result: T;
+}
+
+export interface PlanResult {
+  replies: PlanReply[];
+  /** The customer's snapshot when this plan changed it: the caller writes it to the D1 mirror. */
+  mirror?: Record<string, unknown>;
+}
+
+const copy = (state: CustomerState): CustomerState => ({ ...state, events: new Map(state.events) });
+
+const orderOf = (a: RelayEvent, b: RelayEvent) => a.createdAt - b.createdAt || a.receivedAt - b.receivedAt;
+
+const needsCustomerReply = (eventId: string): PlanReply => ({
+  eventId,
+  kind: "needs_customer",
+  commands: [],
+  pending: [],
+  refused: [],
+  unknown: [],
+  claims: [],
+  warnings: [],
+});
+
+/** Plans the events in event-time order: known ones answer as they stand, new ones are planned. */
+export function planEvents(current: CustomerState, request: PlanRequest): StateStep<PlanResult> {
+  const state = copy(current);
+  const touched = new Set<string>();
+  const replay = new Set(request.replay ?? []);
+  const replies: PlanReply[] = [];
+  let snapshotChanged = false;
+  const enrichedAtChanged = request.enrichedAt !== undefined;
+  if (enrichedAtChanged) state.enrichedAt = request.enrichedAt;
+
+  for (const event of [...request.events].sort(orderOf)) {
+    const existing = state.events.get(event.id);
+    const replaying = REPLAYABLE.has(existing?.outcome?.status ?? "") && replay.has(event.id);
+    if (existing && !replaying) {
+      replies.push(replyFor(event.id, existing));
+      continue;
+    }
+    if (existing && existing.delivered.length > 0) {
+      // Part of it reached Bloomreach: resend only what was refused, never the delivered events.
+      const record = retryRefused(existing);
+      state.events.set(event.id, record);
+      touched.add(event.id);
+      replies.push(replyFor(event.id, record));
+      continue;
+    }
+
+    const customer = mergeSnapshot(state.snapshot.data, event);
+    if (request.canEnrich && needsCustomer(request.config, customer, state.enrichedAt, request.now)) {
+      replies.push(needsCustomerReply(event.id));
+      continue;
+    }
+
+    const plan = planEvent(request.config, event, customer, request.now);
+    const record: EventRecord = {
+      state: "planned",
+      plannedAt: request.now,
+      commands: [],
+      pending: [],
+      delivered: [],
+      dead: [],
+      claims: plan.claims.map((claim) => ({ ...claim, status: "pending" })),
+      warnings: plan.warnings,
+      ...(plan.unidentified ? { unidentified: true } : {}),
+    };
+    state.fields = addCommands(record, event.id, plan.commands, state.fields, event.createdAt);
+    settleIfDone(record);
+    state.events.set(event.id, record);
+    touched.add(event.id);
+    replies.push(replyFor(event.id, record));
+
+    // A date run carries the mirror's copy of the customer, which may be older than this object's:
+    // it is planned with, never stored.
+    if (event.customer && !event.dateRun) {
+      state.snapshot = mergeNewer(state.snapshot, event.customer, event.createdAt);
+      snapshotChanged = true;
+    }
+  }
+  return {
+    state,
+    changed: {
+      snapshot: snapshotChanged,
+      fields: touched.size > 0,
+      enrichedAt: enrichedAtChanged,
+      events: [...touched],
+    },
+    result: { replies, ...(snapshotChanged ? { mirror: state.snapshot.data } : {}) },
+  };
+}
+
+/**
+ * Records Antavo's answers to reward claims (so none is claimed again) and renders the actions
+ * that followed each. Answers the events as they now stand.
+ */
+export function completeClaims(
+  current: CustomerState,
+  config: PlanConfig,
+  results: ClaimResult[],
+): StateStep<PlanReply[]> {
+  const state = copy(current);
+  const touched = new Set<string>();
+  for (const { eventId, key, result } of results) {
+    const stored = state.events.get(eventId);
+    const record = stored && (touched.has(eventId) ? stored : structuredClone(stored));
+    const claim = record?.claims.find((c) => c.key === key);
+    if (!record || !claim || claim.status !== "pending") continue;
+    if (result.status === "dead") {
+      Object.assign(claim, { status: "dead", error: result.error });
+    } else {
+      Object.assign(claim, { status: "claimed", answer: result.answer });
+      const next = continueAfterClaim(config, claim, result.answer);
+      // Records planned before `at` existed carry only `now`.
+      state.fields = addCommands(record, eventId, next.commands, state.fields, claim.context.at ?? claim.context.now);
+      if (next.claim) record.claims.push({ ...next.claim, status: "pending" });
+    }
+    settleIfDone(record);
+    state.events.set(eventId, record);
+    touched.add(eventId);
+  }
+  return {
+    state,
+    changed: { snapshot: false, fields: touched.size > 0, enrichedAt: false, events: [...touched] },
+    result: [...touched].map((id) => replyFor(id, state.events.get(id)!)),
+  };
+}
+
+/** Records what Bloomreach did with the commands; refused customer fields are sent again next time. */
+export function settle(current: CustomerState, results: SettleRequest[]): StateStep<void> {
+  const state = copy(current);
+  const touched = new Set<string>();
+  for (const result of results) {
+    const stored = state.events.get(result.eventId);
+    if (!stored || stored.state === "settled") continue;
+    const record = structuredClone(stored);
+    const unknown = result.unknown ?? [];
+    const done = new Set([...result.delivered, ...result.dead.map((d) => d.id), ...unknown.map((u) => u.id)]);
+    record.pending = record.pending.filter((id) => !done.has(id));
+    record.delivered.push(...result.delivered.filter((id) => !record.delivered.includes(id)));
+    record.dead.push(...result.dead);
+    record.unknown = [...(record.unknown ?? []), ...unknown];
+    for (const dead of result.dead) {
+      const command = record.commands.find((c) => c.id === dead.id)?.command;
+      if (command?.name === "customers")
+        state.fields = forgetFields(state.fields, Object.keys(command.data.properties));
+    }
+    settleIfDone(record);
+    state.events.set(result.eventId, record);
+    touched.add(result.eventId);
+  }
+  return {
+    state,
+    changed: { snapshot: false, fields: touched.size > 0, enrichedAt: false, events: [...touched] },
+    result: undefined,
+  };
+}
+
+/** The event records past the retention: settled and planned before `cutoff`. */
+export function expiredEvents(events: Map<string, EventRecord>, nowSeconds: number): string[] {
+  const cutoff = nowSeconds - EVENT_RETENTION_SECONDS;
+  return [...events].filter(([, r]) => r.state === "settled" && r.plannedAt < cutoff).map(([id]) => id);
+}
+
+/** Appends planned commands to the record; mapping updates send only changed, non-stale fields. */
+function addCommands(
+  record: EventRecord,
+  eventId: string,
+  planned: PlannedCommand[],
+  fields: FieldState,
+  at: number,
+): FieldState {
+  let state = fields;
+  for (const { command, source } of planned) {
+    let outgoing = command;
+    if (command.name === "customers" && source.kind === "mapping") {
+      const diff = diffFields(state, command.data.properties, at);
+      state = diff.next;
+      if (Object.keys(diff.send).length === 0) continue;
+      outgoing = { ...command, data: { ...command.data, properties: diff.send } };
+    }
+    const id = `${eventId}#${record.commands.length}`;
+    record.commands.push({ id, command: outgoing, source });
+    record.pending.push(id);
+  }
+  return state;
+}
+
+/** Enrichment is worth a call when something mapped is missing and Antavo was not asked lately. */
+function needsCustomer(
+  config: PlanConfig,
+  customer: Record<string, unknown>,
+  enrichedAt: number | undefined,
+  now: number,
+): boolean {
+  if (!config.mapping.hardId) return false;
+  if (enrichedAt !== undefined && now - enrichedAt < config.settings.enrichmentTtlSeconds) return false;
+  return !resolveCustomerIds(config, customer) || lacksMappedField(config, customer);
+}
+
+function settleIfDone(record: EventRecord) {
+  if (record.pending.length > 0 || record.claims.some((c) => c.status === "pending")) return;
+  record.state = "settled";
+  const results: CommandResult[] = [
+    ...record.delivered.map(() => ({ status: "delivered" as const })),
+    ...record.dead.map((d) => ({ status: "dead" as const, error: d.error })),
+    ...(record.unknown ?? []).map((u) => ({ status: "outcome_unknown" as const, error: u.error })),
+    ...record.claims
+      .filter((c) => c.status === "dead")
+      .map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
+  ];
+  // Nothing could be planned because the customer cannot be identified: that is a dead event.
+  if (record.commands.length === 0 && record.claims.length === 0 && record.unidentified) {
+    results.push({ status: "dead", error: record.warnings.join("; ") });
+  }
+  record.outcome = combineOutcomes(results);
+}
+
+function retryRefused(record: EventRecord): EventRecord {
+  const again = [...record.dead, ...(record.unknown ?? [])].map((d) => d.id);
+  return { ...record, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [] };
+}
+
+function replyFor(eventId: string, record: EventRecord): PlanReply {
+  const pending = new Set(record.pending);
+  return {
+    eventId,
+    kind: record.state === "settled" ? "settled" : "send",
+    commands: record.commands,
+    pending: record.commands.filter((c) => pending.has(c.id)),
+    refused: record.dead,
+    unknown: record.unknown ?? [],
+    claims: record.claims.filter((c) => c.status === "pending"),
+    warnings: record.warnings,
+    ...(record.outcome ? { outcome: record.outcome } : {}),
+  };
+}
+
+/** Newer events overwrite the snapshot's keys; an older one only fills keys it lacks. */
+function mergeNewer(snapshot: Snapshot, fields: Record<string, unknown>, at: number): Snapshot {
+  if (at >= snapshot.at) return { data: { ...snapshot.data, ...fields }, at };
+  return { data: { ...fields, ...snapshot.data }, at: snapshot.at };
+}

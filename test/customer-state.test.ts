@@ -1,0 +1,99 @@
+/**
+ * The per-customer state machine as pure functions (domain/customer-state), tested without a
+ * Durable Object: the object only loads and stores what these steps return.
+ */
+import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../src/domain/config";
+import { type CustomerState, expiredEvents, planEvents, settle } from "../src/domain/customer-state";
+import type { PlanConfig } from "../src/domain/plan-event";
+import { relayEvent } from "./support/pipeline";
+
+const config: PlanConfig = {
+  mapping: {
+    hardId: { loyaltyField: "email", remoteId: "registered" },
+    fields: [{ loyaltyField: "score", remoteField: "loyalty_points" }],
+  },
+  settings: { ...DEFAULT_SETTINGS, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
+  workflows: [],
+};
+
+const empty = (): CustomerState => ({ snapshot: { data: {}, at: 0 }, fields: {}, events: new Map() });
+const request = (events: ReturnType<typeof relayEvent>[], now = 100) => ({ config, events, canEnrich: false, now });
+
+describe("customer state", () => {
+  it("plans a new event once, and answers a known one as it stands without planning it again", () => {
+    const event = relayEvent({ id: "s-1", customerId: "c", customer: { email: "c@example.com", score: 5 } });
+    const first = planEvents(empty(), request([event]));
+    expect(first.result.replies[0]).toMatchObject({ kind: "send" });
+    expect(first.result.replies[0]!.pending.map((c) => c.id)).toEqual(["s-1#0", "s-1#1"]);
+    expect(first.changed).toMatchObject({ snapshot: true, fields: true, events: ["s-1"] });
+    expect(first.result.mirror).toMatchObject({ email: "c@example.com", score: 5 });
+
+    const again = planEvents(first.state, request([event], 200));
+    expect(again.changed.events).toEqual([]);
+    expect(again.result.replies[0]!.pending.map((c) => c.id)).toEqual(["s-1#0", "s-1#1"]);
+    expect(again.result.mirror).toBeUndefined();
+  });
+
+  it("never changes the state it was given", () => {
+    const state = empty();
+    const before = structuredClone(state);
+    const planned = planEvents(state, request([relayEvent({ id: "p-1", customerId: "c" })]));
+    settle(planned.state, [{ eventId: "p-1", delivered: ["p-1#0"], dead: [] }]);
+    expect(state).toEqual(before);
+    expect(planned.state.events.get("p-1")!.pending).toEqual(["p-1#0", "p-1#1"]);
+  });
+
+  it("settles delivered, dead and unknown commands; an admin replay resends only the refused and unknown", () => {
+    const event = relayEvent({ id: "r-1", customerId: "c" });
+    const planned = planEvents(empty(), request([event]));
+    const settled = settle(planned.state, [
+      { eventId: "r-1", delivered: [], dead: [{ id: "r-1#0", error: "refused" }], unknown: [] },
+    ]);
+    const halfway = settle(settled.state, [
+      { eventId: "r-1", delivered: [], dead: [], unknown: [{ id: "r-1#1", error: "HTML answer" }] },
+    ]);
+    // The first answer leaves r-1#1 pending; the second settles the event, and dead outranks unknown.
+    expect(settled.state.events.get("r-1")!.state).toBe("planned");
+    const record = halfway.state.events.get("r-1")!;
+    expect(record.outcome).toEqual({ status: "dead", error: "refused" });
+
+    const unknownOnly = settle(planEvents(empty(), request([relayEvent({ id: "u-1", customerId: "c" })])).state, [
+      { eventId: "u-1", delivered: ["u-1#0"], dead: [], unknown: [{ id: "u-1#1", error: "HTML answer" }] },
+    ]);
+    expect(unknownOnly.state.events.get("u-1")!.outcome).toEqual({ status: "outcome_unknown", error: "HTML answer" });
+    const notReplayed = planEvents(unknownOnly.state, request([relayEvent({ id: "u-1", customerId: "c" })]));
+    expect(notReplayed.result.replies[0]).toMatchObject({ kind: "settled", pending: [] });
+    const replayed = planEvents(unknownOnly.state, {
+      ...request([relayEvent({ id: "u-1", customerId: "c" })]),
+      replay: ["u-1"],
+    });
+    expect(replayed.result.replies[0]!.pending.map((c) => c.id)).toEqual(["u-1#1"]);
+  });
+
+  it("drops a field update older than one already sent", () => {
+    const newer = relayEvent({
+      id: "n-1",
+      customerId: "c",
+      customer: { email: "c@example.com", score: 9 },
+      createdAt: 2_000,
+    });
+    const older = relayEvent({
+      id: "o-1",
+      customerId: "c",
+      customer: { email: "c@example.com", score: 3 },
+      createdAt: 1_000,
+    });
+    const first = planEvents(empty(), request([newer]));
+    const second = planEvents(first.state, request([older]));
+    expect(second.result.replies[0]!.pending.map((c) => c.command.name)).toEqual(["customers/events"]);
+  });
+
+  it("lists settled records past the retention for pruning, and keeps unsettled ones", () => {
+    const planned = planEvents(empty(), request([relayEvent({ id: "old-1", customerId: "c" })], 10));
+    const done = settle(planned.state, [{ eventId: "old-1", delivered: ["old-1#0", "old-1#1"], dead: [] }]);
+    const open = planEvents(done.state, request([relayEvent({ id: "old-2", customerId: "c" })], 10));
+    expect(expiredEvents(open.state.events, 40 * 24 * 3600)).toEqual(["old-1"]);
+    expect(expiredEvents(open.state.events, 20 * 24 * 3600)).toEqual([]);
+  });
+});
