@@ -115,4 +115,16 @@ describe("date runs", () => {
       expect((await instance.inspect()).snapshot?.data).toMatchObject({ email: "new@example.com", score: 500 });
     });
   });
+
+  it("keeps the config by version, so a caller sends it only to an object that lacks it", async () => {
+    const stub = stubFor("do-config");
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      const event = relayEvent({ id: "cfg-1", customerId: "do-config" });
+      const call = { events: [event], canEnrich: false, now: 1 };
+      expect(await instance.plan({ ...call, configVersion: "v1" })).toEqual({ needsConfig: true });
+      expect(await instance.plan({ ...call, configVersion: "v1", config })).toHaveProperty("replies");
+      expect(await instance.plan({ ...call, configVersion: "v1" })).toHaveProperty("replies");
+      expect(await instance.plan({ ...call, configVersion: "v2" })).toEqual({ needsConfig: true });
+    });
+  });
 });

@@ -42,9 +42,27 @@ const FIELDS = "fields";
 const ENRICHED_AT = "enrichedAt";
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
 
+/**
+ * A plan call names the configuration by version and carries it only when the caller does not know
+ * that this object holds it: the whole config (mapping, settings, every active workflow) does not
+ * travel with every call, so its size no longer costs every event.
+ */
+export type PlanCall = Omit<PlanRequest, "config"> & { configVersion?: string; config?: PlanConfig };
+export type PlanAnswer = PlanResult | { needsConfig: true };
+
 export class CustomerSync extends DurableObject<Env> {
-  async plan(request: PlanRequest): Promise<PlanResult> {
-    v.parse(EventsSchema, request.events);
+  /** The last configuration a caller sent, while the object lives. */
+  private config: { version: string; value: PlanConfig } | undefined;
+
+  /** With the config in hand the object always plans; with a version only, it may ask for it. */
+  async plan(call: PlanCall & { config: PlanConfig }): Promise<PlanResult>;
+  async plan(call: PlanCall): Promise<PlanAnswer>;
+  async plan(call: PlanCall): Promise<PlanAnswer> {
+    v.parse(EventsSchema, call.events);
+    const config = call.config ?? (call.configVersion === this.config?.version ? this.config?.value : undefined);
+    if (!config) return { needsConfig: true };
+    if (call.config && call.configVersion) this.config = { version: call.configVersion, value: call.config };
+    const request: PlanRequest = { ...call, config };
     const step = planEvents(await this.load(request.events.map((e) => e.id)), request);
     await this.store(step);
     await this.ensurePruneAlarm();

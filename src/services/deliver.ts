@@ -24,8 +24,17 @@ import { type CommandResult, combineOutcomes, type EventOutcome } from "../domai
 import type { RelayEvent } from "../domain/event";
 import type { PlanConfig } from "../domain/plan-event";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../domain/retry-policy";
-import type { ClaimResult, CustomerSync, OutgoingCommand, PlanReply, SettleRequest } from "../durable/customer-sync";
+import type {
+  ClaimResult,
+  CustomerSync,
+  OutgoingCommand,
+  PlanCall,
+  PlanReply,
+  PlanResult,
+  SettleRequest,
+} from "../durable/customer-sync";
 import type { RateLimiter } from "../durable/rate-limiter";
+import { sha256Hex } from "../lib/encoding";
 import {
   type AntavoCredentials,
   type ConfigDeps,
@@ -75,6 +84,8 @@ const MAX_CLAIM_ROUNDS = 5;
 interface Pipeline {
   deps: DeliveryDeps;
   config: PlanConfig;
+  /** A hash of `config`: objects cache the config by it. */
+  configVersion: string;
   bloomreach: BloomreachClient;
   projectToken: string;
   antavo?: AntavoClient;
@@ -121,6 +132,7 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   const pipeline: Pipeline = {
     deps,
     config,
+    configVersion: await sha256Hex(JSON.stringify(config)),
     bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }),
     projectToken: credentials.projectToken,
     ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
@@ -204,7 +216,7 @@ async function planAll(p: Pipeline, now: number) {
     request: { canEnrich: boolean; enrichedAt?: number },
   ) => {
     const result = await perCustomer(p, batch, "planning", () =>
-      stubFor(p.deps, customerId).plan({ config: p.config, events: batch, replay, now, ...request }),
+      planWithConfig(p, customerId, { events: batch, replay, now, ...request }),
     );
     if (result?.mirror) p.mirrors.set(customerId, result.mirror);
     return result?.replies;
@@ -270,6 +282,24 @@ async function planAll(p: Pipeline, now: number) {
       }
     }),
   );
+}
+
+/**
+ * Which config version each customer's object was last sent from this isolate: the config travels
+ * only to objects that may not hold it (a fresh object, or one evicted since, answers needsConfig).
+ */
+const configSent = new Map<string, string>();
+const MAX_CONFIG_SENT = 50_000;
+
+async function planWithConfig(p: Pipeline, customerId: string, call: Omit<PlanCall, "config" | "configVersion">) {
+  const stub = stubFor(p.deps, customerId);
+  const configVersion = p.configVersion;
+  const known = configSent.get(customerId) === configVersion;
+  let answer = await stub.plan({ ...call, configVersion, ...(known ? {} : { config: p.config }) });
+  if ("needsConfig" in answer) answer = await stub.plan({ ...call, configVersion, config: p.config });
+  if (configSent.size >= MAX_CONFIG_SENT) configSent.clear();
+  configSent.set(customerId, configVersion);
+  return answer as PlanResult;
 }
 
 /**
