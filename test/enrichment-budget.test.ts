@@ -89,6 +89,12 @@ describe("enrichment at most once per customer per TTL", () => {
  * A virtual clock: `sleep` parks the caller until the clock reaches its wake-up time, and the
  * sleepers wake one by one in time order, so calls made after a wait happen at the virtual time.
  */
+/**
+ * Virtual time runs ahead of the real clock: the Antavo budget's object is shared with test files
+ * running beside this one on the real clock, and their calls must fall in this clock's past.
+ */
+const AHEAD_MS = Date.now() + 30 * 86_400_000;
+
 function virtualTime(startMs: number) {
   let clock = startMs;
   const sleepers: { at: number; wake: () => void }[] = [];
@@ -123,7 +129,7 @@ describe("the shared Antavo budget", () => {
     for (const id of customers)
       antavo.seedCustomer({ id, email: `${id}@example.com`, score: 1, birth_date: "1990-01-01" });
 
-    const time = virtualTime(T * 1000);
+    const time = virtualTime(AHEAD_MS);
     const calls: number[] = [];
     const deps = depsAt(() => Math.floor(time.nowMs() / 1000), {
       nowMs: time.nowMs,
@@ -160,7 +166,7 @@ describe("the shared Antavo budget", () => {
     const { antavo } = await relay();
     antavo.script({ status: 429, retryAfter: 30 });
     antavo.seedCustomer({ id: "slow-b", email: "slow-b@example.com", score: 1, birth_date: "1990-01-01" });
-    const time = virtualTime((T + 10_000) * 1000);
+    const time = virtualTime(AHEAD_MS + 10_000_000);
     const deps = depsAt(() => Math.floor(time.nowMs() / 1000), { nowMs: time.nowMs, sleep: time.sleep });
     const limited = await deliverEvents(deps, [{ event: pointAdd("slow-1", "slow-a", T), attempt: 1 }]);
     expect(limited.outcomes.get("slow-1")).toMatchObject({ status: "retry", retryAfterSeconds: 30 });
