@@ -203,6 +203,60 @@ describe("Sync fields", () => {
     expect(page.html).not.toContain('id="f-fields-0-remoteField-error"');
   });
 
+  it("saves the type chosen per field (GET /api/mapping shows it) and shows it selected again", async () => {
+    const ui = await loggedIn();
+    const page = await ui.get("/admin/mapping");
+    for (const label of ["As Antavo sends it", "Text", "Number", "True/false", "Date (Unix seconds)"])
+      expect(page.html).toContain(`>${label}</option>`);
+
+    const saved = await ui.post("/admin/mapping", {
+      "hardId[loyaltyField]": "email",
+      "hardId[remoteId]": "registered",
+      "fields[0][loyaltyField]": "birth_date",
+      "fields[0][remoteField]": "birthday",
+      "fields[0][type]": "date",
+      "fields[1][loyaltyField]": "score",
+      "fields[1][remoteField]": "loyalty_points",
+      "fields[1][type]": "",
+      "fields[2][loyaltyField]": "properties.vip",
+      "fields[2][remoteField]": "vip",
+      "fields[2][type]": "boolean",
+      // A blank row with a type left on it is still a blank row.
+      "fields[3][loyaltyField]": "",
+      "fields[3][remoteField]": "",
+      "fields[3][type]": "number",
+    });
+    expect(saved.status).toBe(303);
+    expect((await json(await admin("/mapping"))).fields).toEqual([
+      { loyaltyField: "birth_date", remoteField: "birthday", type: "date" },
+      { loyaltyField: "score", remoteField: "loyalty_points" },
+      { loyaltyField: "properties.vip", remoteField: "vip", type: "boolean" },
+    ]);
+
+    const again = (await ui.get("/admin/mapping")).html;
+    const selected = (row: number) =>
+      /<option value="([^"]*)" selected/.exec(
+        again.split(`name="fields[${row}][type]"`)[1]!.split("</select>")[0]!,
+      )?.[1];
+    expect([selected(0), selected(1), selected(2)]).toEqual(["date", "", "boolean"]);
+
+    // A type the API does not know is refused beside its select, and nothing is saved.
+    const bad = await ui.post("/admin/mapping", {
+      "hardId[loyaltyField]": "email",
+      "hardId[remoteId]": "registered",
+      "fields[0][loyaltyField]": "birth_date",
+      "fields[0][remoteField]": "birthday",
+      "fields[0][type]": "timestamp",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('id="f-fields-0-type-error"');
+    expect((await json(await admin("/mapping"))).fields[0]).toEqual({
+      loyaltyField: "birth_date",
+      remoteField: "birthday",
+      type: "date",
+    });
+  });
+
   it("adds and removes rows without JavaScript and without saving", async () => {
     const ui = await loggedIn();
     const stored = await json(await admin("/mapping"));
@@ -260,6 +314,51 @@ describe("Event sync settings", () => {
       ],
     });
     expect((await ui.get("/admin/settings")).html).not.toMatch(/id="f-asyncSync"[^>]*checked/);
+  });
+
+  it("saves the Antavo traffic settings, keeps them when left blank, and refuses out-of-range values", async () => {
+    const ui = await loggedIn();
+    const page = await ui.get("/admin/settings");
+    expect(textOf(page.html)).toContain("How long an identical event without an id counts as Antavo's redelivery");
+    expect(page.html).toMatch(/id="f-dedupeWindowSeconds"[^>]*value="600"/);
+    expect(page.html).toMatch(/id="f-enrichmentTtlSeconds"[^>]*value="3600"/);
+    expect(page.html).toMatch(/id="f-antavoRateLimitPerMinute"[^>]*value="1200"/);
+
+    const events = { "events[0][action]": "opt_in", "events[0][remoteEvent]": "loyalty_opt_in" };
+    const saved = await ui.post("/admin/settings", {
+      asyncSync: "on",
+      ...events,
+      dedupeWindowSeconds: "0",
+      enrichmentTtlSeconds: "86400",
+      antavoRateLimitPerMinute: "1500",
+    });
+    expect(saved.status).toBe(303);
+    expect(await json(await admin("/settings"))).toMatchObject({
+      dedupeWindowSeconds: 0,
+      enrichmentTtlSeconds: 86_400,
+      antavoRateLimitPerMinute: 1500,
+    });
+    const shown = (await ui.get("/admin/settings")).html;
+    expect(shown).toMatch(/id="f-dedupeWindowSeconds"[^>]*value="0"/);
+    expect(shown).toMatch(/id="f-enrichmentTtlSeconds"[^>]*value="86400"/);
+
+    // Blank keeps the saved value, as an omitted API key does.
+    expect((await ui.post("/admin/settings", { asyncSync: "on", ...events, dedupeWindowSeconds: "" })).status).toBe(
+      303,
+    );
+    expect((await json(await admin("/settings"))).dedupeWindowSeconds).toBe(0);
+
+    const out = await ui.post("/admin/settings", {
+      asyncSync: "on",
+      ...events,
+      dedupeWindowSeconds: "86401",
+      antavoRateLimitPerMinute: "0",
+    });
+    expect(out.status).toBe(400);
+    expect(out.html).toContain('id="f-dedupeWindowSeconds-error"');
+    expect(out.html).toContain('id="f-antavoRateLimitPerMinute-error"');
+    expect(out.html).toMatch(/id="f-dedupeWindowSeconds"[^>]*value="86401"/);
+    expect((await json(await admin("/settings"))).antavoRateLimitPerMinute).toBe(1500);
   });
 
   it("shows duplicate actions and bad numbers next to their inputs", async () => {

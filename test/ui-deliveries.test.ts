@@ -90,6 +90,38 @@ describe("deliveries and dashboard in the admin UI", () => {
     expect((await ui.get("/admin")).html).toMatch(/<svg[^>]*role="img"/);
   });
 
+  it("shows the warnings of a delivery whose mapped value could not take its type (the API answers them as a list)", async () => {
+    const fakes = await setUpRelay({ mapping: demoMapping, settings });
+    restore = fakes.restore;
+    const typed = relayEvent({
+      id: "ui-warned",
+      customerId: "ui-c4",
+      // score is one of Antavo's numeric fields: "lots" cannot be sent as a number.
+      customer: { email: "warned@example.com", first_name: "Cy", score: "lots" },
+      createdAt: now(),
+      receivedAt: now(),
+    });
+    await runQueue([asMessage(typed)]);
+
+    const api = await json(await admin("/deliveries/ui-warned"));
+    expect(api.status).toBe("delivered");
+    expect(api.warnings).toEqual(['score -> loyalty_points left out: "lots" is not a number']);
+
+    const ui = await loggedIn();
+    const page = await ui.get("/admin/deliveries/ui-warned");
+    expect(page.html).toContain('id="delivery-warnings"');
+    expect(textOf(page.html)).toContain(
+      'Warnings from planning (1) score -> loyalty_points left out: "lots" is not a number',
+    );
+    // The rest was sent: the first name reached Bloomreach.
+    expect(fakes.bloomreach.customers()).toEqual([
+      expect.objectContaining({ properties: expect.objectContaining({ first_name: "Cy" }) }),
+    ]);
+    // A delivery without warnings has no such box.
+    expect((await ui.get("/admin/deliveries/ui-ok")).html).not.toContain('id="delivery-warnings"');
+    expect((await json(await admin("/deliveries/ui-ok"))).warnings).toEqual([]);
+  });
+
   it("replays one dead delivery and refuses to replay a delivered one", async () => {
     const ui = await loggedIn();
     const refused = await ui.post("/admin/deliveries/ui-ok/replay");

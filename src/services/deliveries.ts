@@ -114,8 +114,8 @@ async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) 
 }
 
 function publicDelivery(row: typeof deliveries.$inferSelect) {
-  const { commands: _, ...rest } = row;
-  return rest;
+  const { commands: _, warnings, ...rest } = row;
+  return { ...rest, warnings: warnings ? (JSON.parse(warnings) as string[]) : [] };
 }
 
 export async function getDelivery(db: Database, id: string) {
@@ -138,6 +138,7 @@ export async function getDelivery(db: Database, id: string) {
           status: "pending",
           attempts: 0,
           commands: [],
+          warnings: [] as string[],
         }),
     event,
     attemptLog: attempts.map((a) => ({

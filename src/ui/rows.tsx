@@ -3,13 +3,15 @@
  * "Remove" are submit buttons the server answers by showing the edited form unsaved; with it, the
  * page script does the same in place from the <template>. Blank rows are ignored on save.
  */
-import { Field, type FormState } from "./form";
+import { Field, type FormState, Select } from "./form";
 
 export interface RowColumn {
   key: string;
   label: string;
   list?: string;
   placeholder?: string;
+  /** A fixed choice (value, label) instead of a text input; the first option is the default. */
+  options?: readonly [value: string, label: string][];
 }
 
 const TEMPLATE_INDEX = "__i__";
@@ -18,15 +20,15 @@ function Row(props: { path: string; index: number | string; columns: RowColumn[]
   const label = typeof props.index === "number" ? ` ${props.index + 1}` : "";
   return (
     <div class={`row${props.columns.length > 2 ? " three" : ""}`} data-row>
-      {props.columns.map((column) => (
-        <Field
-          path={`${props.path}.${props.index}.${column.key}`}
-          label={`${column.label}${label ? ` (row${label})` : ""}`}
-          state={props.state}
-          list={column.list}
-          placeholder={column.placeholder}
-        />
-      ))}
+      {props.columns.map((column) => {
+        const path = `${props.path}.${props.index}.${column.key}`;
+        const text = `${column.label}${label ? ` (row${label})` : ""}`;
+        return column.options ? (
+          <Select path={path} label={text} state={props.state} options={column.options} />
+        ) : (
+          <Field path={path} label={text} state={props.state} list={column.list} placeholder={column.placeholder} />
+        );
+      })}
       <button
         type="submit"
         name="_remove"

@@ -5,10 +5,12 @@
  *       that parses the body and to a route that only does the queue hand-off;
  *   (b) an end-to-end burst through queue, CustomerSync objects and a loopback fake Bloomreach
  *       (50 ms a batch): delivered events/s, Bloomreach calls per 1,000 events, lost, duplicated;
- *   (c) peak RSS of workerd and of node.
+ *   (c) enrichment: a burst whose customers lack a mapped field at Antavo too, against a loopback
+ *       fake Antavo: Antavo calls per 1,000 events (at most one per customer per enrichment TTL);
+ *   (d) peak RSS of workerd and of node.
  * Targets print PASS / MISS and never fail the run: the figures are for reading, not gating.
  * Results go to test/bench/results/latest.json. BENCH_QUICK=1 runs a tenth of the load;
- * BENCH_PHASES=ingest or =burst runs one phase; BENCH_RELAY_ROOT=<dir> builds the relay from
+ * BENCH_PHASES=ingest, =burst or =enrich (or a comma list) runs those phases; BENCH_RELAY_ROOT=<dir> builds the relay from
  * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -17,6 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readDevVars } from "../../src/dev/dev-vars.mjs";
 import { buildWorker } from "./build.mjs";
+import { startFakeAntavo } from "./fake-antavo.mjs";
 import { startFakeBloomreach } from "./fake-bloomreach.mjs";
 import { percentile, runLoad } from "./load.mjs";
 import { startMemorySampler } from "./memory.mjs";
@@ -24,7 +27,7 @@ import { readWranglerConfig, startRuntime } from "./runtime.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const QUICK = process.env.BENCH_QUICK === "1";
-const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst").split(","));
+const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst,enrich").split(","));
 const RELAY_ROOT = process.env.BENCH_RELAY_ROOT ?? ROOT;
 const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
 
@@ -38,11 +41,25 @@ const PLAN = {
     timeoutSeconds: 180,
     settleSeconds: 4,
   },
+  // Runs after the burst, with customers of its own: the burst's customers are complete, this one's
+  // lack birth_date at Antavo too, so each customer is looked up once and then not for the TTL.
+  enrich: {
+    events: scale(2_000),
+    customers: scale(200),
+    perRequest: 100,
+    concurrency: 4,
+    timeoutSeconds: 180,
+    settleSeconds: 2,
+  },
   bloomreachLatencyMs: 50,
+  antavoLatencyMs: 30,
 };
 const TARGETS = { ingestVsSend: 0.8, callsPerThousand: 25 };
 const BENCH_ACTION = "bench_event";
 const FAKE = { projectToken: "bench-project", apiKeyId: "bench-key", apiSecret: "bench-secret" };
+const FAKE_ANTAVO = { environment: "bench", apiKey: "bench-antavo-key", apiSecret: "bench-antavo-secret" };
+/** Sequence numbers of the enrichment phase start here, apart from the burst's at the fake Bloomreach. */
+const ENRICH_SEQ = 1_000_000;
 
 const log = (message) => console.log(`[bench] ${message}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -55,6 +72,7 @@ async function main() {
   const output = { stdout: [], stderr: [] };
   let runtime;
   let fake;
+  let fakeAntavo;
   let memory;
   let cleaned = false;
   const cleanup = async () => {
@@ -63,6 +81,7 @@ async function main() {
     memory?.stop();
     await runtime?.mf.dispose().catch(() => undefined);
     await fake?.close();
+    await fakeAntavo?.close();
     rmSync(tmp, { recursive: true, force: true });
   };
   // Ctrl-C mid-run still stops workerd and closes the fake (Miniflare also stops workerd on exit).
@@ -84,6 +103,7 @@ async function main() {
     const [relay, baseline] = builds.map((b) => b.value);
 
     fake = await startFakeBloomreach({ ...FAKE, latencyMs: PLAN.bloomreachLatencyMs });
+    if (PHASES.has("enrich")) fakeAntavo = await startFakeAntavo({ ...FAKE_ANTAVO, latencyMs: PLAN.antavoLatencyMs });
     memory = startMemorySampler();
     runtime = await startRuntime({
       root: ROOT,
@@ -99,11 +119,16 @@ async function main() {
     });
     // workerd holds the bundles now; removing them early means an interrupted run leaves nothing.
     rmSync(tmp, { recursive: true, force: true });
-    log(`workerd up (relay bundle ${relay.size ?? "?"}); fake Bloomreach on ${fake.url}`);
+    log(
+      `workerd up (relay bundle ${relay.size ?? "?"}); fake Bloomreach on ${fake.url}${fakeAntavo ? `, fake Antavo on ${fakeAntavo.url}` : ""}`,
+    );
     await configureRelay(runtime.urls.relay, secrets.ADMIN_TOKEN, fake.url);
 
     const ingest = PHASES.has("ingest") ? await measureIngest(runtime.urls, basic) : undefined;
     const burst = PHASES.has("burst") ? await measureBurst(runtime, fake, basic) : undefined;
+    const enrich = fakeAntavo
+      ? await measureEnrichment(runtime, fake, fakeAntavo, basic, secrets.ADMIN_TOKEN)
+      : undefined;
     const mem = memory.stop();
     memory = undefined;
 
@@ -120,6 +145,7 @@ async function main() {
       },
       ingest,
       burst,
+      enrich,
       memory: mem,
       workerOutput: {
         stdoutLines: output.stdout.length,
@@ -138,23 +164,27 @@ async function main() {
   }
 }
 
+async function putConfig(relayUrl, adminToken, path, body) {
+  const response = await fetch(`${relayUrl}${path}`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+}
+
+const BENCH_FIELDS = [
+  { loyaltyField: "first_name", remoteField: "first_name" },
+  { loyaltyField: "tier", remoteField: "loyalty_tier" },
+];
+
 async function configureRelay(relayUrl, adminToken, fakeUrl) {
-  const put = async (path, body) => {
-    const response = await fetch(`${relayUrl}${path}`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
-  };
+  const put = (path, body) => putConfig(relayUrl, adminToken, path, body);
   await put("/api/connection", { baseUrl: fakeUrl, ...FAKE });
   // A constant field per customer: one customer update on its first event, then events only.
   await put("/api/mapping", {
     hardId: { loyaltyField: "email", remoteId: "registered" },
-    fields: [
-      { loyaltyField: "first_name", remoteField: "first_name" },
-      { loyaltyField: "tier", remoteField: "loyalty_tier" },
-    ],
+    fields: BENCH_FIELDS,
   });
   await put("/api/settings", { asyncSync: true, events: [{ action: BENCH_ACTION, remoteEvent: BENCH_ACTION }] });
 }
@@ -345,8 +375,97 @@ async function measureBurst(runtime, fake, basic) {
   };
 }
 
-async function deliveryCounts(db) {
-  const { results } = await db.prepare("select status, count(*) as n from deliveries group by status").all();
+// ---- (c) enrichment --------------------------------------------------------------------------
+
+/**
+ * Connects the relay to the fake Antavo (a loopback base URL is accepted because ENVIRONMENT is
+ * local) and maps birth_date, which neither the events nor Antavo's answers carry: every event asks
+ * for enrichment, and the enrichment TTL (default 3,600 s, far longer than the phase) must hold it to
+ * one GET /customers/{id} per customer.
+ */
+async function measureEnrichment(runtime, fake, antavo, basic, adminToken) {
+  const { events, customers, perRequest, concurrency, timeoutSeconds, settleSeconds } = PLAN.enrich;
+  const relayUrl = runtime.urls.relay;
+  await putConfig(relayUrl, adminToken, "/api/antavo", { baseUrl: antavo.url, ...FAKE_ANTAVO });
+  await putConfig(relayUrl, adminToken, "/api/mapping", {
+    hardId: { loyaltyField: "email", remoteId: "registered" },
+    fields: [...BENCH_FIELDS, { loyaltyField: "birth_date", remoteField: "birthday", type: "date" }],
+  });
+  const db = await runtime.mf.getD1Database("DB", "relay");
+  const base = Math.floor(Date.now() / 1000) - events - 60;
+  const requests = Math.ceil(events / perRequest);
+  const enrichCustomer = (n) => ({
+    id: `enrich-cust-${n}`,
+    email: `enrich-cust-${n}@bench.example`,
+    first_name: `First${n}`,
+    tiers: [{ name: "Silver" }],
+  });
+  const body = (r) =>
+    JSON.stringify({
+      events: Array.from({ length: Math.min(perRequest, events - r * perRequest) }, (_, k) => {
+        const i = r * perRequest + k;
+        return {
+          id: `enrich-${i}`,
+          action: BENCH_ACTION,
+          customer: enrichCustomer(i % customers),
+          data: { bench_seq: ENRICH_SEQ + i },
+          created_at: base + i,
+        };
+      }),
+    });
+  const seen = () => [...fake.stats.seqCounts.keys()].filter((k) => k >= ENRICH_SEQ).length;
+
+  log(
+    `enrich: ${events} events over ${customers} customers lacking birth_date at Antavo, ${perRequest} per request, fake Antavo ${PLAN.antavoLatencyMs} ms a call`,
+  );
+  const callsBefore = antavo.stats.customerCalls;
+  const t0 = Date.now();
+  const posted = await runLoad({
+    url: `${relayUrl}/webhooks/antavo`,
+    total: requests,
+    concurrency,
+    body,
+    headers: { authorization: basic },
+  });
+  const deadline = t0 + timeoutSeconds * 1000;
+  let logged = {};
+  while (Date.now() < deadline) {
+    logged = await deliveryCounts(db, "enrich-%");
+    if (seen() >= events && (logged.delivered ?? 0) + (logged.dead ?? 0) >= events) break;
+    await sleep(250);
+  }
+  const timedOut = seen() < events;
+  const seconds = (Date.now() - t0) / 1000;
+  await sleep(settleSeconds * 1000);
+  logged = await deliveryCounts(db, "enrich-%");
+  const calls = antavo.stats.customerCalls - callsBefore;
+  const postNon2xx = Object.entries(posted.statuses)
+    .filter(([s]) => !s.startsWith("2"))
+    .reduce((n, [, c]) => n + c, 0);
+  return {
+    events,
+    customers,
+    timedOut,
+    postErrors: posted.errors + postNon2xx,
+    secondsToDelivered: seconds,
+    antavoCalls: calls,
+    customersLookedUp: antavo.stats.callsByCustomer.size,
+    maxCallsPerCustomer: antavo.maxCallsPerCustomer(),
+    callsPerThousandEvents: (calls / events) * 1000,
+    /** The target: one call per customer within the TTL, per 1,000 events. */
+    targetPerThousandEvents: (customers / events) * 1000,
+    antavoBadSignatures: antavo.stats.badSignatures,
+    antavoUnexpected: antavo.stats.unexpected,
+    lost: events - seen(),
+    deliveryLog: logged,
+  };
+}
+
+async function deliveryCounts(db, idLike) {
+  const { results } = await (idLike
+    ? db.prepare("select status, count(*) as n from deliveries where id like ? group by status").bind(idLike)
+    : db.prepare("select status, count(*) as n from deliveries group by status")
+  ).all();
   return Object.fromEntries(results.map((r) => [r.status, r.n]));
 }
 
@@ -429,8 +548,28 @@ function report(r) {
     if (b.fakeUnexpected.length) console.log(`fake Bloomreach saw unexpected requests: ${b.fakeUnexpected.join("; ")}`);
   }
 
+  const e = r.enrich;
+  if (e) {
+    console.log(
+      `\n(c) enrichment: ${e.events} events, ${e.customers} customers lacking a mapped field at Antavo, fake Antavo ${r.plan.antavoLatencyMs} ms a call${e.timedOut ? "  ** TIMED OUT **" : ""}`,
+    );
+    kv("time to all delivered (s)", f(e.secondsToDelivered, 1));
+    kv("Antavo calls (GET /customers/{id})", e.antavoCalls);
+    kv("customers looked up, max calls each", `${e.customersLookedUp}, ${e.maxCallsPerCustomer}`);
+    kv("Antavo calls per 1,000 events", f(e.callsPerThousandEvents, 1));
+    kv("lost events", e.lost);
+    kv("delivery log by status", JSON.stringify(e.deliveryLog));
+    targets.push([
+      `Antavo calls per 1,000 events <= ${f(e.targetPerThousandEvents, 0)}`,
+      f(e.callsPerThousandEvents, 1),
+      e.callsPerThousandEvents <= e.targetPerThousandEvents && e.maxCallsPerCustomer <= 1,
+    ]);
+    targets.push(["zero lost events (enrichment)", e.lost, e.lost === 0]);
+    if (e.antavoUnexpected.length) console.log(`fake Antavo saw unexpected requests: ${e.antavoUnexpected.join("; ")}`);
+  }
+
   const m = r.memory;
-  console.log(`\n(c) peak memory`);
+  console.log(`\n(d) peak memory`);
   kv(
     `workerd peak RSS (${m.workerdProcesses} process${m.workerdProcesses === 1 ? "" : "es"}), MB`,
     f(m.workerdPeakRssMb, 0),

@@ -4,7 +4,7 @@
  * service, so the UI cannot accept what the API would refuse.
  */
 import { Hono } from "hono";
-import { MappingSchema, SettingsSchema } from "../../domain/config";
+import { MappingSchema, SettingsSchema, TUNABLE_SETTINGS } from "../../domain/config";
 import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
 import {
   getAntavoConnection,
@@ -135,16 +135,23 @@ export const configPages = new Hono<UiEnv>()
     const values = await readForm(c);
     const hard = values.hardId && typeof values.hardId === "object" ? (values.hardId as FormValues) : {};
     const hardId = { loyaltyField: str(hard.loyaltyField), remoteId: str(hard.remoteId) };
-    const fields = rowsOf(values.fields, ["loyaltyField", "remoteField"]);
+    // A row is blank when both names are: the type select always has a value.
+    const fields = rowsOf(values.fields, ["loyaltyField", "remoteField", "type"]).filter(
+      (row) => row.loyaltyField !== "" || row.remoteField !== "",
+    );
     const edit = rowEdit(values);
     if (edit)
       return mappingPage(
         c,
-        emptyState({ hardId, fields: editRows(fields, edit, { loyaltyField: "", remoteField: "" }) }),
+        emptyState({ hardId, fields: editRows(fields, edit, { loyaltyField: "", remoteField: "", type: "" }) }),
         200,
         true,
       );
-    const input = { hardId: hardId.loyaltyField === "" && hardId.remoteId === "" ? null : hardId, fields };
+    const input = {
+      hardId: hardId.loyaltyField === "" && hardId.remoteId === "" ? null : hardId,
+      // "As Antavo sends it" is no type at all, as an absent JSON key would be.
+      fields: fields.map(({ type, ...names }) => (type === "" ? names : { ...names, type })),
+    };
     const parsed = parseWith(MappingSchema, input, { hardId, fields });
     if (!parsed.ok) return mappingPage(c, parsed.state, 400);
     const saved = await attempt({ hardId, fields }, () => putMapping(c.get("deps"), parsed.data));
@@ -158,8 +165,7 @@ export const configPages = new Hono<UiEnv>()
     const form = {
       asyncSync: values.asyncSync === "on",
       events,
-      rateLimitPerSecond: str(values.rateLimitPerSecond),
-      retentionDays: str(values.retentionDays),
+      ...Object.fromEntries(TUNABLE_SETTINGS.map((key) => [key, str(values[key])])),
     };
     const edit = rowEdit(values);
     if (edit)
@@ -172,8 +178,8 @@ export const configPages = new Hono<UiEnv>()
     const input = {
       asyncSync: form.asyncSync,
       events: events.map((e) => ({ action: e.action, ...(e.remoteEvent ? { remoteEvent: e.remoteEvent } : {}) })),
-      rateLimitPerSecond: optionalNumber(values.rateLimitPerSecond),
-      retentionDays: optionalNumber(values.retentionDays),
+      // A blank number keeps the saved value, as an omitted JSON key does.
+      ...Object.fromEntries(TUNABLE_SETTINGS.map((key) => [key, optionalNumber(values[key])])),
     };
     const parsed = parseWith(SettingsSchema, input, form);
     if (!parsed.ok) return settingsPage(c, parsed.state, 400);

@@ -234,6 +234,16 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
           </form>
         ) : null}
       </div>
+      {delivery.warnings.length > 0 ? (
+        <div class="notice warn" id="delivery-warnings">
+          <strong>{`Warnings from planning (${delivery.warnings.length})`}</strong>
+          <ul>
+            {delivery.warnings.map((warning) => (
+              <li>{warning}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       <h2>{`Attempts (${delivery.attemptLog.length})`}</h2>
       {delivery.attemptLog.length === 0 ? (
         <div class="empty">

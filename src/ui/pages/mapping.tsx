@@ -2,11 +2,20 @@
  * Sync fields: the hard ID (first, because it keys every Bloomreach customer and is set once) and
  * the loyalty field → Bloomreach property rows.
  */
-import type { Mapping } from "../../domain/config";
+import type { FieldType, Mapping } from "../../domain/config";
 import { HARD_IDS_LIST, HardIdsList, LOYALTY_FIELDS_LIST, LoyaltyFieldsList } from "../datalists";
 import { CsrfField, ErrorSummary, Field, FieldError, type FormState, issueAt, valueAt } from "../form";
 import { Page, type ViewContext } from "../layout";
 import { DefaultSubmit, RowsEditor } from "../rows";
+
+/** The mapping `type` choices; "" sends the value as Antavo sends it (numbers stay numbers). */
+export const FIELD_TYPE_OPTIONS: readonly [value: FieldType | "", label: string][] = [
+  ["", "As Antavo sends it"],
+  ["string", "Text"],
+  ["number", "Number"],
+  ["boolean", "True/false"],
+  ["date", "Date (Unix seconds)"],
+];
 
 function HardId(props: { locked: Mapping["hardId"]; state: FormState }) {
   const { locked, state } = props;
@@ -84,10 +93,11 @@ export function MappingPage(props: {
         <RowsEditor
           path="fields"
           legend="Synced fields"
-          hint="Loyalty fields are dot paths into the Antavo customer (tiers.0.name, properties.favourite_store); tier is the current tier's name. Clear a row to remove it."
+          hint="Loyalty fields are dot paths into the Antavo customer (tiers.0.name, properties.favourite_store); tier is the current tier's name. Send as: the type Bloomreach gets; a value that cannot take it is left out, with a warning in the delivery log. Antavo's point and count fields are numbers even when left as sent. Clear a row to remove it."
           columns={[
             { key: "loyaltyField", label: "Loyalty field", list: LOYALTY_FIELDS_LIST, placeholder: "score" },
             { key: "remoteField", label: "Bloomreach property", placeholder: "loyalty_points" },
+            { key: "type", label: "Send as", options: FIELD_TYPE_OPTIONS },
           ]}
           state={state}
           rows={Array.isArray(rows) ? rows : []}

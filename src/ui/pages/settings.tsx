@@ -1,4 +1,7 @@
-/** Event sync: which Antavo actions become Bloomreach events (and under which names), and sync mode. */
+/**
+ * Event sync: which Antavo actions become Bloomreach events (and under which names), sync mode,
+ * and the tunables of Antavo's traffic (redelivery window, lookup TTL, the Antavo API budget).
+ */
 import { ACTIONS_LIST, ActionsList } from "../datalists";
 import { Checkbox, CsrfField, ErrorSummary, Field, type FormState, valueAt } from "../form";
 import { Page, type ViewContext } from "../layout";
@@ -66,6 +69,43 @@ export function SettingsPage(props: { ctx: ViewContext; state: FormState; unsave
               min={1}
               max={3650}
               state={state}
+            />
+          </div>
+        </fieldset>
+        <fieldset class="card">
+          <legend>
+            <strong>Antavo traffic</strong>
+          </legend>
+          <div class="grid two">
+            <Field
+              path="dedupeWindowSeconds"
+              label="Redelivery window (seconds)"
+              type="number"
+              inputmode="numeric"
+              min={0}
+              max={86_400}
+              state={state}
+              hint="How long an identical event without an id counts as Antavo's redelivery (Antavo resends a failed webhook 5 times, 10 s apart). Events with an id are recognised for as long as the log keeps them. 0 turns this off."
+            />
+            <Field
+              path="enrichmentTtlSeconds"
+              label="Ask Antavo about a customer at most every (seconds)"
+              type="number"
+              inputmode="numeric"
+              min={0}
+              max={2_592_000}
+              state={state}
+              hint="When an event lacks a synced field, the relay looks the customer up in Antavo, then not again for this long, even if Antavo did not have the field either. 0 asks every time."
+            />
+            <Field
+              path="antavoRateLimitPerMinute"
+              label="Antavo API calls per minute"
+              type="number"
+              inputmode="numeric"
+              min={1}
+              max={20_000}
+              state={state}
+              hint="One budget for every call to Antavo (lookups, reward claims). Antavo allows 1,500 a minute on a shared stack and 20,000 on a dedicated one."
             />
           </div>
         </fieldset>
