@@ -8,6 +8,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
 import { type ErrorCode, errorBody, RelayError } from "./lib/errors";
+import { errorMessage } from "./lib/logger";
 import { configRoutes } from "./routes/admin/config-routes";
 import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
@@ -15,6 +16,7 @@ import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { adminBody } from "./routes/middleware/admin-body";
 import { type AppEnv, provideDeps } from "./routes/middleware/deps";
+import { requestLog, requestLogger } from "./routes/middleware/request-log";
 import { openApiDocument } from "./routes/openapi";
 import { adminUi } from "./routes/ui";
 import { webhookRoutes } from "./routes/webhook/route";
@@ -31,6 +33,7 @@ function httpExceptionCode(status: number): ErrorCode {
 export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(requestLog);
   // Browser-facing hardening for the JSON API; the UI sets its own (with a CSP), and the webhook
   // answers a machine, where the headers would only cost time on the hot path.
   app.use("/api/*", secureHeaders());
@@ -55,8 +58,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.onError((error, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (error instanceof RelayError) {
-      if (error.status >= 500)
-        console.error(JSON.stringify({ requestId: id, code: error.code, message: error.message }));
+      if (error.status >= 500) requestLogger(c).error(error.message, { code: error.code });
       return c.json(errorBody(error.code, error.message, id, error.issues), error.status);
     }
     if (error instanceof HTTPException) {
@@ -64,7 +66,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
       return c.json(errorBody(code, error.message || code, id), error.status);
     }
     // Unknown failures: log the message only (never request bodies, which may carry secrets).
-    console.error(JSON.stringify({ requestId: id, code: "internal", message: (error as Error).message }));
+    requestLogger(c).error(errorMessage(error), { code: "internal" });
     return c.json(errorBody("internal", "internal error", id), 500);
   });
   return app;
