@@ -2,7 +2,7 @@
  * The Hono application: routes, request ids, secure headers and the one error envelope.
  * Every failure leaves as {"error": {code, message, issues?, requestId}}.
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -17,7 +17,7 @@ import { adminAuth } from "./routes/middleware/admin-auth";
 import { adminBody } from "./routes/middleware/admin-body";
 import { type AppEnv, provideDeps } from "./routes/middleware/deps";
 import { requestLog, requestLogger } from "./routes/middleware/request-log";
-import { openApiDocument } from "./routes/openapi";
+import { answer, createRoute, mount, openApiDocument } from "./routes/openapi";
 import { adminUi } from "./routes/ui";
 import { webhookRoutes } from "./routes/webhook/route";
 
@@ -31,7 +31,7 @@ function httpExceptionCode(status: number): ErrorCode {
 }
 
 export function createApp(buildDeps?: (env: Env) => RelayDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
   app.use(requestLog);
   // Browser-facing hardening for the JSON API; the UI sets its own (with a CSP), and the webhook
@@ -39,10 +39,28 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.use("/api/*", secureHeaders());
   app.use(provideDeps(buildDeps));
 
-  app.get("/healthz", (c) => c.json({ ok: true, environment: c.get("deps").environment }));
+  mount(
+    app,
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness",
+      responses: { 200: answer("`{ok, environment}`") },
+    }),
+    (c) => c.json({ ok: true, environment: c.get("deps").environment }),
+  );
   app.route("/webhooks", webhookRoutes);
   // The contract document is public; everything else under /api needs the admin token.
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  mount(
+    app,
+    createRoute({
+      method: "get",
+      path: "/api/openapi.json",
+      summary: "This document",
+      responses: { 200: answer("the OpenAPI 3.1 document") },
+    }),
+    (c) => c.json(openApiDocument(app)),
+  );
   app.use("/api/*", adminAuth);
   app.use("/api/*", adminBody);
   app.route("/api", configRoutes);
