@@ -2,12 +2,13 @@
  * The Hono application: routes, request ids, secure headers and the one error envelope.
  * Every failure leaves as {"error": {code, message, issues?, requestId}}.
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
 import { type ErrorCode, errorBody, RelayError } from "./lib/errors";
+import { errorMessage } from "./lib/logger";
 import { configRoutes } from "./routes/admin/config-routes";
 import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
@@ -15,7 +16,8 @@ import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { adminBody } from "./routes/middleware/admin-body";
 import { type AppEnv, provideDeps } from "./routes/middleware/deps";
-import { openApiDocument } from "./routes/openapi";
+import { requestLog, requestLogger } from "./routes/middleware/request-log";
+import { answer, createRoute, mount, openApiDocument } from "./routes/openapi";
 import { adminUi } from "./routes/ui";
 import { webhookRoutes } from "./routes/webhook/route";
 
@@ -29,17 +31,36 @@ function httpExceptionCode(status: number): ErrorCode {
 }
 
 export function createApp(buildDeps?: (env: Env) => RelayDeps) {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
   app.use(requestId());
+  app.use(requestLog);
   // Browser-facing hardening for the JSON API; the UI sets its own (with a CSP), and the webhook
   // answers a machine, where the headers would only cost time on the hot path.
   app.use("/api/*", secureHeaders());
   app.use(provideDeps(buildDeps));
 
-  app.get("/healthz", (c) => c.json({ ok: true, environment: c.get("deps").environment }));
+  mount(
+    app,
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness",
+      responses: { 200: answer("`{ok, environment}`") },
+    }),
+    (c) => c.json({ ok: true, environment: c.get("deps").environment }),
+  );
   app.route("/webhooks", webhookRoutes);
   // The contract document is public; everything else under /api needs the admin token.
-  app.get("/api/openapi.json", (c) => c.json(openApiDocument()));
+  mount(
+    app,
+    createRoute({
+      method: "get",
+      path: "/api/openapi.json",
+      summary: "This document",
+      responses: { 200: answer("the OpenAPI 3.1 document") },
+    }),
+    (c) => c.json(openApiDocument(app)),
+  );
   app.use("/api/*", adminAuth);
   app.use("/api/*", adminBody);
   app.route("/api", configRoutes);
@@ -55,8 +76,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.onError((error, c) => {
     const id = c.get("requestId") ?? "unknown";
     if (error instanceof RelayError) {
-      if (error.status >= 500)
-        console.error(JSON.stringify({ requestId: id, code: error.code, message: error.message }));
+      if (error.status >= 500) requestLogger(c).error(error.message, { code: error.code });
       return c.json(errorBody(error.code, error.message, id, error.issues), error.status);
     }
     if (error instanceof HTTPException) {
@@ -64,7 +84,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
       return c.json(errorBody(code, error.message || code, id), error.status);
     }
     // Unknown failures: log the message only (never request bodies, which may carry secrets).
-    console.error(JSON.stringify({ requestId: id, code: "internal", message: (error as Error).message }));
+    requestLogger(c).error(errorMessage(error), { code: "internal" });
     return c.json(errorBody("internal", "internal error", id), 500);
   });
   return app;

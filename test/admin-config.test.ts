@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app";
 import { demoMapping, demoSettings, optInEvent } from "./support/fixtures";
 import { admin, json } from "./support/http";
 
@@ -194,5 +195,38 @@ describe("OpenAPI document", () => {
     expect(doc.components.schemas.WebhookEvent.required).toEqual(["action"]);
     expect(Object.keys(doc.components.schemas.Mapping.properties)).toEqual(["hardId", "fields"]);
     expect(doc.paths["/webhooks/antavo"].post.responses).toHaveProperty("503");
+  });
+
+  it("documents every route the app serves under /api, /webhooks and /healthz, and nothing it does not serve", async () => {
+    const doc = await json(await admin("/openapi.json", { token: null }));
+    const served = createApp()
+      .routes.filter((r) => r.method !== "ALL" && /^\/(api|webhooks|healthz)(\/|$)/.test(r.path))
+      .map((r) => `${r.method.toLowerCase()} ${r.path.replaceAll(/:(\w+)/g, "{$1}")}`);
+    const documented = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, item]) =>
+      Object.keys(item).map((method) => `${method} ${path}`),
+    );
+    expect(served.length).toBeGreaterThan(20);
+    expect([...new Set(served)].sort()).toEqual([...new Set(documented)].sort());
+  });
+
+  it("states the security of each route and the error envelope of each error answer", async () => {
+    const doc = await json(await admin("/openapi.json", { token: null }));
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "webhookBasic", "webhookJwt"]);
+    expect(doc.components.securitySchemes.webhookBasic).toMatchObject({ type: "http", scheme: "basic" });
+    expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: "http", scheme: "bearer" });
+    expect(doc.paths["/webhooks/antavo"].post.security).toEqual([{ webhookBasic: [] }, { webhookJwt: [] }]);
+    expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "requestId"]);
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, operation] of Object.entries(item)) {
+        if (path.startsWith("/api/") && path !== "/api/openapi.json")
+          expect(operation.security, `${method} ${path}`).toEqual([{ adminToken: [] }]);
+        for (const [status, response] of Object.entries(operation.responses as Record<string, any>))
+          if (Number(status) >= 400)
+            expect(response.content["application/json"].schema, `${method} ${path} ${status}`).toEqual({
+              $ref: "#/components/schemas/Error",
+            });
+      }
+    }
+    expect(doc.paths["/api/openapi.json"].get.security).toBeUndefined();
   });
 });

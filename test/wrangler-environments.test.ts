@@ -47,6 +47,12 @@ describe("wrangler.toml environments", () => {
     }
   });
 
+  it("enables Workers Logs in every environment, stated in each", () => {
+    for (const [name, env] of Object.entries(environments)) {
+      expect(env.observability?.enabled, `${name} [observability] enabled`).toBe(true);
+    }
+  });
+
   it("keeps queue and database names apart between environments", () => {
     const queues = Object.values(environments).map((env) => env.queues.producers[0].queue);
     const databases = Object.values(environments).map((env) => env.d1_databases[0].database_name);

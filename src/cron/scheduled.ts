@@ -1,22 +1,22 @@
 /** The cron transport: one trigger a minute runs the housekeeping sweep (and the date workflows). */
 import type { RelayDeps } from "../composition";
+import { errorMessage, logger } from "../lib/logger";
 import { startDateRuns } from "../services/date-runs";
 import { sweepDeliveries } from "../services/housekeeping";
 
 export async function runScheduled(controller: ScheduledController, deps: RelayDeps): Promise<void> {
   // The controller's time, not the clock: a late or repeated run acts for the minute it was meant for.
   const scheduled = { ...deps, now: () => Math.floor(controller.scheduledTime / 1000) };
+  // The tick's identity: its cron and the minute it was meant for.
+  const log = logger.child({ cron: controller.cron, scheduledTime: controller.scheduledTime });
   // A failed start is tried again by the next tick (an occurrence stays due until UTC midnight);
   // it must not keep the sweeper from running.
   try {
     const started = await startDateRuns(scheduled);
-    if (started.length > 0) console.log(JSON.stringify({ cron: controller.cron, dateScansStarted: started }));
+    if (started.length > 0) log.info("date scans started", { dateScansStarted: started });
   } catch (error) {
-    console.error(
-      JSON.stringify({ cron: controller.cron, message: `starting date workflows failed: ${(error as Error).message}` }),
-    );
+    log.error(`starting date workflows failed: ${errorMessage(error)}`);
   }
   const report = await sweepDeliveries(scheduled);
-  if (report.requeuedStuck + report.requeuedParked > 0)
-    console.log(JSON.stringify({ cron: controller.cron, ...report }));
+  if (report.requeuedStuck + report.requeuedParked > 0) log.info("sweep requeued events", { ...report });
 }

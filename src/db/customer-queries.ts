@@ -1,7 +1,7 @@
 /** The D1 customer mirror: written by CustomerSync objects and the import, read by date workflows. */
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { readPath } from "../domain/paths";
-import type { Database } from "./client";
+import { chunk, type Database, rowsPerStatement } from "./client";
 import { customers } from "./schema";
 
 export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeconds: number) {
@@ -40,4 +40,28 @@ export function upsertCustomerStatement(
 export async function readCustomer(db: Database, id: string) {
   const row = await db.select().from(customers).where(eq(customers.id, id)).get();
   return row ? { ...row, snapshot: JSON.parse(row.snapshot) as Record<string, unknown> } : undefined;
+}
+
+/**
+ * Upserts mirror rows and tells which of them existed before. One batch is one transaction: the
+ * existence check sees the table as the upserts find it.
+ */
+export async function upsertCustomersReportingExisting(
+  db: Database,
+  rows: ReturnType<typeof mirrorRow>[],
+): Promise<Set<string>> {
+  const existing = new Set<string>();
+  if (rows.length === 0) return existing;
+  const reads = chunk(
+    rows.map((r) => r.id),
+    100,
+  ).map((part) => db.select({ id: customers.id }).from(customers).where(inArray(customers.id, part)));
+  const writes = chunk(rows, rowsPerStatement(5)).map((part) => upsertCustomerStatement(db, part));
+  const results = await db.batch([...reads, ...writes] as unknown as [
+    (typeof reads)[number],
+    ...(typeof reads)[number][],
+  ]);
+  for (const result of results.slice(0, reads.length))
+    for (const row of result as { id: string }[]) existing.add(row.id);
+  return existing;
 }

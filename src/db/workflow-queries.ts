@@ -2,6 +2,7 @@
 import { asc, eq } from "drizzle-orm";
 import { type WorkflowDocument, WorkflowDocumentSchema } from "../domain/workflow/document";
 import type { StoredWorkflow } from "../domain/workflow/engine";
+import { logger } from "../lib/logger";
 import type { Database } from "./client";
 import { workflows } from "./schema";
 
@@ -11,7 +12,7 @@ export function toStoredWorkflow(row: WorkflowRow): StoredWorkflow | undefined {
   const parsed = WorkflowDocumentSchema.safeParse(JSON.parse(row.document));
   if (!parsed.success) {
     // A document saved under an older schema is left out rather than run half-understood.
-    console.error(JSON.stringify({ workflowId: row.id, message: "stored workflow no longer validates; skipped" }));
+    logger.warn("stored workflow no longer validates; skipped", { workflowId: row.id });
     return undefined;
   }
   return {

@@ -11,6 +11,7 @@
  */
 import { decodeProtectedHeader, errors, importSPKI, type JWTPayload, jwtVerify } from "jose";
 import { fromBase64Url, toBase64, utf8 } from "./encoding";
+import { type Logger, logger } from "./logger";
 
 export interface JwtKeys {
   /** HS256 shared secret (WEBHOOK_JWT_SECRET). */
@@ -74,7 +75,13 @@ function reasonFor(error: unknown, token: string): string {
   return "malformed token";
 }
 
-export async function verifyJwt(token: string, keys: JwtKeys, nowSeconds: number): Promise<JwtCheck> {
+/** `log` is the request's logger, told when the configured key itself is unusable (an operator error). */
+export async function verifyJwt(
+  token: string,
+  keys: JwtKeys,
+  nowSeconds: number,
+  log: Logger = logger,
+): Promise<JwtCheck> {
   const algorithms = [...(keys.hs256Secret ? ["HS256"] : []), ...(keys.rs256PublicKey ? ["RS256"] : [])];
   if (algorithms.length === 0) return { ok: false, reason: "no JWT key is configured" };
   if (!COMPACT_JWS.test(token) || !token.split(".").every((part) => part === "" || isCanonicalBase64Url(part)))
@@ -91,9 +98,7 @@ export async function verifyJwt(token: string, keys: JwtKeys, nowSeconds: number
   } catch (error) {
     if (error instanceof errors.JOSEError) return { ok: false, reason: reasonFor(error, token) };
     // Not jose's verdict on the token: the configured public key itself does not import.
-    console.error(
-      JSON.stringify({ code: "not_configured", message: "WEBHOOK_JWT_PUBLIC_KEY is not a valid SPKI PEM" }),
-    );
+    log.error("WEBHOOK_JWT_PUBLIC_KEY is not a valid SPKI PEM", { code: "not_configured" });
     return { ok: false, reason: "the relay's JWT key is not usable" };
   }
   // jose requires these to be numbers; Infinity (`1e400` in the JSON) is one, and would never expire.

@@ -4,6 +4,7 @@
  * alone with the retry policy's delay while the rest of the batch is acked.
  */
 import { retryDelaySeconds } from "../domain/retry-policy";
+import { errorMessage, logger } from "../lib/logger";
 import { type DateRunDeps, scanDatePage } from "../services/date-runs";
 import type { DateScanMessage } from "./message";
 
@@ -12,25 +13,13 @@ export async function consumeDateScans(
   deps: DateRunDeps,
 ): Promise<void> {
   for (const { message, body } of messages) {
+    const log = logger.child({ messageId: message.id, workflowId: body.workflowId, occurrence: body.occurrence });
     try {
       const report = await scanDatePage(deps, body);
-      if (report.stopped)
-        console.log(
-          JSON.stringify({
-            workflowId: body.workflowId,
-            occurrence: body.occurrence,
-            message: `date scan stopped: ${report.stopped}`,
-          }),
-        );
+      if (report.stopped) log.info(`date scan stopped: ${report.stopped}`);
       message.ack();
     } catch (error) {
-      console.error(
-        JSON.stringify({
-          workflowId: body.workflowId,
-          occurrence: body.occurrence,
-          message: `date scan page failed: ${(error as Error).message}`,
-        }),
-      );
+      log.error(`date scan page failed: ${errorMessage(error)}`, { attempts: message.attempts });
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     }
   }

@@ -12,11 +12,9 @@
  *   be plain decimal numbers and are stored as numbers. NDJSON numeric fields are held to the same
  *   rule, so a score exported as "120" is stored as 120.
  */
-import { inArray } from "drizzle-orm";
 import { z } from "zod";
-import { chunk, type Database, rowsPerStatement } from "../db/client";
-import { mirrorRow, upsertCustomerStatement } from "../db/customer-queries";
-import { customers } from "../db/schema";
+import type { Database } from "../db/client";
+import { mirrorRow, upsertCustomersReportingExisting } from "../db/customer-queries";
 import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
 import { parseDateOnly } from "../domain/workflow/calendar";
 import { formatPath, RelayError } from "../lib/errors";
@@ -242,19 +240,7 @@ async function flush(deps: ImportDeps, pending: Pending, summary: ImportSummary)
   if (pending.rows.size === 0) return;
   const now = deps.now();
   const rows = [...pending.rows.values()].map(({ customer }) => mirrorRow(customer.id, customer, now));
-  const ids = rows.map((r) => r.id);
-  const reads = chunk(ids, 100).map((part) =>
-    deps.db.select({ id: customers.id }).from(customers).where(inArray(customers.id, part)),
-  );
-  const writes = chunk(rows, rowsPerStatement(5)).map((part) => upsertCustomerStatement(deps.db, part));
-  // One batch is one transaction: the existence check sees the table as the upserts find it.
-  const results = await deps.db.batch([...reads, ...writes] as unknown as [
-    (typeof reads)[number],
-    ...(typeof reads)[number][],
-  ]);
-  const existing = new Set<string>();
-  for (const result of results.slice(0, reads.length))
-    for (const row of result as { id: string }[]) existing.add(row.id);
+  const existing = await upsertCustomersReportingExisting(deps.db, rows);
   summary.updated += existing.size + pending.superseded;
   summary.imported += rows.length - existing.size;
   pending.rows.clear();

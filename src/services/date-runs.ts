@@ -32,6 +32,7 @@ import { birthdayIndexKeys } from "../domain/workflow/birthday-index";
 import { addDays, formatDate, parseDateOnly } from "../domain/workflow/calendar";
 import { isInWindow, matchDateWorkflow, type StoredWorkflow } from "../domain/workflow/engine";
 import { dueOccurrence } from "../domain/workflow/schedule";
+import { errorMessage, logger } from "../lib/logger";
 import { type DateScanMessage, type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
 import { messageSize, sendMessages } from "../queue/producer";
 import { recordInboundEvents, withIdClaims } from "./ingest";
@@ -99,7 +100,7 @@ async function pruneOldRuns(db: Database, workflowId: string, occurrence: string
     await pruneRuns(db, workflowId, formatDate(addDays(day, -RUN_RETENTION_DAYS)));
   } catch (error) {
     // Housekeeping only: the next occurrence tries again.
-    console.error(JSON.stringify({ workflowId, message: `pruning workflow runs failed: ${(error as Error).message}` }));
+    logger.error(`pruning workflow runs failed: ${errorMessage(error)}`, { workflowId, occurrence });
   }
 }
 

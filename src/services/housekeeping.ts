@@ -4,7 +4,8 @@
  * the retention. Every step is idempotent, so a cron that fires late or twice does no harm.
  */
 import { readBloomreachConnection, readSettings } from "../db/config-queries";
-import { type DeliveriesDeps, pruneDeliveries, requeueParked, requeueStuck } from "./deliveries";
+import { pruneDeliveryLog } from "../db/delivery-log-queries";
+import { type DeliveriesDeps, requeueParked, requeueStuck } from "./deliveries";
 
 /** Longer than the queue's batch wait and a consumer run, so in-flight work is left alone. */
 export const STUCK_GRACE_SECONDS = 15 * 60;
@@ -19,6 +20,6 @@ export async function sweepDeliveries(deps: DeliveriesDeps): Promise<SweepReport
   const requeuedStuck = await requeueStuck(deps, STUCK_GRACE_SECONDS);
   const active = connection?.apiSecretEnc && connection.deliveryState === "active";
   const requeuedParked = active ? await requeueParked(deps) : 0;
-  await pruneDeliveries(deps.db, deps.now() - settings.retentionDays * 24 * 3600);
+  await pruneDeliveryLog(deps.db, deps.now() - settings.retentionDays * 24 * 3600);
   return { requeuedStuck, requeuedParked };
 }

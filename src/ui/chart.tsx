@@ -3,7 +3,7 @@
  * no script, nothing for the CSP to allow. A data table beside it carries the same numbers for
  * screen readers and for anyone who wants exact values.
  */
-import type { HourBucket } from "./queries";
+import type { HourBucket } from "../db/dashboard-queries";
 
 const COLORS = { delivered: "#2da44e", retrying: "#d4a72c", dead: "#cf222e" } as const;
 const ORDER = ["delivered", "retrying", "dead"] as const;

@@ -1,5 +1,5 @@
 /** Admin JSON API: connections, mapping, settings and preview. */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { MappingSchema, SettingsSchema } from "../../domain/config";
 import { normaliseEvent } from "../../domain/normalise";
 import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
@@ -14,30 +14,136 @@ import {
 } from "../../services/config";
 import { previewEvent } from "../../services/preview";
 import type { AppEnv } from "../middleware/deps";
-import { validate } from "../validation";
+import { ADMIN, adminResponses, answer, createRoute, mount } from "../openapi";
 import { AntavoConnectionSchema, BloomreachConnectionSchema, PreviewSchema } from "./schemas";
 
-export const configRoutes = new Hono<AppEnv>()
-  .get("/connection", async (c) => c.json(await getBloomreachConnection(c.get("deps"))))
-  .put("/connection", validate("json", BloomreachConnectionSchema), async (c) =>
-    c.json(await saveBloomreachConnection(c.get("deps"), c.req.valid("json"))),
-  )
-  .post("/connection/test", async (c) => c.json(await testBloomreachConnection(c.get("deps"))))
-  .get("/antavo", async (c) => c.json(await getAntavoConnection(c.get("deps"))))
-  .put("/antavo", validate("json", AntavoConnectionSchema), async (c) =>
-    c.json(await putAntavoConnection(c.get("deps"), c.req.valid("json"))),
-  )
-  .get("/mapping", async (c) => c.json(await getMapping(c.get("deps"))))
-  .put("/mapping", validate("json", MappingSchema), async (c) =>
-    c.json(await putMapping(c.get("deps"), c.req.valid("json"))),
-  )
-  .get("/settings", async (c) => c.json(await getSettings(c.get("deps"))))
-  .put("/settings", validate("json", SettingsSchema), async (c) =>
-    c.json(await putSettings(c.get("deps"), c.req.valid("json"))),
-  )
-  .post("/preview", validate("json", PreviewSchema), async (c) => {
+const jsonBody = <S>(schema: S) => ({ body: { content: { "application/json": { schema } }, required: true } });
+
+const Mapping = MappingSchema.openapi("Mapping");
+const Settings = SettingsSchema.openapi("Settings");
+const BloomreachConnection = BloomreachConnectionSchema.openapi("BloomreachConnection");
+const AntavoConnection = AntavoConnectionSchema.openapi("AntavoConnection");
+const Preview = PreviewSchema.openapi("Preview");
+
+export const configRoutes = new OpenAPIHono<AppEnv>();
+
+mount(
+  configRoutes,
+  createRoute({
+    method: "get",
+    path: "/connection",
+    ...ADMIN,
+    summary: "Bloomreach connection (the secret is only reported as set)",
+    responses: adminResponses({ 200: answer("the connection") }),
+  }),
+  async (c) => c.json(await getBloomreachConnection(c.get("deps"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "put",
+    path: "/connection",
+    ...ADMIN,
+    summary: "Save the Bloomreach connection; resumes paused delivery",
+    request: jsonBody(BloomreachConnection),
+    responses: adminResponses({ 200: answer("the saved connection") }, 400),
+  }),
+  async (c) => c.json(await saveBloomreachConnection(c.get("deps"), c.req.valid("json"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "post",
+    path: "/connection/test",
+    ...ADMIN,
+    summary: "Reachability, credentials and permissions, each with its reason",
+    responses: adminResponses({ 200: answer("each check with its verdict") }),
+  }),
+  async (c) => c.json(await testBloomreachConnection(c.get("deps"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "get",
+    path: "/antavo",
+    ...ADMIN,
+    summary: "Antavo API connection",
+    responses: adminResponses({ 200: answer("the connection") }),
+  }),
+  async (c) => c.json(await getAntavoConnection(c.get("deps"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "put",
+    path: "/antavo",
+    ...ADMIN,
+    summary: "Save the Antavo API connection",
+    request: jsonBody(AntavoConnection),
+    responses: adminResponses({ 200: answer("the saved connection") }, 400),
+  }),
+  async (c) => c.json(await putAntavoConnection(c.get("deps"), c.req.valid("json"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "get",
+    path: "/mapping",
+    ...ADMIN,
+    summary: "Hard ID and field mappings",
+    responses: adminResponses({ 200: answer("the mapping") }),
+  }),
+  async (c) => c.json(await getMapping(c.get("deps"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "put",
+    path: "/mapping",
+    ...ADMIN,
+    summary: "Replace the mapping (the hard ID is set once)",
+    request: jsonBody(Mapping),
+    responses: adminResponses({ 200: answer("the saved mapping") }, 400, 409),
+  }),
+  async (c) => c.json(await putMapping(c.get("deps"), c.req.valid("json"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "get",
+    path: "/settings",
+    ...ADMIN,
+    summary: "Async sync and event synchronisation",
+    responses: adminResponses({ 200: answer("the settings") }),
+  }),
+  async (c) => c.json(await getSettings(c.get("deps"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "put",
+    path: "/settings",
+    ...ADMIN,
+    summary: "Replace the settings",
+    request: jsonBody(Settings),
+    responses: adminResponses({ 200: answer("the saved settings") }, 400),
+  }),
+  async (c) => c.json(await putSettings(c.get("deps"), c.req.valid("json"))),
+);
+mount(
+  configRoutes,
+  createRoute({
+    method: "post",
+    path: "/preview",
+    ...ADMIN,
+    summary: "The commands and actions an event would produce; no side effects",
+    request: jsonBody(Preview),
+    responses: adminResponses({ 200: answer("the planned commands and actions") }, 400),
+  }),
+  async (c) => {
     const deps = c.get("deps");
     const { event, customer, workflowId } = c.req.valid("json");
     const { event: normalised } = await normaliseEvent(event, deps.now(), 0);
     return c.json(await previewEvent(deps, normalised, { customer, workflowId }));
-  });
+  },
+);

@@ -1,9 +1,10 @@
 /** Admin JSON API: the D1 customer mirror and its bulk import (NDJSON or CSV, streamed). */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
 import { type ImportFormat, importCustomers, MAX_IMPORT_BYTES } from "../../services/customer-import";
 import type { AppEnv } from "../middleware/deps";
+import { ADMIN, adminResponses, answer, createRoute, idParam, mount } from "../openapi";
 
 const FORMATS: Record<string, ImportFormat> = {
   "application/x-ndjson": "ndjson",
@@ -23,8 +24,34 @@ function importFormat(contentType: string | undefined): ImportFormat {
   return format;
 }
 
-export const customerRoutes = new Hono<AppEnv>()
-  .post("/customers/import", async (c) => {
+export const customerRoutes = new OpenAPIHono<AppEnv>();
+
+mount(
+  customerRoutes,
+  createRoute({
+    method: "post",
+    path: "/customers/import",
+    ...ADMIN,
+    summary: "Import Antavo customers (NDJSON or CSV) into the mirror",
+    description: `At most ${MAX_IMPORT_BYTES} bytes per request; a longer upload answers \`truncated\` with the line to resume from.`,
+    request: {
+      body: {
+        content: {
+          "application/x-ndjson": { schema: { type: "string", description: "one Antavo customer object per line" } },
+          "text/csv": {
+            schema: { type: "string", description: "a header row of dot paths, then one customer per row" },
+          },
+        },
+      },
+    },
+    responses: adminResponses(
+      { 200: answer("`{imported, updated, rejected, rejectedCount, total, truncated?}`") },
+      400,
+      413,
+      415,
+    ),
+  }),
+  async (c) => {
     const format = importFormat(c.req.header("content-type"));
     // A declared length over the limit is refused before a byte is read (and nothing is stored);
     // an undeclared one is cut where it crosses the limit, like the row limit (`truncated`).
@@ -33,9 +60,20 @@ export const customerRoutes = new Hono<AppEnv>()
     const body = c.req.raw.body;
     if (!body) throw new RelayError("invalid_body", "the upload is empty");
     return c.json(await importCustomers(c.get("deps"), format, body));
-  })
-  .get("/customers/:id", async (c) => {
-    const id = c.req.param("id");
+  },
+);
+mount(
+  customerRoutes,
+  createRoute({
+    method: "get",
+    path: "/customers/{id}",
+    ...ADMIN,
+    summary: "The mirrored customer",
+    request: { params: idParam("the Antavo customer id") },
+    responses: adminResponses({ 200: answer("`{id, email, birthMonthDay, snapshot, updatedAt}`") }, 404),
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
     const row = await readCustomer(c.get("deps").db, id);
     if (!row) throw new RelayError("not_found", `no customer ${id} in the mirror`);
     return c.json({
@@ -45,4 +83,5 @@ export const customerRoutes = new Hono<AppEnv>()
       snapshot: row.snapshot,
       updatedAt: row.updatedAt,
     });
-  });
+  },
+);

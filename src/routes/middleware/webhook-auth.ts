@@ -35,6 +35,7 @@ export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
       credentials,
       { hs256Secret: auth.jwtSecret, rs256PublicKey: auth.jwtPublicKey },
       now(),
+      c.get("log"),
     );
     if (check.ok) return next();
     throw new RelayError("unauthorized", `invalid JWT: ${check.reason}`);

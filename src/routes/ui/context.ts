@@ -1,11 +1,23 @@
 /**
- * The admin UI's Hono environment and the per-request values every view needs (CSP nonce, CSRF
- * token, current path), gathered in one place so views take plain props and never a Context.
+ * The admin UI's Hono environment (with the session it carries) and the per-request values every
+ * view needs (CSP nonce, CSRF token, current path), gathered in one place so views take plain props
+ * and never a Context.
+ *
+ * The split: `src/routes/ui` is the UI's transport (routes, form reading, session cookie, CSRF, the
+ * redirects and status codes), the only part that sees a Hono Context; `src/ui` is rendering (pages,
+ * components, styles, the page script), plain functions of props that know no request. This module
+ * is the bottom of `routes/ui`: it imports nothing from its siblings, so they can all import it.
  */
 import type { Context } from "hono";
 import type { ViewContext } from "../../ui/layout";
 import type { AppEnv } from "../middleware/deps";
-import type { Session } from "./session";
+
+/** The signed-in session (routes/ui/session.ts reads and writes it). */
+export interface Session {
+  id: string;
+  exp: number;
+  csrf: string;
+}
 
 export type UiEnv = {
   Bindings: AppEnv["Bindings"];

@@ -1,8 +1,9 @@
 /** GET /admin: the dashboard, read from the config services and the dashboard's own aggregates. */
+
+import { deliveriesPerHour, deliveryStatusCounts } from "../../db/dashboard-queries";
 import { getAntavoConnection, getBloomreachConnection, getMapping, getSettings } from "../../services/config";
 import { listWorkflows } from "../../services/workflows";
 import { DashboardPage } from "../../ui/pages/dashboard";
-import { deliveriesPerHour, deliveryStatusCounts } from "../../ui/queries";
 import { type UiContext, viewContext } from "./context";
 
 export async function dashboardPage(c: UiContext) {

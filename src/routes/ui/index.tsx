@@ -10,6 +10,7 @@ import { matchesSecret } from "../../lib/secrets";
 import { registerAdminAttempt } from "../../services/admin-auth-throttle";
 import { LoginPage, NotFoundPage, RefusedPage } from "../../ui/pages/login";
 import { clientAddress } from "../middleware/client-address";
+import { requestLogger } from "../middleware/request-log";
 import { configPages } from "./config-pages";
 import { noticeText, type UiContext, type UiEnv } from "./context";
 import { bodyText, isSameOrigin, tokenMatches } from "./csrf";
@@ -149,8 +150,7 @@ adminUi.all("*", (c) => c.html(<NotFoundPage nonce={nonceOf(c)} />, 404));
 adminUi.onError((error, c) => {
   const requestId = c.get("requestId") ?? "unknown";
   const relay = error instanceof RelayError ? error : undefined;
-  if (!relay || relay.status >= 500)
-    console.error(JSON.stringify({ requestId, code: relay?.code ?? "internal", message: error.message }));
+  if (!relay || relay.status >= 500) requestLogger(c).error(error.message, { code: relay?.code ?? "internal" });
   const status = relay?.status ?? 500;
   const message = relay && relay.status < 500 ? relay.message : `Something went wrong (request ${requestId}).`;
   if (wantsJson(c)) return c.json(errorBody(relay?.code ?? "internal", message, requestId, relay?.issues), status);

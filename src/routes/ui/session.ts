@@ -9,7 +9,7 @@
 import { deleteCookie, getSignedCookie, setSignedCookie } from "hono/cookie";
 import { deleteSession, insertSession, isSessionLive } from "../../db/session-queries";
 import { fromBase64Url, sha256Hex, toBase64, utf8 } from "../../lib/encoding";
-import type { UiContext } from "./context";
+import type { Session, UiContext } from "./context";
 
 export const SESSION_SECONDS = 12 * 60 * 60;
 const LOGIN_FORM_SECONDS = 30 * 60;
@@ -20,12 +20,6 @@ interface CookieValue {
   csrf: string;
   /** The session id (session cookies only); D1 keeps its SHA-256. */
   sid?: string;
-}
-
-export interface Session {
-  id: string;
-  exp: number;
-  csrf: string;
 }
 
 type Purpose = "session" | "login";

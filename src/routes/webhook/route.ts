@@ -2,7 +2,7 @@
  * `POST /webhooks/antavo` (DESIGN 4.1): authenticate, read, validate, normalise, then hand off.
  * Async mode answers 202 once the queue holds the events; sync mode delivers first and answers 200.
  */
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { normaliseEvent } from "../../domain/normalise";
 import { RelayError } from "../../lib/errors";
@@ -10,21 +10,51 @@ import { getSettingsCached } from "../../services/config";
 import { ingestAsync, ingestSync } from "../../services/ingest";
 import type { AppEnv } from "../middleware/deps";
 import { webhookAuth } from "../middleware/webhook-auth";
+import { answer, createRoute, errorResponses, mount, z } from "../openapi";
 import { zodIssues } from "../validation";
 import { parseWebhookBody } from "./body";
-import { webhookEventsSchema } from "./schema";
+import { WebhookBatchSchema, WebhookEventSchema, webhookEventsSchema } from "./schema";
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
-export const webhookRoutes = new Hono<AppEnv>().post(
-  "/antavo",
-  webhookAuth,
-  bodyLimit({
-    maxSize: MAX_WEBHOOK_BYTES,
-    onError: () => {
-      throw new RelayError("payload_too_large", `the body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+const limitBody = bodyLimit({
+  maxSize: MAX_WEBHOOK_BYTES,
+  onError: () => {
+    throw new RelayError("payload_too_large", `the body is larger than ${MAX_WEBHOOK_BYTES} bytes`);
+  },
+});
+
+const route = createRoute({
+  method: "post",
+  path: "/antavo",
+  summary: "Antavo event(s) in",
+  security: [{ webhookBasic: [] }, { webhookJwt: [] }],
+  middleware: [webhookAuth, limitBody] as const,
+  request: {
+    body: {
+      content: {
+        "application/json": {
+          schema: z.union([WebhookEventSchema.openapi("WebhookEvent"), WebhookBatchSchema.openapi("WebhookBatch")]),
+        },
+        "application/x-www-form-urlencoded": {
+          schema: { type: "object", description: "the same fields with bracket keys, e.g. data[total]=12" },
+        },
+      },
     },
-  }),
+  },
+  responses: {
+    200: answer("sync mode: delivered now; `results` per event"),
+    202: answer("async mode (or sync fallback): durably queued; `{accepted, duplicates, ids}`"),
+    ...errorResponses(400, 401, 413, 415, 503),
+  },
+});
+
+export const webhookRoutes = new OpenAPIHono<AppEnv>();
+
+// The body is read here, not by mount: JSON or a bracket form, held to the input limits first.
+mount(
+  webhookRoutes,
+  route,
   async (c) => {
     const deps = c.get("deps");
     const text = new TextDecoder().decode(await c.req.arrayBuffer());
@@ -54,4 +84,5 @@ export const webhookRoutes = new Hono<AppEnv>().post(
       202,
     );
   },
+  { jsonBody: false },
 );

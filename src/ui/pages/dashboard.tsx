@@ -1,8 +1,9 @@
 /** The dashboard: is the relay connected, what is waiting, what failed, and the last day at a glance. */
+
+import type { HourBucket, StatusCounts } from "../../db/dashboard-queries";
 import type { Mapping, Settings } from "../../domain/config";
 import { HourlyChart } from "../chart";
 import { Page, type ViewContext } from "../layout";
-import type { HourBucket, StatusCounts } from "../queries";
 import { type BloomreachConnectionView, DeliveryState } from "./connection";
 
 export interface DashboardData {

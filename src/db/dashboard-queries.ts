@@ -1,11 +1,11 @@
 /**
- * Read-only queries only the dashboard needs (aggregates the delivery service has no use for).
- * Kept beside the views so the services stay about use cases; nothing here writes.
+ * Read-only aggregates only the dashboard needs (the delivery service has no use for them): status
+ * counts and deliveries per hour. Nothing here writes.
  */
 import { and, count, eq, gte, inArray, isNull, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../db/delivery-queries";
-import { deliveries, inboundEvents } from "../db/schema";
+import type { Database } from "./client";
+import { DELIVERY_STATUSES, type DeliveryStatus } from "./delivery-queries";
+import { deliveries, inboundEvents } from "./schema";
 
 export type StatusCounts = Record<DeliveryStatus, number>;
 
