@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { readDeliveryStates, writeDeliveryLog } from "../db/delivery-queries";
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { inputIssues } from "../lib/input-limits";
+import { errorMessage, logger } from "../lib/logger";
 import type { DateRunDeps } from "../services/date-runs";
 import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
 import { consumeDateScans } from "./date-scans";
@@ -76,15 +77,13 @@ async function deadLetterRefused(
       : [],
   );
   for (const { message, reason, event } of refused) {
-    if (!event) console.error(JSON.stringify({ queue: batch.queue, messageId: message.id, message: reason }));
+    if (!event) logger.error(reason, { queue: batch.queue, messageId: message.id });
   }
   try {
     await writeDeliveryLog(deps.db, entries, deps.now());
     for (const { message } of refused) message.ack();
   } catch (error) {
-    console.error(
-      JSON.stringify({ queue: batch.queue, message: `dead-letter log failed: ${(error as Error).message}` }),
-    );
+    logger.error("dead-letter log failed", { queue: batch.queue, error: errorMessage(error) });
     for (const { message } of refused) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
   }
 }
@@ -111,9 +110,7 @@ async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
     return await deliverEvents(deps, jobs);
   } catch (error) {
     if (jobs.length === 1) throw error;
-    console.error(
-      JSON.stringify({ message: `batch delivery failed, delivering one by one: ${(error as Error).message}` }),
-    );
+    logger.error("batch delivery failed, delivering one by one", { error: errorMessage(error) });
   }
   const report: DeliveryReport = { outcomes: new Map(), logged: true };
   let next = 0;
@@ -126,7 +123,7 @@ async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
         report.logged &&= own.logged;
       } catch (error) {
         const reason = `delivery failed: ${(error as Error).message}`;
-        console.error(JSON.stringify({ eventId: job.event.id, message: reason }));
+        logger.error(reason, { eventId: job.event.id });
         report.outcomes.set(job.event.id, {
           status: "retry",
           error: reason,
@@ -160,7 +157,7 @@ export async function consumeEvents(batch: MessageBatch<unknown>, deps: Delivery
   try {
     report = await deliverIsolated(deps, [...jobs.values()]);
   } catch (error) {
-    console.error(JSON.stringify({ queue: batch.queue, message: `delivery failed: ${(error as Error).message}` }));
+    logger.error("delivery failed", { queue: batch.queue, error: errorMessage(error) });
     for (const { message } of messages) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     return;
   }
@@ -182,14 +179,11 @@ export async function consumeDeadLetters(
   const { events: messages, scans } = byType(valid);
   for (const { message, body } of scans) {
     // A scan page the queue gave up on: its customers of that occurrence were not reached.
-    console.error(
-      JSON.stringify({
-        workflowId: body.workflowId,
-        occurrence: body.occurrence,
-        cursor: body.cursor ?? null,
-        message: `date scan page dead after ${message.attempts} attempts`,
-      }),
-    );
+    logger.error(`date scan page dead after ${message.attempts} attempts`, {
+      workflowId: body.workflowId,
+      occurrence: body.occurrence,
+      cursor: body.cursor ?? null,
+    });
     message.ack();
   }
   if (messages.length === 0) return;

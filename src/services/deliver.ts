@@ -35,6 +35,7 @@ import type {
 } from "../durable/customer-sync";
 import type { RateLimiter } from "../durable/rate-limiter";
 import { sha256Hex } from "../lib/encoding";
+import { errorMessage, logger } from "../lib/logger";
 import {
   type AntavoCredentials,
   type ConfigDeps,
@@ -199,7 +200,7 @@ async function perCustomer<T>(p: Pipeline, events: RelayEvent[], step: string, c
     return await call();
   } catch (error) {
     const reason = `${step} failed: ${(error as Error).message}`;
-    console.error(JSON.stringify({ customerId: events[0]?.customerId, message: reason }));
+    logger.error(reason, { customerId: events[0]?.customerId });
     for (const event of events) p.extra.set(event.id, [{ status: "retry", error: reason }]);
     return undefined;
   }
@@ -538,7 +539,7 @@ async function settleAll(p: Pipeline) {
         // Bloomreach has the commands: the events stay delivered (a resend would duplicate them),
         // and the log says the object could not record it.
         const note = `the customer's object could not record the outcome: ${(error as Error).message}`;
-        console.error(JSON.stringify({ customerId, message: note }));
+        logger.error(note, { customerId });
         for (const { eventId } of batch) p.notes.set(eventId, [...(p.notes.get(eventId) ?? []), note]);
       }
     }),
@@ -601,9 +602,7 @@ async function tryLog(
     await writeDeliveryLog(db, entries, now, side);
     return true;
   } catch (error) {
-    console.error(
-      JSON.stringify({ message: `delivery log write failed: ${(error as Error).message}`, events: entries.length }),
-    );
+    logger.error("delivery log write failed", { error: errorMessage(error), events: entries.length });
     return false;
   }
 }

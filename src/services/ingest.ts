@@ -10,6 +10,7 @@ import type { RelayEvent } from "../domain/event";
 import { idDedupeKey, type NormalisedEvent } from "../domain/normalise";
 import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
+import { errorMessage, logger } from "../lib/logger";
 import { eventMessage, type QueueMessage } from "../queue/message";
 import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../queue/producer";
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
@@ -165,9 +166,7 @@ export async function ingestSync(deps: IngestDeps & DeliveryDeps, items: Normali
     // Without a log row the event is not finished as far as the admin can see: let the queue finish it.
     fallback = report.logged ? fresh.filter(({ event }) => outcomes.get(event.id)?.status === "retry") : fresh;
   } catch (error) {
-    console.error(
-      JSON.stringify({ message: `sync delivery failed, falling back to the queue: ${(error as Error).message}` }),
-    );
+    logger.error("sync delivery failed, falling back to the queue", { error: errorMessage(error) });
   }
   await handOff(deps, fallback, (id) => {
     const outcome = outcomes.get(id);
