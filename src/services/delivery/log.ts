@@ -1,0 +1,71 @@
+/**
+ * Stage 6, log: each event's outcome from its commands and the stages' failures, scheduled by the
+ * retry policy, and the delivery log, the mirror and the workflows' last runs written in one D1 batch.
+ */
+import type { Database } from "../../db/client";
+import { type BatchSideWrites, type DeliveryEntry, writeDeliveryLog } from "../../db/delivery-queries";
+import { combineOutcomes, type EventOutcome } from "../../domain/delivery-outcome";
+import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-policy";
+import { errorMessage, logger } from "../../lib/logger";
+import type { DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
+
+function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
+  const reply = p.replies.get(eventId);
+  const extra = p.extra.get(eventId) ?? [];
+  if (!reply) return combineOutcomes(extra);
+  if (reply.kind === "settled" && extra.length === 0) return reply.outcome!;
+  return combineOutcomes([
+    ...extra,
+    ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" }),
+    ...reply.refused.map((r) => ({ status: "dead" as const, error: r.error })),
+    ...reply.unknown.map((r) => ({ status: "outcome_unknown" as const, error: r.error })),
+  ]);
+}
+
+/** Retries are scheduled by the retry policy until its budget is spent; then the event is dead. */
+function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
+  if (outcome.status !== "retry") return outcome;
+  if (attempt >= MAX_DELIVERY_ATTEMPTS)
+    return { status: "dead", error: `gave up after ${attempt} attempts: ${outcome.error}` };
+  return { ...outcome, delaySeconds: retryDelaySeconds(attempt, { retryAfterSeconds: outcome.retryAfterSeconds }) };
+}
+
+export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
+  const outcomes = new Map<string, DeliveryOutcome>();
+  const entries: DeliveryEntry[] = [];
+  for (const [eventId, job] of p.jobs) {
+    const outcome = schedule(eventOutcome(p, eventId), job.attempt);
+    outcomes.set(eventId, outcome);
+    entries.push({
+      eventId,
+      customerId: job.event.customerId,
+      action: job.event.action,
+      status: outcome.status === "retry" ? "retrying" : outcome.status,
+      commands: (p.replies.get(eventId)?.commands ?? []).map(({ id, command, source }) => ({ id, source, command })),
+      ...(outcome.status !== "delivered" ? { lastError: outcome.error } : {}),
+      ...(outcome.status === "retry" ? { nextAttemptAt: now + outcome.delaySeconds } : {}),
+      warnings: [...(p.replies.get(eventId)?.warnings ?? []), ...(p.notes.get(eventId) ?? [])],
+      attempts: p.attempts.get(eventId) ?? [],
+    });
+  }
+  const ran = new Set<string>();
+  for (const reply of p.replies.values())
+    for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
+  return { outcomes, logged: await tryLog(p.deps.db, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }) };
+}
+
+/** The log, the mirror and the workflows' last runs: one D1 batch for the whole delivery batch. */
+export async function tryLog(
+  db: Database,
+  entries: DeliveryEntry[],
+  now: number,
+  side: BatchSideWrites = {},
+): Promise<boolean> {
+  try {
+    await writeDeliveryLog(db, entries, now, side);
+    return true;
+  } catch (error) {
+    logger.error("delivery log write failed", { error: errorMessage(error), events: entries.length });
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Stage 1, plan: each customer's object plans its events (one call per customer, the config sent
+ * only to objects that may lack it); events whose customer lacks mapped fields go through
+ * enrichment and are planned again with Antavo's record.
+ */
+import type { RelayEvent } from "../../domain/event";
+import type { PlanCall, PlanReply, PlanResult } from "../../durable/customer-sync";
+import { byCustomer, type Pipeline, perCustomer, stubFor } from "./batch";
+import { enrichThenPlan } from "./enrich";
+
+/** Plans one customer's events; answers the replies (undefined when the object call failed). */
+export type PlanCustomer = (
+  customerId: string,
+  batch: RelayEvent[],
+  request: { canEnrich: boolean; enrichedAt?: number },
+) => Promise<PlanReply[] | undefined>;
+
+export async function planAll(p: Pipeline, now: number) {
+  const events = [...p.jobs.values()].map((j) => j.event);
+  const replay = [...p.jobs.values()].filter((j) => j.replay).map((j) => j.event.id);
+  // Each plan answers the events' replies, and the customer's snapshot when it changed: that goes
+  // to the D1 mirror with the delivery log, in one batch for the whole consumer batch.
+  const plan: PlanCustomer = async (customerId, batch, request) => {
+    const result = await perCustomer(p, batch, "planning", () =>
+      planWithConfig(p, customerId, { events: batch, replay, now, ...request }),
+    );
+    if (result?.mirror) p.mirrors.set(customerId, result.mirror);
+    return result?.replies;
+  };
+
+  const needing: RelayEvent[] = [];
+  await Promise.all(
+    [...byCustomer(events)].map(async ([customerId, batch]) => {
+      for (const reply of (await plan(customerId, batch, { canEnrich: p.antavo !== undefined })) ?? []) {
+        if (reply.kind === "needs_customer") needing.push(p.jobs.get(reply.eventId)!.event);
+        else p.replies.set(reply.eventId, reply);
+      }
+    }),
+  );
+  if (needing.length === 0) return;
+  await enrichThenPlan(p, needing, plan, now);
+}
+
+/**
+ * Which config version each customer's object was last sent from this isolate: the config travels
+ * only to objects that may not hold it (a fresh object, or one evicted since, answers needsConfig).
+ */
+const configSent = new Map<string, string>();
+const MAX_CONFIG_SENT = 50_000;
+
+async function planWithConfig(p: Pipeline, customerId: string, call: Omit<PlanCall, "config" | "configVersion">) {
+  const stub = stubFor(p.deps, customerId);
+  const configVersion = p.configVersion;
+  const known = configSent.get(customerId) === configVersion;
+  let answer = await stub.plan({ ...call, configVersion, ...(known ? {} : { config: p.config }) });
+  if ("needsConfig" in answer) answer = await stub.plan({ ...call, configVersion, config: p.config });
+  if (configSent.size >= MAX_CONFIG_SENT) configSent.clear();
+  configSent.set(customerId, configVersion);
+  return answer as PlanResult;
+}

@@ -1,0 +1,128 @@
+/**
+ * Stage 4, send: every pending command of the batch, many customers together in calls of at most
+ * 50, under the project's rate limit, a customer's commands in order across calls; each command's
+ * fate comes back as a value (delivered, retry, dead, paused, outcome_unknown).
+ */
+import { type BatchResult, MAX_BATCH_COMMANDS } from "../../bloomreach/client";
+import { chunk } from "../../db/client";
+import { type CommandResult, combineOutcomes } from "../../domain/delivery-outcome";
+import type { OutgoingCommand } from "../../durable/customer-sync";
+import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline, sleepFor } from "./batch";
+
+/** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
+export async function sendCommands(p: Pipeline): Promise<string | undefined> {
+  const calls = chunk(outgoingInOrder(p), MAX_BATCH_COMMANDS);
+  const after = callDependencies(calls);
+  const done = calls.map(() => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  });
+  let pausedReason: string | undefined;
+  const limiter = p.deps.rateLimiter.get(p.deps.rateLimiter.idFromName(p.projectToken));
+  const perSecond = p.config.settings.rateLimitPerSecond;
+  const sleep = sleepFor(p.deps);
+  const clock = p.deps.nowMs ?? Date.now;
+
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const index = next++;
+      const call = calls[index]!;
+      // A customer whose commands span two calls gets them in order: the later call waits.
+      await Promise.all(after[index]!.map((i) => done[i]!.promise));
+      if (pausedReason) {
+        for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
+      } else {
+        const wait = await limiter.reserve(perSecond, clock());
+        if (wait > 0) await sleep(wait);
+        const startedAt = p.deps.now();
+        const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
+        if (result.authFailure)
+          pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
+        recordCall(p, call, result, startedAt, pausedReason);
+      }
+      done[index]!.resolve();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CALL_CONCURRENCY, calls.length) }, worker));
+  return pausedReason;
+}
+
+type Outgoing = { eventId: string; customerId: string; command: OutgoingCommand };
+
+/**
+ * Each customer's pending commands together, in event-time order, customers one after another in
+ * the order of the batch (not of the objects' answers, which arrive in any order).
+ */
+function outgoingInOrder(p: Pipeline): Outgoing[] {
+  const replies = [...p.jobs.values()].flatMap(({ event }) => {
+    const reply = p.replies.get(event.id);
+    return reply ? [{ reply, event }] : [];
+  });
+  const byCustomerId = byCustomer(replies.map((r) => ({ ...r, customerId: r.event.customerId })));
+  const outgoing: Outgoing[] = [];
+  for (const [customerId, items] of byCustomerId) {
+    items.sort((a, b) => a.event.createdAt - b.event.createdAt || a.event.receivedAt - b.event.receivedAt);
+    for (const { reply } of items)
+      for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, customerId, command });
+  }
+  return outgoing;
+}
+
+/** For each call, the earlier calls it must follow: those carrying commands of the same customer. */
+function callDependencies(calls: Outgoing[][]): number[][] {
+  const lastCallOf = new Map<string, number>();
+  return calls.map((call, index) => {
+    const customers = new Set(call.map((c) => c.customerId));
+    const earlier = [...customers].map((c) => lastCallOf.get(c)).filter((i): i is number => i !== undefined);
+    for (const customer of customers) lastCallOf.set(customer, index);
+    return [...new Set(earlier)];
+  });
+}
+
+/**
+ * Invariant 10: a command whose fate Bloomreach's answer left unknown is resent only when that is
+ * harmless: customer properties carry their `update_timestamp`, so a second copy changes nothing.
+ * An event is never resent blindly (it would be tracked twice); it stays `outcome_unknown`.
+ */
+function resendIfHarmless(command: OutgoingCommand, outcome: CommandResult): CommandResult {
+  if (outcome.status !== "outcome_unknown" || command.command.name !== "customers") return outcome;
+  return { status: "retry", error: `${outcome.error}; customer properties are resent (harmless)` };
+}
+
+function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedAt: number, pausedReason?: string) {
+  const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[] }>();
+  call.forEach(({ eventId, command }, index) => {
+    const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
+    const commandResult: CommandResult = result.authFailure
+      ? { status: "paused", error: pausedReason! }
+      : resendIfHarmless(command, outcome);
+    p.commandResults.set(command.id, commandResult);
+    const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [] };
+    entry.commands.push(command);
+    entry.outcomes.push(commandResult);
+    perEvent.set(eventId, entry);
+  });
+  for (const [eventId, { commands, outcomes }] of perEvent) {
+    const combined = combineOutcomes(outcomes);
+    addAttempt(p, eventId, {
+      attempt: p.jobs.get(eventId)!.attempt,
+      target: "bloomreach",
+      outcome: combined.status,
+      ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
+      ...(combined.status !== "delivered" ? { error: combined.error } : {}),
+      request: JSON.stringify(commands.map((c) => c.command)),
+      // The event's own results; the raw body only when the call failed as a whole (it holds the
+      // reason), so a healthy batch is not stored once per event it carried.
+      response: JSON.stringify({
+        httpStatus: result.httpStatus,
+        results: outcomes,
+        batchSize: call.length,
+        ...(result.httpStatus !== 200 && result.responseBody ? { body: result.responseBody } : {}),
+      }),
+      durationMs: result.durationMs,
+      startedAt,
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Stage 5, settle: Bloomreach's answers recorded in each customer's object before the log and the
+ * ack, so a crash after a successful call never sends the event again (invariants 2, 3).
+ */
+import type { SettleRequest } from "../../durable/customer-sync";
+import { logger } from "../../lib/logger";
+import { byCustomer, type Pipeline, stubFor } from "./batch";
+
+export async function settleAll(p: Pipeline) {
+  const settles: (SettleRequest & { customerId: string })[] = [];
+  for (const reply of p.replies.values()) {
+    if (reply.pending.length === 0) continue;
+    const delivered: string[] = [];
+    const dead: { id: string; error: string }[] = [];
+    const unknown: { id: string; error: string }[] = [];
+    for (const command of reply.pending) {
+      const result = p.commandResults.get(command.id);
+      if (result?.status === "delivered") delivered.push(command.id);
+      if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
+      if (result?.status === "outcome_unknown") unknown.push({ id: command.id, error: result.error });
+    }
+    if (delivered.length + dead.length + unknown.length > 0)
+      settles.push({
+        eventId: reply.eventId,
+        customerId: p.jobs.get(reply.eventId)!.event.customerId,
+        delivered,
+        dead,
+        unknown,
+      });
+  }
+  await Promise.all(
+    [...byCustomer(settles)].map(async ([customerId, batch]) => {
+      try {
+        await stubFor(p.deps, customerId).settle(batch);
+      } catch (error) {
+        // Bloomreach has the commands: the events stay delivered (a resend would duplicate them),
+        // and the log says the object could not record it.
+        const note = `the customer's object could not record the outcome: ${(error as Error).message}`;
+        logger.error(note, { customerId });
+        for (const { eventId } of batch) p.notes.set(eventId, [...(p.notes.get(eventId) ?? []), note]);
+      }
+    }),
+  );
+}
