@@ -2,7 +2,8 @@
  * The inbound record: every accepted event (`inbound_events`, read back by the sweeper and replays)
  * and the dedupe keys that recognise redeliveries (`dedupe_keys`). One D1 batch, so one round trip
  * and one transaction: an event is inserted only while it holds its dedupe key, so a failure never
- * leaves a key without its event or the other way round.
+ * leaves a key without its event or the other way round. A redelivery costs one more read (which
+ * event holds its key).
  */
 import { and, inArray, isNotNull, isNull, lt, or } from "drizzle-orm";
 import { chunk, type Database, rowsPerStatement } from "./client";
@@ -60,19 +61,21 @@ export async function claimInboundRecords(db: Database, records: InboundRecord[]
       .prepare(INSERT_HOLDERS(part.length))
       .bind(...part.flatMap((r) => [r.id, r.action, r.customerId, r.payload, r.receivedAt, r.dedupe?.key ?? null])),
   );
-  const lookups = chunk(keyed, 90).map((part) =>
-    d1.prepare(HOLDERS(part.length)).bind(...part.map((r) => r.dedupe!.key)),
-  );
   const inserted = new Set<string>();
   const holders = new Map<string, string>();
-  const statements = [...claims, ...inserts, ...lookups];
+  const statements = [...claims, ...inserts];
   if (statements.length === 0) return { inserted, holders };
-  const results = await d1.batch(statements);
-  for (const result of results.slice(claims.length, claims.length + inserts.length)) {
+  for (const result of (await d1.batch(statements)).slice(claims.length)) {
     for (const row of result.results as { id: string }[]) inserted.add(row.id);
   }
-  for (const result of results.slice(claims.length + inserts.length)) {
-    for (const row of result.results as { key: string; eventId: string }[]) holders.set(row.key, row.eventId);
+  // Only a redelivery needs to know which event holds its key: the common webhook skips this read.
+  const repeated = keyed.filter((r) => !inserted.has(r.id)).map((r) => r.dedupe!.key);
+  for (const part of chunk(repeated, 90)) {
+    const { results } = await d1
+      .prepare(HOLDERS(part.length))
+      .bind(...part)
+      .all<{ key: string; eventId: string }>();
+    for (const row of results) holders.set(row.key, row.eventId);
   }
   return { inserted, holders };
 }
