@@ -9,7 +9,6 @@
  * Order of writes matters: Bloomreach's answer is recorded in the CustomerSync object before the
  * log and before any ack, so a crash after a successful call never sends the event again.
  */
-import { createBloomreachClient } from "../bloomreach/client";
 import type { DeliveryEntry } from "../db/delivery-queries";
 import { sha256Hex } from "../lib/encoding";
 import { loadAntavoCredentials, loadBloomreachCredentials, loadPlanConfig, pauseBloomreachDelivery } from "./config";
@@ -18,12 +17,12 @@ import type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeli
 import { performClaims } from "./delivery/claim";
 import { finish, tryLog } from "./delivery/log";
 import { planAll } from "./delivery/plan";
+import { bloomreachSink, customerStore, deliveryLog } from "./delivery/ports";
 import { sendCommands } from "./delivery/send";
 import { settleAll } from "./delivery/settle";
 
 export { antavoClientFor } from "./delivery/antavo";
-export type { CustomerSyncApi, DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport } from "./delivery/batch";
-export { customerSyncStub } from "./delivery/batch";
+export type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport } from "./delivery/batch";
 
 export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
@@ -50,16 +49,17 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
         attempts: [],
       }),
     );
-    return { outcomes, logged: await tryLog(deps.db, entries, now) };
+    return { outcomes, logged: await tryLog(deliveryLog(deps.db), entries, now) };
   }
 
   const pipeline: Pipeline = {
-    deps,
+    now: deps.now,
     config,
     configVersion: await sha256Hex(JSON.stringify(config)),
-    bloomreach: createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs }),
-    projectToken: credentials.projectToken,
+    store: customerStore(deps.customerSync),
+    sink: bloomreachSink(deps, credentials, config.settings),
     ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
+    log: deliveryLog(deps.db),
     jobs: new Map(jobs.map((j) => [j.event.id, j])),
     replies: new Map(),
     extra: new Map(),

@@ -3,7 +3,8 @@ import { budgetedAntavoClient } from "../../antavo/budget";
 import { type AntavoClient, createAntavoClient } from "../../antavo/client";
 import type { Settings } from "../../domain/config";
 import type { AntavoCredentials } from "../config";
-import { type DeliveryDeps, sleepFor } from "./batch";
+import type { DeliveryDeps } from "./batch";
+import { sleepFor } from "./ports";
 
 /** The Antavo client under the budget every Antavo call shares, one per Antavo API host. */
 export function antavoClientFor(deps: DeliveryDeps, credentials: AntavoCredentials, settings: Settings): AntavoClient {

@@ -3,8 +3,6 @@
  * settle → log), the delivery's dependencies and results, and the small helpers every stage shares.
  * Each stage is its own module beside this one; services/deliver.ts runs them in order.
  */
-import type { AntavoClient } from "../../antavo/client";
-import type { BloomreachClient } from "../../bloomreach/client";
 import type { Database } from "../../db/client";
 import type { AttemptEntry } from "../../db/delivery-queries";
 import type { CommandResult, EventOutcome } from "../../domain/delivery-outcome";
@@ -14,6 +12,7 @@ import type { CustomerSync, PlanReply } from "../../durable/customer-sync";
 import type { RateLimiter } from "../../durable/rate-limiter";
 import { logger } from "../../lib/logger";
 import type { ConfigDeps } from "../config";
+import type { AntavoApi, CommandSink, CustomerStore, DeliveryLog } from "./ports";
 
 export interface DeliveryDeps extends ConfigDeps {
   db: Database;
@@ -53,13 +52,15 @@ export const CALL_CONCURRENCY = 4;
 export const MAX_CLAIM_ROUNDS = 5;
 
 export interface Pipeline {
-  deps: DeliveryDeps;
+  /** Unix seconds. */
+  now: () => number;
   config: PlanConfig;
   /** A hash of `config`: objects cache the config by it. */
   configVersion: string;
-  bloomreach: BloomreachClient;
-  projectToken: string;
-  antavo?: AntavoClient;
+  store: CustomerStore;
+  sink: CommandSink;
+  antavo?: AntavoApi;
+  log: DeliveryLog;
   jobs: Map<string, DeliveryJob>;
   replies: Map<string, PlanReply>;
   /** Failures that decide an event before or besides its commands (enrichment, claims). */
@@ -71,18 +72,6 @@ export interface Pipeline {
   mirrors: Map<string, Record<string, unknown>>;
   commandResults: Map<string, CommandResult>;
 }
-
-export const sleepFor = (deps: DeliveryDeps) =>
-  deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-
-/** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
-export type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
-
-export function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
-  return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
-}
-
-export const stubFor = (deps: DeliveryDeps, customerId: string) => customerSyncStub(deps.customerSync, customerId);
 
 export function byCustomer<T extends { customerId: string }>(items: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();

@@ -4,7 +4,7 @@
  * are rendered.
  */
 import type { ClaimResult } from "../../durable/customer-sync";
-import { addAttempt, byCustomer, MAX_CLAIM_ROUNDS, type Pipeline, perCustomer, stubFor } from "./batch";
+import { addAttempt, byCustomer, MAX_CLAIM_ROUNDS, type Pipeline, perCustomer } from "./batch";
 
 export async function performClaims(p: Pipeline) {
   for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
@@ -29,7 +29,7 @@ export async function performClaims(p: Pipeline) {
         ...(result.status === "claimed" ? { response: JSON.stringify(result.claim) } : { error: result.error }),
         request: `claim reward ${claim.action.rewardId}${claim.action.free ? " (free)" : ""}`,
         durationMs: Date.now() - started,
-        startedAt: p.deps.now(),
+        startedAt: p.now(),
       });
       if (result.status === "retry") {
         p.extra.set(reply.eventId, [
@@ -56,7 +56,7 @@ export async function performClaims(p: Pipeline) {
       [...byCustomer(completed)].map(async ([customerId, results]) => {
         const events = results.map((r) => p.jobs.get(r.eventId)!.event);
         const replies = await perCustomer(p, events, "recording the reward claim", () =>
-          stubFor(p.deps, customerId).completeClaims(p.config, results),
+          p.store.completeClaims(customerId, p.config, results),
         );
         for (const reply of replies ?? []) p.replies.set(reply.eventId, reply);
       }),

@@ -2,12 +2,12 @@
  * Stage 6, log: each event's outcome from its commands and the stages' failures, scheduled by the
  * retry policy, and the delivery log, the mirror and the workflows' last runs written in one D1 batch.
  */
-import type { Database } from "../../db/client";
-import { type BatchSideWrites, type DeliveryEntry, writeDeliveryLog } from "../../db/delivery-queries";
+import type { BatchSideWrites, DeliveryEntry } from "../../db/delivery-queries";
 import { combineOutcomes, type EventOutcome } from "../../domain/delivery-outcome";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-policy";
 import { errorMessage, logger } from "../../lib/logger";
 import type { DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
+import type { DeliveryLog } from "./ports";
 
 function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
   const reply = p.replies.get(eventId);
@@ -51,18 +51,18 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
   const ran = new Set<string>();
   for (const reply of p.replies.values())
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
-  return { outcomes, logged: await tryLog(p.deps.db, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }) };
+  return { outcomes, logged: await tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }) };
 }
 
 /** The log, the mirror and the workflows' last runs: one D1 batch for the whole delivery batch. */
 export async function tryLog(
-  db: Database,
+  log: DeliveryLog,
   entries: DeliveryEntry[],
   now: number,
   side: BatchSideWrites = {},
 ): Promise<boolean> {
   try {
-    await writeDeliveryLog(db, entries, now, side);
+    await log.write(entries, now, side);
     return true;
   } catch (error) {
     logger.error("delivery log write failed", { error: errorMessage(error), events: entries.length });

@@ -5,7 +5,7 @@
  */
 import type { RelayEvent } from "../../domain/event";
 import type { PlanCall, PlanReply, PlanResult } from "../../durable/customer-sync";
-import { byCustomer, type Pipeline, perCustomer, stubFor } from "./batch";
+import { byCustomer, type Pipeline, perCustomer } from "./batch";
 import { enrichThenPlan } from "./enrich";
 
 /** Plans one customer's events; answers the replies (undefined when the object call failed). */
@@ -49,11 +49,10 @@ const configSent = new Map<string, string>();
 const MAX_CONFIG_SENT = 50_000;
 
 async function planWithConfig(p: Pipeline, customerId: string, call: Omit<PlanCall, "config" | "configVersion">) {
-  const stub = stubFor(p.deps, customerId);
   const configVersion = p.configVersion;
   const known = configSent.get(customerId) === configVersion;
-  let answer = await stub.plan({ ...call, configVersion, ...(known ? {} : { config: p.config }) });
-  if ("needsConfig" in answer) answer = await stub.plan({ ...call, configVersion, config: p.config });
+  let answer = await p.store.plan(customerId, { ...call, configVersion, ...(known ? {} : { config: p.config }) });
+  if ("needsConfig" in answer) answer = await p.store.plan(customerId, { ...call, configVersion, config: p.config });
   if (configSent.size >= MAX_CONFIG_SENT) configSent.clear();
   configSent.set(customerId, configVersion);
   return answer as PlanResult;

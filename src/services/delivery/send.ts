@@ -1,17 +1,17 @@
 /**
- * Stage 4, send: every pending command of the batch, many customers together in calls of at most
- * 50, under the project's rate limit, a customer's commands in order across calls; each command's
+ * Stage 4, send: every pending command of the batch to the sink, many customers together in calls
+ * of at most the sink's size (50 for Bloomreach), under its rate limit, a customer's commands in order across calls; each command's
  * fate comes back as a value (delivered, retry, dead, paused, outcome_unknown).
  */
-import { type BatchResult, MAX_BATCH_COMMANDS } from "../../bloomreach/client";
+import type { BatchResult } from "../../bloomreach/client";
 import { chunk } from "../../db/client";
 import { type CommandResult, combineOutcomes } from "../../domain/delivery-outcome";
 import type { OutgoingCommand } from "../../durable/customer-sync";
-import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline, sleepFor } from "./batch";
+import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline } from "./batch";
 
 /** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
 export async function sendCommands(p: Pipeline): Promise<string | undefined> {
-  const calls = chunk(outgoingInOrder(p), MAX_BATCH_COMMANDS);
+  const calls = chunk(outgoingInOrder(p), p.sink.maxCommands);
   const after = callDependencies(calls);
   const done = calls.map(() => {
     let resolve!: () => void;
@@ -19,10 +19,6 @@ export async function sendCommands(p: Pipeline): Promise<string | undefined> {
     return { promise, resolve };
   });
   let pausedReason: string | undefined;
-  const limiter = p.deps.rateLimiter.get(p.deps.rateLimiter.idFromName(p.projectToken));
-  const perSecond = p.config.settings.rateLimitPerSecond;
-  const sleep = sleepFor(p.deps);
-  const clock = p.deps.nowMs ?? Date.now;
 
   let next = 0;
   const worker = async () => {
@@ -34,12 +30,10 @@ export async function sendCommands(p: Pipeline): Promise<string | undefined> {
       if (pausedReason) {
         for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
       } else {
-        const wait = await limiter.reserve(perSecond, clock());
-        if (wait > 0) await sleep(wait);
-        const startedAt = p.deps.now();
-        const result = await p.bloomreach.sendBatch(call.map((c) => c.command.command));
+        const startedAt = p.now();
+        const result = await p.sink.send(call.map((c) => c.command.command));
         if (result.authFailure)
-          pausedReason = `${result.authFailure.status} from Bloomreach: ${result.authFailure.message}`;
+          pausedReason = `${result.authFailure.status} from ${p.sink.name}: ${result.authFailure.message}`;
         recordCall(p, call, result, startedAt, pausedReason);
       }
       done[index]!.resolve();

@@ -4,7 +4,7 @@
  */
 import type { SettleRequest } from "../../durable/customer-sync";
 import { logger } from "../../lib/logger";
-import { byCustomer, type Pipeline, stubFor } from "./batch";
+import { byCustomer, type Pipeline } from "./batch";
 
 export async function settleAll(p: Pipeline) {
   const settles: (SettleRequest & { customerId: string })[] = [];
@@ -31,7 +31,7 @@ export async function settleAll(p: Pipeline) {
   await Promise.all(
     [...byCustomer(settles)].map(async ([customerId, batch]) => {
       try {
-        await stubFor(p.deps, customerId).settle(batch);
+        await p.store.settle(customerId, batch);
       } catch (error) {
         // Bloomreach has the commands: the events stay delivered (a resend would duplicate them),
         // and the log says the object could not record it.

@@ -1,0 +1,92 @@
+/**
+ * The ports the delivery stages work through, built once per batch from the delivery's deps:
+ * the customers' objects (CustomerStore), a destination for planned commands (CommandSink: today
+ * Bloomreach's batch API, rate-limited per project), the Antavo API under its shared budget, and
+ * the delivery log. A new destination is a new sink, not a copy of the pipeline.
+ */
+import type { AntavoClient } from "../../antavo/client";
+import {
+  type BatchResult,
+  type BloomreachCredentials,
+  createBloomreachClient,
+  MAX_BATCH_COMMANDS,
+} from "../../bloomreach/client";
+import type { Database } from "../../db/client";
+import { type BatchSideWrites, type DeliveryEntry, writeDeliveryLog } from "../../db/delivery-queries";
+import type { BloomreachCommand } from "../../domain/commands";
+import type { Settings } from "../../domain/config";
+import type { PlanConfig } from "../../domain/plan-event";
+import type {
+  ClaimResult,
+  CustomerSync,
+  PlanAnswer,
+  PlanCall,
+  PlanReply,
+  SettleRequest,
+} from "../../durable/customer-sync";
+import type { DeliveryDeps } from "./batch";
+
+/** Each customer's CustomerSync object: the single writer of that customer's state. */
+export interface CustomerStore {
+  plan(customerId: string, call: PlanCall): Promise<PlanAnswer>;
+  completeClaims(customerId: string, config: PlanConfig, results: ClaimResult[]): Promise<PlanReply[]>;
+  settle(customerId: string, results: SettleRequest[]): Promise<void>;
+}
+
+/** Where planned commands go: at most `maxCommands` a call, one outcome per command, never a throw. */
+export interface CommandSink {
+  readonly name: string;
+  readonly maxCommands: number;
+  /** Waits for the destination's rate limit, then sends. */
+  send(commands: BloomreachCommand[]): Promise<BatchResult>;
+}
+
+export type AntavoApi = AntavoClient;
+
+export interface DeliveryLog {
+  write(entries: DeliveryEntry[], now: number, side?: BatchSideWrites): Promise<void>;
+}
+
+/** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
+export type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
+
+export function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
+  return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
+}
+
+export function customerStore(namespace: DurableObjectNamespace<CustomerSync>): CustomerStore {
+  return {
+    plan: (customerId, call) => customerSyncStub(namespace, customerId).plan(call),
+    completeClaims: (customerId, config, results) =>
+      customerSyncStub(namespace, customerId).completeClaims(config, results),
+    settle: (customerId, results) => customerSyncStub(namespace, customerId).settle(results),
+  };
+}
+
+export const sleepFor = (deps: Pick<DeliveryDeps, "sleep">) =>
+  deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+/** Bloomreach's batch endpoint under the project's calls-per-second budget, shared by all consumers. */
+export function bloomreachSink(
+  deps: DeliveryDeps,
+  credentials: BloomreachCredentials,
+  settings: Settings,
+): CommandSink {
+  const client = createBloomreachClient(credentials, { fetch: deps.fetch, timeoutMs: deps.vendorTimeoutMs });
+  const limiter = deps.rateLimiter.get(deps.rateLimiter.idFromName(credentials.projectToken));
+  const clock = deps.nowMs ?? Date.now;
+  const sleep = sleepFor(deps);
+  return {
+    name: "Bloomreach",
+    maxCommands: MAX_BATCH_COMMANDS,
+    async send(commands) {
+      const wait = await limiter.reserve(settings.rateLimitPerSecond, clock());
+      if (wait > 0) await sleep(wait);
+      return client.sendBatch(commands);
+    },
+  };
+}
+
+export const deliveryLog = (db: Database): DeliveryLog => ({
+  write: (entries, now, side) => writeDeliveryLog(db, entries, now, side),
+});
