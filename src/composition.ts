@@ -4,10 +4,10 @@
  */
 import { z } from "zod";
 import { type Database, openDatabase } from "./db/client";
+import type { QueueMessage } from "./domain/queue-message";
 import type { CustomerSync } from "./durable/customer-sync";
 import type { RateLimiter } from "./durable/rate-limiter";
 import { importEncryptionKey } from "./lib/secrets";
-import type { QueueMessage } from "./queue/message";
 
 const optionalSecret = z
   .string()

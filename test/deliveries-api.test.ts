@@ -1,8 +1,8 @@
 import { createScheduledController, env } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
+import { EventMessageSchema } from "../src/domain/queue-message";
 import worker from "../src/index";
-import { EventMessageSchema } from "../src/queue/message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping } from "./support/fixtures";
 import { admin, json, secrets } from "./support/http";

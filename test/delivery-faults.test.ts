@@ -2,9 +2,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { openDatabase } from "../src/db/client";
+import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
-import type { EventMessage } from "../src/queue/message";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
 import {

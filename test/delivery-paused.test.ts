@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/domain/queue-message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping } from "./support/fixtures";
 import { admin, json, secrets } from "./support/http";

@@ -6,10 +6,10 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
+import { eventMessage, type QueueMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { groupCommit } from "../src/lib/group-commit";
 import { consumeEvents } from "../src/queue/consumer";
-import { eventMessage, type QueueMessage } from "../src/queue/message";
 import { sweepDeliveries } from "../src/services/housekeeping";
 import { recordingQueue } from "./support/app";
 import { demoMapping, demoSettings } from "./support/fixtures";

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { EventMessage, QueueMessage } from "../src/queue/message";
+import type { EventMessage, QueueMessage } from "../src/domain/queue-message";
 import { appWith, recordingQueue } from "./support/app";
 import { admin, basicAuth, json } from "./support/http";
 import { deliveryRow, relayWithFakes, runQueue } from "./support/pipeline";

@@ -5,7 +5,7 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueMessage } from "../src/queue/message";
+import type { QueueMessage } from "../src/domain/queue-message";
 import { appWith, recordingQueue } from "./support/app";
 import { cronTick, runScans } from "./support/date-runs";
 import { demoMapping } from "./support/fixtures";

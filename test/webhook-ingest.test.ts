@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { EventMessageSchema } from "../src/queue/message";
+import { EventMessageSchema } from "../src/domain/queue-message";
 import { appWith, failingQueue, recordingQueue } from "./support/app";
 import { optInEvent } from "./support/fixtures";
 import { basicAuth, json, postWebhook } from "./support/http";

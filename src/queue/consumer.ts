@@ -9,13 +9,18 @@
  */
 import * as v from "valibot";
 import { readDeliveryStates, writeDeliveryLog } from "../db/delivery-queries";
+import {
+  type DateScanMessage,
+  type EventMessage,
+  type QueueMessage,
+  QueueMessageSchema,
+} from "../domain/queue-message";
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { inputIssues } from "../lib/input-limits";
 import { errorMessage, logger } from "../lib/logger";
 import type { DateRunDeps } from "../services/date-runs";
 import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
 import { consumeDateScans } from "./date-scans";
-import { type DateScanMessage, type EventMessage, type QueueMessage, QueueMessageSchema } from "./message";
 
 type Parsed = { message: Message<unknown>; body: QueueMessage };
 type Refused = {

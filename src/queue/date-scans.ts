@@ -3,10 +3,11 @@
  * workflow's scan (services/date-runs.ts). Pages are independent, so one failing page is retried
  * alone with the retry policy's delay while the rest of the batch is acked.
  */
+
+import type { DateScanMessage } from "../domain/queue-message";
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { errorMessage, logger } from "../lib/logger";
 import { type DateRunDeps, scanDatePage } from "../services/date-runs";
-import type { DateScanMessage } from "./message";
 
 export async function consumeDateScans(
   messages: { message: Message<unknown>; body: DateScanMessage }[],

@@ -28,14 +28,14 @@ import {
 } from "../db/date-run-queries";
 import { listActiveWorkflows, readWorkflowRow, toStoredWorkflow } from "../db/workflow-queries";
 import { JsonObjectSchema, type RelayEvent } from "../domain/event";
+import { type DateScanMessage, type EventMessage, eventMessage, type QueueMessage } from "../domain/queue-message";
 import { birthdayIndexKeys } from "../domain/workflow/birthday-index";
 import { addDays, formatDate, parseDateOnly } from "../domain/workflow/calendar";
 import { isInWindow, matchDateWorkflow, type StoredWorkflow } from "../domain/workflow/engine";
 import { dueOccurrence } from "../domain/workflow/schedule";
 import { errorMessage, logger } from "../lib/logger";
-import { type DateScanMessage, type EventMessage, eventMessage, type QueueMessage } from "../queue/message";
-import { messageSize, sendMessages } from "../queue/producer";
 import { recordInboundEvents, withIdClaims } from "./ingest";
+import { messageSize, sendMessages } from "./producer";
 
 export interface DateRunDeps {
   db: Database;

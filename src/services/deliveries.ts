@@ -27,9 +27,9 @@ import {
   type TimeWindow,
 } from "../db/requeue-queries";
 import { type RelayEvent, RelayEventSchema } from "../domain/event";
+import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
-import { eventMessage, type QueueMessage } from "../queue/message";
-import { sendMessages } from "../queue/producer";
+import { sendMessages } from "./producer";
 
 export interface DeliveriesDeps {
   db: Database;

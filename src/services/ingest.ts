@@ -8,12 +8,12 @@ import type { Database } from "../db/client";
 import { claimInboundRecords, forgetInboundRecords, type InboundRecord } from "../db/inbound-queries";
 import type { RelayEvent } from "../domain/event";
 import { idDedupeKey, type NormalisedEvent } from "../domain/normalise";
+import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
 import { errorMessage, logger } from "../lib/logger";
-import { eventMessage, type QueueMessage } from "../queue/message";
-import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "../queue/producer";
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
+import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "./producer";
 
 export interface IngestDeps {
   db: Database;

@@ -5,7 +5,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { createApp } from "../../src/app";
 import { createDeps, type RelayDeps } from "../../src/composition";
-import type { EventMessage, QueueMessage } from "../../src/queue/message";
+import type { EventMessage, QueueMessage } from "../../src/domain/queue-message";
 
 export function appWith(overrides: (deps: RelayDeps) => Partial<RelayDeps>) {
   const app = createApp((e) => {

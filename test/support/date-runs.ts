@@ -15,8 +15,8 @@ import { createDeps, type RelayDeps } from "../../src/composition";
 import { runScheduled } from "../../src/cron/scheduled";
 import { openDatabase } from "../../src/db/client";
 import { mirrorRow, upsertCustomerStatement } from "../../src/db/customer-queries";
+import type { DateScanMessage, EventMessage, QueueMessage } from "../../src/domain/queue-message";
 import { consumeEvents } from "../../src/queue/consumer";
-import type { DateScanMessage, EventMessage, QueueMessage } from "../../src/queue/message";
 import { recordingQueue } from "./app";
 import { EVENTS_QUEUE } from "./pipeline";
 

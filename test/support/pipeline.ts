@@ -7,8 +7,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { afterEach } from "vitest";
 import { openDatabase } from "../../src/db/client";
 import type { RelayEvent } from "../../src/domain/event";
+import { type EventMessage, eventMessage } from "../../src/domain/queue-message";
 import worker from "../../src/index";
-import { type EventMessage, eventMessage } from "../../src/queue/message";
 import { recordInboundEvents, withIdClaims } from "../../src/services/ingest";
 import { FakeAntavo } from "../fakes/fake-antavo";
 import { FakeBloomreach } from "../fakes/fake-bloomreach";

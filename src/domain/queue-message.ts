@@ -6,7 +6,7 @@
  * message most producers send; `QueueMessage` is everything on the queue.
  */
 import * as v from "valibot";
-import { RelayEventSchema } from "../domain/event";
+import { RelayEventSchema } from "./event";
 
 export const EventMessageSchema = v.object({
   type: v.literal("event"),

@@ -2,7 +2,7 @@
  * The one place that puts messages on the events queue, within Cloudflare's limits: 128 KB a
  * message, 256 KB and 100 messages a `sendBatch` (with headroom).
  */
-import type { EventMessage, QueueMessage } from "./message";
+import type { EventMessage, QueueMessage } from "../domain/queue-message";
 
 export const MAX_MESSAGE_BYTES = 120_000;
 const MAX_SEND_BATCH_BYTES = 240_000;
