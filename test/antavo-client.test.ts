@@ -88,6 +88,25 @@ describe("getCustomer", () => {
     expect(result.status === "retry" && result.retryAfterSeconds).toBeUndefined();
   });
 
+  it.each([501, 504, 505])("%i is retried like every 5xx (one classifier with Bloomreach)", async (status) => {
+    const client = setup();
+    fake.script({ status, retryAfter: "9" });
+    const result = await client.getCustomer("cust-1");
+    expect(result).toMatchObject({ status: "retry", retryAfterSeconds: 9 });
+    expect(result.status === "retry" && result.rateLimited).toBeUndefined();
+  });
+
+  // Unlike Bloomreach there is no pause for Antavo: retrying bad credentials would only hold every
+  // enrichment and claim back for a day of backoff, so they stay dead (with Antavo's message).
+  it.each([401, 403])("%i is dead, not retried", async (status) => {
+    const client = setup();
+    fake.script({ status, body: { error: { type: "AuthError", code: status, message: "Not allowed" } } });
+    expect(await client.getCustomer("cust-1")).toEqual({
+      status: "dead",
+      error: `GET customer cust-1: HTTP ${status}: Not allowed, code ${status}`,
+    });
+  });
+
   it("a timeout is retried", async () => {
     const client = setup({}, { timeoutMs: 1 });
     fake.script({ kind: "timeout" });

@@ -152,6 +152,19 @@ describe("sendBatch: transient failures are retried", () => {
     if (status === 503) expect(result.outcomes[0]).toMatchObject({ retryAfterSeconds: 7 });
   });
 
+  // Behaviour change (domain/vendor-status): these were dead before; a server-side fault says nothing
+  // about the commands, and invariant 5 retries every 5xx within the bounded schedule.
+  it.each([501, 505, 507])("%i, a 5xx Bloomreach does not list, is retried too", async (status) => {
+    const client = setup();
+    fake.script({ status });
+    const result = await client.sendBatch([event(1), event(2)]);
+    expect(result.authFailure).toBeUndefined();
+    expect(result.outcomes).toEqual([
+      { status: "retry", error: `HTTP ${status}: Internal server error` },
+      { status: "retry", error: `HTTP ${status}: Internal server error` },
+    ]);
+  });
+
   it("a timeout aborts the request and retries", async () => {
     const client = setup({}, 1);
     fake.script({ kind: "timeout" });

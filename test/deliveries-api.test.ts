@@ -110,6 +110,34 @@ describe("delivery log API", () => {
     const wrong = await call("/api/deliveries/replay", post({ status: "delivered" }));
     expect(wrong.status).toBe(400);
   });
+
+  it("reads since/until in seconds, milliseconds or ISO-8601 alike, in the query and the replay body", async () => {
+    const fakes = await setUpRelay({
+      mapping: demoMapping,
+      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+    });
+    restore = fakes.restore;
+    await runQueue([asMessage(relayEvent({ id: "window-1", customerId: "window-c1" }))]);
+    const [row] = (await json(await admin("/deliveries?customer=window-c1"))).items as { createdAt: number }[];
+    const at = row!.createdAt;
+    const iso = new Date(at * 1000).toISOString();
+    const ids = async (query: string) =>
+      (await json(await admin(`/deliveries?customer=window-c1&${query}`))).items.map((d: { id: string }) => d.id);
+    for (const query of [`since=${at}&until=${at}`, `since=${at * 1000}&until=${at * 1000 + 999}`, `since=${iso}`])
+      expect(await ids(query)).toEqual(["window-1"]);
+    // A millisecond bound is not read as seconds (year 57,000), nor a second past the delivery as before it.
+    expect(await ids(`since=${(at + 1) * 1000}`)).toEqual([]);
+    expect(await ids(`until=${(at - 1) * 1000}`)).toEqual([]);
+    expect((await admin(`/deliveries?since=${at}.5x`)).status).toBe(400);
+
+    await env.DB.prepare("update deliveries set status = 'dead' where id = 'window-1'").run();
+    const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<any>);
+    const call = appWith(() => ({ queue: recorder.queue }));
+    const replay = async (body: unknown) => json(await call("/api/deliveries/replay", post(body)));
+    expect(await replay({ status: "dead", since: (at + 1) * 1000 })).toEqual({ replayed: 0, remaining: 0 });
+    expect(await replay({ status: "dead", since: at * 1000, until: `${at}` })).toEqual({ replayed: 1, remaining: 0 });
+    expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toEqual(["window-1"]);
+  });
 });
 
 describe("replay end to end", () => {

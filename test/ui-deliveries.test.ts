@@ -66,6 +66,14 @@ describe("deliveries and dashboard in the admin UI", () => {
     expect(textOf((await ui.get(`/admin/deliveries?since=${future}`)).html)).toContain(
       "No deliveries match these filters.",
     );
+    // Unix seconds and milliseconds are read alike (domain/workflow/calendar), not ms as seconds.
+    const hourAgo = now() - 3600;
+    for (const since of [hourAgo, hourAgo * 1000])
+      expect(textOf((await ui.get(`/admin/deliveries?since=${since}&customer=ui-c1`)).html)).toContain("ui-c1");
+    for (const since of [now() + 3600, (now() + 3600) * 1000])
+      expect(textOf((await ui.get(`/admin/deliveries?since=${since}`)).html)).toContain(
+        "No deliveries match these filters.",
+      );
     const bad = await ui.get("/admin/deliveries?since=yesterday&status=lost");
     expect(bad.status).toBe(400);
     expect(bad.html).toContain('id="f-since-error"');

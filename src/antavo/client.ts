@@ -3,7 +3,7 @@
  * Every request is signed (./signer). Vendor behaviour comes back as values the pipeline can act on
  * (retry with backoff, or dead with Antavo's message), never as exceptions.
  */
-import { parseRetryAfter } from "../domain/retry-policy";
+import { readVendorStatus } from "../domain/vendor-status";
 import { type Exchange, exchange, isRecord, parseJson, redactor } from "../lib/http-exchange";
 import { signAntavoRequest } from "./signer";
 
@@ -74,20 +74,24 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
     return exchange(fetchFn, url, { method, headers, body: body?.text }, timeoutMs, redact);
   }
 
-  /** 429 and 5xx are Antavo's transient answers; every other non-2xx is permanent. */
+  /**
+   * 429 and 5xx are transient (domain/vendor-status). 401/403 stay dead here, unlike Bloomreach's
+   * pause: the pipeline has no pause for Antavo, and a retry would hold every enrichment and claim
+   * for a day of backoff before dead-lettering them anyway. Dead lets enrichment plan with what the
+   * event carries, and a refused claim is dead-lettered with Antavo's message, replayable once the
+   * credentials are fixed.
+   */
   function failure(result: Exchange, context: string): AntavoFailure {
     if (result.kind === "failed") return { status: "retry", error: `${context}: ${result.error}` };
     const error = `${context}: ${redact(antavoErrorMessage(result.status, result.text))}`;
-    if (result.status === 429 || result.status >= 500) {
-      const retryAfterSeconds = parseRetryAfter(result.headers.get("retry-after"), now());
-      return {
-        status: "retry",
-        error,
-        ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-        ...(result.status === 429 ? { rateLimited: true as const } : {}),
-      };
-    }
-    return { status: "dead", error };
+    const verdict = readVendorStatus(result.status, result.headers.get("retry-after"), now());
+    if (verdict.kind !== "retry") return { status: "dead", error };
+    return {
+      status: "retry",
+      error,
+      ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
+      ...(verdict.rateLimited ? { rateLimited: true as const } : {}),
+    };
   }
 
   async function getCustomer(id: string): Promise<GetCustomerResult> {

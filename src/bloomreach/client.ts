@@ -6,7 +6,7 @@
  * connection test repeats no text of the answers at all (see `testConnection`).
  */
 import type { BloomreachCommand } from "../domain/commands";
-import { parseRetryAfter } from "../domain/retry-policy";
+import { classifyStatus, readVendorStatus } from "../domain/vendor-status";
 import { type Exchange, exchange, isRecord, parseJson, redactor } from "../lib/http-exchange";
 
 export const MAX_BATCH_COMMANDS = 50;
@@ -61,9 +61,6 @@ export interface BloomreachClient {
   testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult>;
 }
 
-/** Statuses Bloomreach documents as transient. */
-const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
-
 export function createBloomreachClient(credentials: BloomreachCredentials, deps: BloomreachDeps): BloomreachClient {
   const fetchFn = deps.fetch;
   const timeoutMs = deps.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -103,18 +100,21 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     const responseBody = truncate(redact(text));
     const withResponse = { ...base, httpStatus: status, responseBody };
 
-    if (status >= 200 && status < 300) {
+    const verdict = readVendorStatus(status, headers.get("retry-after"), now());
+    if (verdict.kind === "ok") {
       return { ...withResponse, outcomes: perCommandOutcomes(commands.length, text, status, redact) };
     }
     const message = redact(errorMessage(status, text));
-    const retryAfterSeconds = parseRetryAfter(headers.get("retry-after"), now());
-    const retry = (error: string): CommandOutcome =>
-      retryAfterSeconds === undefined ? { status: "retry", error } : { status: "retry", error, retryAfterSeconds };
-    if (status === 401 || status === 403) {
-      return { ...withResponse, outcomes: all(retry(message)), authFailure: { status, message } };
+    if (verdict.kind === "dead") return { ...withResponse, outcomes: all({ status: "dead", error: message }) };
+    const retry: CommandOutcome =
+      verdict.retryAfterSeconds === undefined
+        ? { status: "retry", error: message }
+        : { status: "retry", error: message, retryAfterSeconds: verdict.retryAfterSeconds };
+    // 401/403: the commands are retried once the project is resumed, not burnt against bad credentials.
+    if (verdict.kind === "auth") {
+      return { ...withResponse, outcomes: all(retry), authFailure: { status: verdict.status, message } };
     }
-    if (RETRYABLE_STATUSES.has(status)) return { ...withResponse, outcomes: all(retry(message)) };
-    return { ...withResponse, outcomes: all({ status: "dead", error: message }) };
+    return { ...withResponse, outcomes: all(retry) };
   }
 
   /**
@@ -149,12 +149,12 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
       checks.push({ name: "credentials", ok: false, message: `could not check the credentials: ${probe.error}` });
       return finish("the credentials could not be checked");
     }
-    if (probe.status === 401 || probe.status === 403) {
+    if (classifyStatus(probe.status) === "auth") {
       const hint = probe.status === 401 ? "unknown API key id" : "wrong API secret or missing permission";
       checks.push({ name: "credentials", ok: false, message: `rejected with HTTP ${probe.status} (${hint})` });
       return finish("the credentials were rejected");
     }
-    if (probe.status < 200 || probe.status >= 300) {
+    if (classifyStatus(probe.status) !== "ok") {
       checks.push({
         name: "credentials",
         ok: false,

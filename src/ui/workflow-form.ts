@@ -8,6 +8,8 @@
  * parses as JSON is that JSON value (5, true, ["a","b"], "quoted text"); anything else is text.
  * Rendering uses the inverse rule, so a document round-trips through the form unchanged.
  */
+
+import { parseInstant } from "../domain/workflow/calendar";
 import type { ErrorIssue } from "../lib/errors";
 
 type FormValues = Record<string, unknown>;
@@ -113,11 +115,15 @@ function parseLines(text: string, path: string, issues: ErrorIssue[]): Record<st
   return record;
 }
 
-/** datetime-local has no zone; the form labels these inputs UTC. */
+/**
+ * datetime-local has no zone; the form labels these inputs UTC. The value is read as the document
+ * schema reads it (`parseInstant`: seconds or ISO, no milliseconds), so the form never shows a time
+ * the engine would not use; anything else is shown as written, for the schema to name.
+ */
 function instantText(value: unknown): string {
   if (value === null || value === undefined) return "";
-  const seconds = typeof value === "number" ? value : Date.parse(String(value)) / 1000;
-  return Number.isFinite(seconds) ? new Date(seconds * 1000).toISOString().slice(0, 16) : String(value);
+  const seconds = parseInstant(value);
+  return seconds === undefined ? String(value) : new Date(seconds * 1000).toISOString().slice(0, 16);
 }
 
 function instantValue(text: string): string | null {

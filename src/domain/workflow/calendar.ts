@@ -72,19 +72,40 @@ export function parseInstant(value: unknown): number | undefined {
 }
 
 /**
- * An event time as senders write it: Unix seconds or milliseconds (a number or numeric text; a
- * value past MAX_UNIX_SECONDS is milliseconds), or ISO-8601. Answers whole Unix seconds (invariant 6).
+ * A number or numeric text as Unix seconds, a value past MAX_UNIX_SECONDS read as milliseconds
+ * (fractions kept); NaN when the value is not numeric, so the caller can try ISO-8601 instead.
  */
-export function parseEventTime(value: unknown): number | undefined {
+function numericSeconds(value: unknown): number {
   const numeric =
     typeof value === "number" ? value : typeof value === "string" && NUMERIC.test(value.trim()) ? Number(value) : NaN;
-  if (Number.isFinite(numeric)) {
-    const seconds = numeric >= MAX_UNIX_SECONDS ? numeric / 1000 : numeric;
-    return seconds > 0 && seconds < MAX_UNIX_SECONDS ? Math.floor(seconds) : undefined;
-  }
+  return numeric >= MAX_UNIX_SECONDS ? numeric / 1000 : numeric;
+}
+
+function isoSeconds(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
   const instant = parseIsoInstant(value);
   return instant === undefined ? undefined : Math.floor(instant);
+}
+
+/**
+ * A point in time as people and programs write it: Unix seconds or milliseconds (a number or numeric
+ * text; a value past MAX_UNIX_SECONDS is milliseconds), or ISO-8601. Answers whole Unix seconds
+ * (invariant 6). The epoch itself is a valid answer, e.g. a window "since 0".
+ */
+export function parseUnixTime(value: unknown): number | undefined {
+  const seconds = numericSeconds(value);
+  if (Number.isNaN(seconds)) return isoSeconds(value);
+  return seconds >= 0 && seconds < MAX_UNIX_SECONDS ? Math.floor(seconds) : undefined;
+}
+
+/**
+ * An event time as senders write it: `parseUnixTime`, except that a number at or before the epoch
+ * is refused: a sender writing `0` means it had no time, not 1970.
+ */
+export function parseEventTime(value: unknown): number | undefined {
+  const seconds = numericSeconds(value);
+  if (Number.isNaN(seconds)) return isoSeconds(value);
+  return seconds > 0 && seconds < MAX_UNIX_SECONDS ? Math.floor(seconds) : undefined;
 }
 
 export function calendarDateOf(unixSeconds: number): CalendarDate {

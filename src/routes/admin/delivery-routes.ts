@@ -2,6 +2,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
+import { parseUnixTime } from "../../domain/workflow/calendar";
 import {
   getDelivery,
   listDeliveries,
@@ -12,18 +13,19 @@ import {
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, idParam, mount } from "../openapi";
 
-/** Unix seconds or an ISO-8601 date-time in a query string. */
-const instant = z
-  .string()
-  .trim()
-  .transform((value, ctx) => {
-    const seconds = /^\d+$/.test(value) ? Number(value) : Date.parse(value) / 1000;
-    if (!Number.isFinite(seconds)) {
-      ctx.addIssue({ code: "custom", message: "must be Unix seconds or an ISO-8601 date-time" });
-      return z.NEVER;
-    }
-    return Math.floor(seconds);
-  });
+/**
+ * A window bound: Unix seconds or milliseconds (a number in the replay body, numeric text in a query
+ * string) or an ISO-8601 date-time, read like an event time (domain/workflow/calendar) so a bound
+ * copied from an event or a log line means the same instant; 0 means "from the beginning".
+ */
+const instant = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const seconds = parseUnixTime(value);
+  if (seconds === undefined) {
+    ctx.addIssue({ code: "custom", message: "must be Unix seconds, milliseconds or an ISO-8601 date-time" });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 const ListQuerySchema = z.object({
   status: z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]).optional(),
@@ -38,8 +40,8 @@ const ReplaySchema = z.object({
   status: z
     .enum(REPLAYABLE_STATUSES, { error: "only dead or outcome_unknown deliveries can be replayed" })
     .default("dead"),
-  since: z.union([z.number().int(), instant]).optional(),
-  until: z.union([z.number().int(), instant]).optional(),
+  since: instant.optional(),
+  until: instant.optional(),
 });
 
 export const deliveryRoutes = new OpenAPIHono<AppEnv>();

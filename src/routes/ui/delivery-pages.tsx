@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
+import { parseUnixTime } from "../../domain/workflow/calendar";
 import { type ErrorIssue, errorBody } from "../../lib/errors";
 import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
@@ -14,16 +15,15 @@ import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
 
 const PAGE_SIZE = 50;
 
-/** `datetime-local` values are read as UTC (the inputs say so); Unix seconds are accepted too. */
+/**
+ * `datetime-local` values have no zone and are read as UTC (the inputs say so); Unix seconds or
+ * milliseconds and ISO-8601 are accepted too, as in `/api/deliveries` (domain/workflow/calendar).
+ */
 function utcInstant(text: string, path: string, issues: ErrorIssue[]): number | undefined {
   if (text === "") return undefined;
-  if (/^\d+$/.test(text)) return Number(text);
-  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(text) ? Date.parse(`${text}Z`) : NaN;
-  if (Number.isNaN(ms)) {
-    issues.push({ path, message: "must be a date and time (UTC)" });
-    return undefined;
-  }
-  return Math.floor(ms / 1000);
+  const seconds = parseUnixTime(text);
+  if (seconds === undefined) issues.push({ path, message: "must be a date and time (UTC)" });
+  return seconds;
 }
 
 function readWindow(values: { since?: unknown; until?: unknown }) {
