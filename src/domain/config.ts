@@ -9,6 +9,33 @@ const name = z.string().trim().min(1).max(200);
 const remoteName = name.regex(/^[\x20-\x7e]+$/, "must be ASCII");
 const loyaltyField = name.regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be a dot path like tiers.0.name");
 
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" });
+const token = z.string().trim().min(1).max(500);
+
+/** The Bloomreach connection as the admin writes it; the secret may be left out to keep the stored one. */
+export const BloomreachConnectionSchema = z.object({
+  baseUrl: httpUrl,
+  projectToken: token,
+  apiKeyId: token,
+  apiSecret: z.string().min(1).max(500).optional(),
+});
+
+/** The Antavo API connection, same rule for the secret. */
+export const AntavoConnectionSchema = z.object({
+  baseUrl: httpUrl,
+  environment: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only"),
+  apiKey: token,
+  apiSecret: z.string().min(1).max(500).optional(),
+});
+
+export type BloomreachConnectionInput = z.infer<typeof BloomreachConnectionSchema>;
+export type AntavoConnectionInput = z.infer<typeof AntavoConnectionSchema>;
+
 export const HardIdSchema = z.object({ loyaltyField, remoteId: remoteName });
 
 /** How a mapped value is sent: `date` is Unix seconds. Without a type, Antavo's numeric fields are numbers. */

@@ -17,7 +17,15 @@ import {
   writeSettings,
 } from "../db/config-queries";
 import { listActiveWorkflows } from "../db/workflow-queries";
-import { type Mapping, type Settings, type SettingsInput, TUNABLE_SETTINGS, type Tunables } from "../domain/config";
+import {
+  type AntavoConnectionInput,
+  type BloomreachConnectionInput,
+  type Mapping,
+  type Settings,
+  type SettingsInput,
+  TUNABLE_SETTINGS,
+  type Tunables,
+} from "../domain/config";
 import { checkVendorBaseUrl, originOf, type Vendor } from "../domain/outbound-url";
 import type { PlanConfig } from "../domain/plan-event";
 import { RelayError } from "../lib/errors";
@@ -86,12 +94,7 @@ async function sealSecret(
 
 // ---- Bloomreach connection -------------------------------------------------------------------
 
-export interface BloomreachConnectionInput {
-  baseUrl: string;
-  projectToken: string;
-  apiKeyId: string;
-  apiSecret?: string;
-}
+export type { BloomreachConnectionInput } from "../domain/config";
 
 export async function getBloomreachConnection(deps: ConfigDeps) {
   const row = await readBloomreachConnection(deps.db);
@@ -154,12 +157,7 @@ export async function resumeBloomreachDelivery(deps: ConfigDeps): Promise<void> 
 
 // ---- Antavo API connection -------------------------------------------------------------------
 
-export interface AntavoConnectionInput {
-  baseUrl: string;
-  environment: string;
-  apiKey: string;
-  apiSecret?: string;
-}
+export type { AntavoConnectionInput } from "../domain/config";
 
 export type AntavoCredentials = Required<AntavoConnectionInput>;
 
