@@ -41,6 +41,8 @@ export interface DeliveryEntry {
   /** What planning left out and why; absent keeps what the log already says. */
   warnings?: string[];
   attempts: AttemptEntry[];
+  /** Bloomreach calls that took the event in full and are not kept as attempt rows. */
+  unloggedCalls?: number;
 }
 
 /** What a consumer batch writes besides the log, in the same D1 batch (one round trip). */
@@ -66,7 +68,7 @@ export async function writeDeliveryLog(
     customerId: e.customerId,
     action: e.action,
     status: e.status,
-    attempts: e.attempts.filter((a) => a.target === "bloomreach").length,
+    attempts: e.attempts.filter((a) => a.target === "bloomreach").length + (e.unloggedCalls ?? 0),
     commands: JSON.stringify(e.commands),
     lastError: e.lastError ?? null,
     warnings: e.warnings && e.warnings.length > 0 ? JSON.stringify(e.warnings) : null,

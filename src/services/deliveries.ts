@@ -116,12 +116,38 @@ export async function getDelivery(db: Database, id: string) {
           warnings: [] as string[],
         }),
     event,
-    attemptLog: attempts.map((a) => ({
-      ...a,
-      request: a.request?.startsWith("[") ? JSON.parse(a.request) : a.request,
-      response: a.response?.startsWith("{") ? JSON.parse(a.response) : a.response,
-    })),
+    attemptLog: [
+      ...attempts.map((a) => ({
+        ...a,
+        request: a.request?.startsWith("[") ? JSON.parse(a.request) : a.request,
+        response: a.response?.startsWith("{") ? JSON.parse(a.response) : a.response,
+      })),
+      ...(row ? firstTryAttempt(row, attempts) : []),
+    ],
   };
+}
+
+/**
+ * A first try that Bloomreach took in full is not kept as an attempt row (it would repeat the
+ * delivery's commands); the log shows it from the delivery row instead.
+ */
+function firstTryAttempt(row: DeliveryRow, attempts: { target: string }[]) {
+  if (row.status !== "delivered" || row.attempts === 0 || attempts.some((a) => a.target === "bloomreach")) return [];
+  const commands = JSON.parse(row.commands) as { command: unknown }[];
+  return [
+    {
+      attempt: 1,
+      target: "bloomreach",
+      outcome: "delivered",
+      httpStatus: 200,
+      error: null,
+      // Not kept for a healthy first try: the call's time is in the consumer's batch, not per event.
+      durationMs: null,
+      request: commands.map((c) => c.command),
+      response: { results: commands.map(() => ({ status: "delivered" })) },
+      startedAt: row.createdAt,
+    },
+  ];
 }
 
 // ---- putting events back on the queue ---------------------------------------------------------

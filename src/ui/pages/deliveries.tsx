@@ -256,7 +256,8 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
               <p>
                 <strong>{`Attempt ${a.attempt}`}</strong> to {a.target}:{" "}
                 <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
-                {a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""} · {a.durationMs} ms · {formatTime(a.startedAt)}
+                {a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""}
+                {a.durationMs === null ? "" : ` · ${a.durationMs} ms`} · {formatTime(a.startedAt)}
               </p>
               {a.error ? <p class="error">{a.error}</p> : null}
               {a.request ? (
