@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { PlanConfig } from "../src/domain/plan-event";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { relayEvent } from "./support/pipeline";
@@ -10,12 +11,8 @@ const config: PlanConfig = {
     fields: [{ loyaltyField: "score", remoteField: "loyalty_points" }],
   },
   settings: {
+    ...DEFAULT_SETTINGS,
     asyncSync: true,
-    rateLimitPerSecond: 50,
-    retentionDays: 30,
-    dedupeWindowSeconds: 600,
-    enrichmentTtlSeconds: 3600,
-    antavoRateLimitPerMinute: 1200,
     events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
   },
   workflows: [],

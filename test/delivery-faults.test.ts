@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, runInD
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { openDatabase } from "../src/db/client";
+import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
@@ -171,11 +172,7 @@ describe("crashes and D1 faults", () => {
       mapping: demoMapping,
       settings: {
         ...settings,
-        rateLimitPerSecond: 50,
-        retentionDays: 30,
-        dedupeWindowSeconds: 600,
-        enrichmentTtlSeconds: 3600,
-        antavoRateLimitPerMinute: 1200,
+        ...DEFAULT_SETTINGS,
         events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
       },
       workflows: [],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { SyncConfig } from "../src/domain/config";
+import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { RelayEvent } from "../src/domain/event";
 import { mergeSnapshot, planSync, toHardIdValue } from "../src/domain/planner";
 
@@ -13,12 +14,8 @@ const config: SyncConfig = {
     ],
   },
   settings: {
+    ...DEFAULT_SETTINGS,
     asyncSync: true,
-    rateLimitPerSecond: 50,
-    retentionDays: 30,
-    dedupeWindowSeconds: 600,
-    enrichmentTtlSeconds: 3600,
-    antavoRateLimitPerMinute: 1200,
     events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }],
   },
 };
