@@ -8,6 +8,7 @@ import type { QueueMessage } from "./domain/queue-message";
 import type { CustomerSync } from "./durable/customer-sync";
 import type { RateLimiter } from "./durable/rate-limiter";
 import { importEncryptionKey } from "./lib/secrets";
+import { type CustomerStore, customerStore, type DeliveryLog, deliveryLog } from "./services/delivery/ports";
 
 const optionalSecret = z
   .string()
@@ -36,7 +37,10 @@ export interface RelayDeps {
   environment: string;
   db: Database;
   queue: Queue<QueueMessage>;
-  customerSync: DurableObjectNamespace<CustomerSync>;
+  /** The customers' CustomerSync objects, as the delivery stages use them. */
+  customerStore: CustomerStore;
+  /** Where the delivery stages write the log (with the mirror and the workflows' last runs). */
+  deliveryLog: DeliveryLog;
   rateLimiter: DurableObjectNamespace<RateLimiter>;
   /** Outbound HTTP for the vendor clients (tests route it to fakes). */
   fetch: typeof fetch;
@@ -67,11 +71,13 @@ function buildDeps(env: Env): RelayDeps {
     config.WEBHOOK_BASIC_USER && config.WEBHOOK_BASIC_PASSWORD
       ? { user: config.WEBHOOK_BASIC_USER, password: config.WEBHOOK_BASIC_PASSWORD }
       : undefined;
+  const db = openDatabase(env.DB);
   return {
     environment: config.ENVIRONMENT,
-    db: openDatabase(env.DB),
+    db,
+    deliveryLog: deliveryLog(db),
     queue: env.EVENTS_QUEUE as Queue<QueueMessage>,
-    customerSync: env.CUSTOMER_SYNC as unknown as DurableObjectNamespace<CustomerSync>,
+    customerStore: customerStore(env.CUSTOMER_SYNC as unknown as DurableObjectNamespace<CustomerSync>),
     rateLimiter: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
     fetch: (input, init) => fetch(input, init),
     now: () => Math.floor(Date.now() / 1000),

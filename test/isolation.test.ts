@@ -7,9 +7,9 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { eventMessage, type QueueMessage } from "../src/domain/queue-message";
-import type { CustomerSync } from "../src/durable/customer-sync";
 import { groupCommit } from "../src/lib/group-commit";
 import { consumeEvents } from "../src/queue/consumer";
+import type { CustomerStore } from "../src/services/delivery/ports";
 import { sweepDeliveries } from "../src/services/housekeeping";
 import { recordingQueue } from "./support/app";
 import { demoMapping, demoSettings } from "./support/fixtures";
@@ -46,21 +46,14 @@ describe("a poison message in a consumer batch", () => {
   it("retries only the events of a customer whose object fails, and delivers the rest", async () => {
     const { bloomreach } = await relay();
     const deps = createDeps(env);
-    const real = deps.customerSync;
-    const cursed = real.idFromName("cursed-c").toString();
-    const customerSync = new Proxy(real, {
-      get(target, key) {
-        if (key !== "get") {
-          const value = Reflect.get(target, key, target);
-          return typeof value === "function" ? value.bind(target) : value;
-        }
-        return (id: DurableObjectId) => {
-          const stub = target.get(id);
-          if (id.toString() !== cursed) return stub;
-          return { ...stub, plan: async () => Promise.reject(new Error("object storage unavailable")) };
-        };
-      },
-    }) as DurableObjectNamespace<CustomerSync>;
+    // The real objects, except that one customer's object fails every plan call.
+    const customerStore: CustomerStore = {
+      ...deps.customerStore,
+      plan: (customerId, call) =>
+        customerId === "cursed-c"
+          ? Promise.reject(new Error("object storage unavailable"))
+          : deps.customerStore.plan(customerId, call),
+    };
     const events = [
       relayEvent({ id: "iso-1", customerId: "calm-a" }),
       relayEvent({ id: "iso-2", customerId: "cursed-c" }),
@@ -71,7 +64,7 @@ describe("a poison message in a consumer batch", () => {
       events.map((event) => ({ id: `m-${event.id}`, timestamp: new Date(), attempts: 1, body: eventMessage(event) })),
     );
     const ctx = createExecutionContext();
-    await consumeEvents(batch as MessageBatch<unknown>, { ...deps, customerSync });
+    await consumeEvents(batch as MessageBatch<unknown>, { ...deps, customerStore });
     const result = await getQueueResult(batch, ctx);
     expect(result.explicitAcks.sort()).toEqual(["m-iso-1", "m-iso-3"]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m-iso-2"]);

@@ -17,7 +17,7 @@ import type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeli
 import { performClaims } from "./delivery/claim";
 import { finish, tryLog } from "./delivery/log";
 import { planAll } from "./delivery/plan";
-import { bloomreachSink, customerStore, deliveryLog } from "./delivery/ports";
+import { bloomreachSink } from "./delivery/ports";
 import { sendCommands } from "./delivery/send";
 import { settleAll } from "./delivery/settle";
 
@@ -49,17 +49,17 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
         attempts: [],
       }),
     );
-    return { outcomes, logged: await tryLog(deliveryLog(deps.db), entries, now) };
+    return { outcomes, logged: await tryLog(deps.deliveryLog, entries, now) };
   }
 
   const pipeline: Pipeline = {
     now: deps.now,
     config,
     configVersion: await sha256Hex(JSON.stringify(config)),
-    store: customerStore(deps.customerSync),
+    store: deps.customerStore,
     sink: bloomreachSink(deps, credentials, config.settings),
     ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
-    log: deliveryLog(deps.db),
+    log: deps.deliveryLog,
     jobs: new Map(jobs.map((j) => [j.event.id, j])),
     replies: new Map(),
     extra: new Map(),

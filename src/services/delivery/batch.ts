@@ -8,7 +8,7 @@ import type { AttemptEntry } from "../../db/delivery-queries";
 import type { CommandResult, EventOutcome } from "../../domain/delivery-outcome";
 import type { RelayEvent } from "../../domain/event";
 import type { PlanConfig } from "../../domain/plan-event";
-import type { CustomerSync, PlanReply } from "../../durable/customer-sync";
+import type { PlanReply } from "../../durable/customer-sync";
 import type { RateLimiter } from "../../durable/rate-limiter";
 import { logger } from "../../lib/logger";
 import type { ConfigDeps } from "../config";
@@ -16,7 +16,8 @@ import type { AntavoApi, CommandSink, CustomerStore, DeliveryLog } from "./ports
 
 export interface DeliveryDeps extends ConfigDeps {
   db: Database;
-  customerSync: DurableObjectNamespace<CustomerSync>;
+  customerStore: CustomerStore;
+  deliveryLog: DeliveryLog;
   rateLimiter: DurableObjectNamespace<RateLimiter>;
   fetch: typeof fetch;
   /** Waits before a rate-limited call; injectable so tests never sleep. */
