@@ -48,9 +48,9 @@ export interface DeliveryLog {
 }
 
 /** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
-export type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
+type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
 
-export function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
+function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
   return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
 }
 
