@@ -140,3 +140,32 @@ describe("the sweeper", () => {
     expect((await sweepDeliveries({ ...deps, queue: again.queue })).requeuedStuck).toBe(0);
   });
 });
+
+describe("dedupe keys", () => {
+  it("are pruned by the sweeper once past their window or the retention, and kept before", async () => {
+    await relay();
+    const deps = createDeps(env);
+    const now = deps.now();
+    const keys: [string, number | null, number][] = [
+      ["body:expired", now - 10, now - 700],
+      ["body:live", now + 500, now - 100],
+      ["id:ancient", null, now - 40 * 86_400],
+      ["id:recent", null, now - 86_400],
+    ];
+    await env.DB.batch(
+      keys.map(([key, expiresAt, claimedAt]) =>
+        env.DB.prepare("insert into dedupe_keys (key, event_id, expires_at, claimed_at) values (?, ?, ?, ?)").bind(
+          key,
+          `e-${key}`,
+          expiresAt,
+          claimedAt,
+        ),
+      ),
+    );
+    await sweepDeliveries({ ...deps, queue: recordingQueue(env.EVENTS_QUEUE as Queue<QueueMessage>).queue });
+    const left = await env.DB.prepare("select key from dedupe_keys where key in (?, ?, ?, ?) order by key")
+      .bind(...keys.map(([key]) => key))
+      .all<{ key: string }>();
+    expect(left.results.map((r) => r.key)).toEqual(["body:live", "id:recent"]);
+  });
+});

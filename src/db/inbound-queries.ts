@@ -96,14 +96,21 @@ export async function forgetInboundRecords(db: Database, records: InboundRecord[
   if (statements.length > 0) await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
 }
 
+/** Keys one sweep removes at most: a backlog is worked off over a few minutes, never in one statement. */
+const PRUNE_KEYS_PER_SWEEP = 5_000;
+
 /** Past their window, or past the retention: the keys no redelivery can still hit. */
 export async function pruneDedupeKeys(db: Database, now: number, retentionCutoff: number): Promise<void> {
+  const expired = or(
+    and(isNotNull(dedupeKeys.expiresAt), lt(dedupeKeys.expiresAt, now)),
+    and(isNull(dedupeKeys.expiresAt), lt(dedupeKeys.claimedAt, retentionCutoff)),
+  );
   await db
     .delete(dedupeKeys)
     .where(
-      or(
-        and(isNotNull(dedupeKeys.expiresAt), lt(dedupeKeys.expiresAt, now)),
-        and(isNull(dedupeKeys.expiresAt), lt(dedupeKeys.claimedAt, retentionCutoff)),
+      inArray(
+        dedupeKeys.key,
+        db.select({ key: dedupeKeys.key }).from(dedupeKeys).where(expired).limit(PRUNE_KEYS_PER_SWEEP),
       ),
     );
 }

@@ -5,6 +5,7 @@
  */
 import { readBloomreachConnection, readSettings } from "../db/config-queries";
 import { pruneDeliveryLog } from "../db/delivery-log-queries";
+import { pruneDedupeKeys } from "../db/inbound-queries";
 import { type DeliveriesDeps, requeueParked, requeueStuck } from "./deliveries";
 
 /** Longer than the queue's batch wait and a consumer run, so in-flight work is left alone. */
@@ -20,6 +21,8 @@ export async function sweepDeliveries(deps: DeliveriesDeps): Promise<SweepReport
   const requeuedStuck = await requeueStuck(deps, STUCK_GRACE_SECONDS);
   const active = connection?.apiSecretEnc && connection.deliveryState === "active";
   const requeuedParked = active ? await requeueParked(deps) : 0;
-  await pruneDeliveryLog(deps.db, deps.now() - settings.retentionDays * 24 * 3600);
+  const retentionCutoff = deps.now() - settings.retentionDays * 24 * 3600;
+  await pruneDeliveryLog(deps.db, retentionCutoff);
+  await pruneDedupeKeys(deps.db, deps.now(), retentionCutoff);
   return { requeuedStuck, requeuedParked };
 }
