@@ -12,8 +12,10 @@
  *       one storage write per customer, then the Bloomreach calls) and through the relay, same run:
  *       delivered events/s of both and relay / floor;
  *   (f) slow: one fixed burst against the fake Bloomreach at 50 ms and again at 500 ms a call;
- *   (g) workflows: one fixed burst with 0, 20 and 100 active, mostly non-matching workflows:
- *       consumer busy ms per event and the ratio 100 / 0.
+ *   (g) workflows: one fixed burst with 0, 20 and 100 active, mostly non-matching workflows, and
+ *       with 0 again: consumer busy ms per event and the ratio 100 / 0 (the mean of both 0 runs);
+ * with (e) to (g) and the burst, the DO round trips, storage calls and D1 statements per consumer
+ * batch, counted by wrappers around the built bundle (counting.mjs; BENCH_COUNT=0 leaves them off).
  * Targets print PASS / MISS and never fail the run: the figures are for reading, not gating.
  * Results go to test/bench/results/latest.json. BENCH_QUICK=1 runs a tenth of the load;
  * BENCH_PHASES=ingest, =burst, =floor, =slow, =workflows or =enrich (or a comma list) runs those
@@ -21,12 +23,13 @@
  * order, before enrich); BENCH_RELAY_ROOT=<dir> builds the relay from
  * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readDevVars } from "../../src/dev/dev-vars.mjs";
 import { buildWorker } from "./build.mjs";
+import { countingEntry } from "./counting.mjs";
 import { startFakeAntavo } from "./fake-antavo.mjs";
 import { startFakeBloomreach } from "./fake-bloomreach.mjs";
 import { percentile, runLoad } from "./load.mjs";
@@ -38,6 +41,8 @@ const QUICK = process.env.BENCH_QUICK === "1";
 const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst,enrich").split(","));
 const RELAY_ROOT = process.env.BENCH_RELAY_ROOT ?? ROOT;
 const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
+/** BENCH_COUNT=0 serves the bundles without the counting wrappers of counting.mjs. */
+const COUNT = process.env.BENCH_COUNT !== "0";
 
 const PLAN = {
   ingest: { warmup: scale(300), requests: scale(3000), concurrency: 32, rounds: 6 },
@@ -100,6 +105,9 @@ async function main() {
   const basic = `Basic ${Buffer.from(`${secrets.WEBHOOK_BASIC_USER}:${secrets.WEBHOOK_BASIC_PASSWORD}`).toString("base64")}`;
   const tmp = mkdtempSync(join(tmpdir(), "relay-bench-"));
   const output = { stdout: [], stderr: [] };
+  const partial = { stdout: "", stderr: "" };
+  /** The BENCH_COUNTS lines of counting.mjs: one per consumer batch. */
+  const counted = [];
   let runtime;
   let fake;
   let fakeAntavo;
@@ -131,23 +139,36 @@ async function main() {
     const failed = builds.find((b) => b.status === "rejected");
     if (failed) throw failed.reason;
     const [relay, baseline] = builds.map((b) => b.value);
+    const relayClasses = readWranglerConfig(RELAY_ROOT).durableObjects.map((b) => b.class_name);
+    const relayScript = COUNT ? withCounting(relay.scriptPath, relayClasses) : relay.scriptPath;
+    const baselineScript = COUNT ? withCounting(baseline.scriptPath, ["FloorCustomer"]) : baseline.scriptPath;
 
     fake = await startFakeBloomreach({ ...FAKE, latencyMs: PLAN.bloomreachLatencyMs });
     if (PHASES.has("enrich")) fakeAntavo = await startFakeAntavo({ ...FAKE_ANTAVO, latencyMs: PLAN.antavoLatencyMs });
     memory = startMemorySampler();
     runtime = await startRuntime({
       root: ROOT,
-      relayScript: relay.scriptPath,
-      baselineScript: baseline.scriptPath,
+      relayScript,
+      relayIngestScript: relay.scriptPath,
+      baselineScript,
       secrets,
       floor: { baseUrl: fake.url, ...FAKE },
       onOutput: (stream, text) => {
-        for (const line of text.split("\n").filter(Boolean)) {
+        // A line may arrive in two chunks: keep the unfinished tail for the next one.
+        const lines = (partial[stream] + text).split("\n");
+        partial[stream] = lines.pop();
+        for (const line of lines.filter(Boolean)) {
+          if (line.startsWith("BENCH_COUNTS ")) {
+            counted.push({ ...JSON.parse(line.slice(13)), at: Date.now() });
+            continue;
+          }
           if (output[stream].length < 200) output[stream].push(line);
-          if (!runtime) console.error(`[workerd] ${line}`); // startup problems are shown as they happen
+          // Startup problems are shown as they happen; BENCH_WORKER_OUTPUT=1 shows every line.
+          if (!runtime || process.env.BENCH_WORKER_OUTPUT === "1") console.error(`[workerd] ${line}`);
         }
       },
     });
+    runtime.counted = counted;
     // workerd holds the bundles now; removing them early means an interrupted run leaves nothing.
     rmSync(tmp, { recursive: true, force: true });
     log(
@@ -201,6 +222,15 @@ async function main() {
   } finally {
     await cleanup();
   }
+}
+
+/** Writes the counting entry (counting.mjs) next to a bundle; answers the entry's path. */
+function withCounting(scriptPath, classNames) {
+  const dir = dirname(scriptPath);
+  copyFileSync(join(dirname(fileURLToPath(import.meta.url)), "counting.mjs"), join(dir, "counting.mjs"));
+  const entry = join(dir, "bench-counting-entry.mjs");
+  writeFileSync(entry, countingEntry(basename(scriptPath), classNames));
+  return entry;
 }
 
 async function putConfig(relayUrl, adminToken, path, body) {
@@ -384,6 +414,7 @@ async function measureBurst(runtime, fake, basic) {
     busySeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
     deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue)
       .length,
+    perBatch: batchCounts(runtime, runtime.config.events.queue, t0, Date.now()),
   };
   const postNon2xx = Object.entries(posted.statuses)
     .filter(([s]) => !s.startsWith("2"))
@@ -591,6 +622,26 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
       busySeconds: busyMs / 1000,
       busyMsPerEvent: busyMs / events,
     },
+    perBatch: batchCounts(runtime, queue, t0, end + 1000),
+  };
+}
+
+/**
+ * Means per consumer batch of what counting.mjs counted (undefined with BENCH_COUNT=0): DO round
+ * trips per namespace, Durable Object storage API calls, D1 round trips and statements.
+ */
+function batchCounts(runtime, queue, from, to) {
+  const lines = (runtime.counted ?? []).filter((c) => c.queue === queue && c.at >= from && c.at <= to);
+  if (lines.length === 0) return undefined;
+  const mean = (pick) => lines.reduce((n, c) => n + pick(c), 0) / lines.length;
+  const namespaces = [...new Set(lines.flatMap((c) => Object.keys(c.doCalls)))];
+  return {
+    batches: lines.length,
+    meanSize: mean((c) => c.size),
+    doCalls: Object.fromEntries(namespaces.map((k) => [k, mean((c) => c.doCalls[k] ?? 0)])),
+    storageOps: mean((c) => c.storageOps),
+    d1Calls: mean((c) => c.d1Calls),
+    d1Statements: mean((c) => c.d1Statements),
   };
 }
 
@@ -718,12 +769,26 @@ async function measureWorkflows(runtime, fake, basic, adminToken) {
     for (const id of created)
       await adminCall(relayUrl, adminToken, "POST", `/api/workflows/${id}/deactivate`).catch(() => undefined);
   }
+  // The first count again, after the others: drift over the phase (a warmer isolate, a longer
+  // delivery log) shows as a difference between the two, and the ratio is taken to their mean.
+  const again = await fixedBurst(runtime, fake, basic, {
+    side: "relay",
+    tag: `wf${plan.counts[0]}-again`,
+    seqBase: PHASE_SEQ.workflows + plan.counts.length * 1e6,
+    plan,
+  });
+  const activeAgain = (await adminCall(relayUrl, adminToken, "GET", "/api/workflows")).items.filter(
+    (w) => w.status === "active",
+  ).length;
+  burstLine(`${activeAgain} active (again)`, again);
+  runs.push({ workflows: plan.counts[0], active: activeAgain, again: true, ...again });
   const first = runs[0];
-  const last = runs[runs.length - 1];
+  const last = runs[runs.length - 2];
+  const mean = (pick) => (pick(first) + pick(again)) / 2;
   return {
     runs,
-    lastVsFirstMsPerEvent: last.consumer.busyMsPerEvent / first.consumer.busyMsPerEvent,
-    lastVsFirstEventsPerSecond: last.deliveredPerSecond / first.deliveredPerSecond,
+    lastVsFirstMsPerEvent: last.consumer.busyMsPerEvent / mean((x) => x.consumer.busyMsPerEvent),
+    lastVsFirstEventsPerSecond: last.deliveredPerSecond / mean((x) => x.deliveredPerSecond),
   };
 }
 
@@ -736,6 +801,18 @@ async function deliveryCounts(db, idLike) {
 }
 
 // ---- report ----------------------------------------------------------------------------------
+
+/** One line of batchCounts' means. */
+function perBatchText(p) {
+  const f = (n, d) => (Number.isFinite(n) ? n.toFixed(d) : "-");
+  return p
+    ? `${Object.entries(p.doCalls)
+        .map(([k, n]) => `${k} ${f(n, 1)}`)
+        .join(
+          " + ",
+        )} DO calls, ${f(p.storageOps, 1)} storage ops, D1 ${f(p.d1Calls, 1)} calls / ${f(p.d1Statements, 1)} stmts (mean size ${f(p.meanSize, 0)})`
+    : "not counted (BENCH_COUNT=0)";
+}
 
 function report(r) {
   const f = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : "-");
@@ -804,6 +881,7 @@ function report(r) {
     kv("consumer batches (mean size)", `${c.batches} (${f(c.meanSize, 0)})`);
     kv("consumer batch p50 / p99 (ms)", `${f(c.p50Ms, 0)} / ${f(c.p99Ms, 0)}`);
     kv("consumer busy (s), retried, to DLQ", `${f(c.busySeconds, 1)}, ${c.retriedMessages}, ${c.deadLetterBatches}`);
+    console.log(`per consumer batch: ${perBatchText(c.perBatch)}`);
     targets.push([
       "<= 25 Bloomreach calls per 1,000 events",
       f(b.callsPerThousandEvents, 1),
@@ -854,6 +932,7 @@ function report(r) {
           w,
         ),
       );
+    for (const [label, x] of rows) console.log(`  per batch, ${label}: ${perBatchText(x.perBatch)}`);
   };
   const fl = r.floor;
   if (fl) {
@@ -895,8 +974,9 @@ function report(r) {
     console.log(
       `\n(g) workflows: ${w0.events} events, ${w0.customers} customers per run; every ${r.plan.workflows.onBenchActionEvery}th workflow on the bench action with a failing filter, the rest on other actions`,
     );
-    fixedRows(wf.runs.map((x) => [`${x.active} active workflows`, x]));
-    const last = wf.runs[wf.runs.length - 1];
+    fixedRows(wf.runs.map((x) => [`${x.active} active workflows${x.again ? " again" : ""}`, x]));
+    const last = wf.runs[wf.runs.length - 2];
+    console.log(`the ratios take the mean of both runs with ${w0.workflows}`);
     kv(`consumer ms/event, ${last.workflows} vs ${w0.workflows}`, `x${f(wf.lastVsFirstMsPerEvent, 2)}`);
     kv(`events/s, ${last.workflows} vs ${w0.workflows}`, `${f(wf.lastVsFirstEventsPerSecond * 100, 0)} %`);
     targets.push([

@@ -68,13 +68,19 @@ const consumerOptions = (c) => ({
   ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
 });
 
-export async function startRuntime({ root, relayScript, baselineScript, secrets, floor, onOutput }) {
+/**
+ * `relayScript` serves the relay (with the consumer); `relayIngestScript` (default: the same)
+ * serves relay-ingest, so counting wrappers (counting.mjs) stay off the measured ingest path.
+ */
+export async function startRuntime({ root, relayScript, relayIngestScript, baselineScript, secrets, floor, onOutput }) {
   const config = readWranglerConfig(root);
   const common = {
     modules: true,
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
     d1Databases: { DB: "bench-db" },
+    // wrangler's bundles are ES modules named .js (the counting entry imports them by name).
+    modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }],
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
   const bindings = { ...config.vars, ...secrets };
@@ -110,8 +116,8 @@ export async function startRuntime({ root, relayScript, baselineScript, secrets,
       {
         ...common,
         name: "relay-ingest",
-        scriptPath: relayScript,
-        modulesRoot: dirname(relayScript),
+        scriptPath: relayIngestScript ?? relayScript,
+        modulesRoot: dirname(relayIngestScript ?? relayScript),
         bindings,
         queueProducers: { [config.producerBinding]: { queueName: "bench-ingest-handoff" } },
       },
