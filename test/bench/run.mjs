@@ -65,7 +65,15 @@ const PLAN = {
     settleSeconds: 2,
   },
   // Fixed bursts, the same through each side they compare; each phase has customers of its own.
-  floor: { events: scale(3_000), customers: scale(300), perRequest: 100, concurrency: 4, timeoutSeconds: 120 },
+  // Rounds alternate the order (floor, relay, then relay, floor) so that drift favours neither.
+  floor: {
+    events: scale(3_000),
+    customers: scale(300),
+    perRequest: 100,
+    concurrency: 4,
+    timeoutSeconds: 120,
+    rounds: 2,
+  },
   slow: {
     events: scale(2_000),
     customers: scale(400),
@@ -414,7 +422,7 @@ async function measureBurst(runtime, fake, basic) {
     busySeconds: batchMs.reduce((a, b) => a + b, 0) / 1000,
     deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue)
       .length,
-    perBatch: batchCounts(runtime, runtime.config.events.queue, t0, Date.now()),
+    perBatch: batchCounts((runtime.counted ?? []).filter((c) => c.queue === runtime.config.events.queue && c.at >= t0)),
   };
   const postNon2xx = Object.entries(posted.statuses)
     .filter(([s]) => !s.startsWith("2"))
@@ -593,6 +601,7 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
   if (relay) logged = await deliveryCounts(db, `${tag}-%`);
   const seconds = ((seen.lastAt ?? end) - t0) / 1000;
   const batches = runtime.log.batches.filter((b) => b.at >= t0 && b.at <= end + 1000 && b.queue === queue);
+  const counted = (runtime.counted ?? []).filter((c) => c.queue === queue && c.at >= t0 && c.at <= end + 1000);
   const batchMs = batches.map((b) => b.ms).filter(Number.isFinite);
   const busyMs = batchMs.reduce((a, b) => a + b, 0);
   const postNon2xx = Object.entries(posted.statuses)
@@ -622,7 +631,50 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
       busySeconds: busyMs / 1000,
       busyMsPerEvent: busyMs / events,
     },
-    perBatch: batchCounts(runtime, queue, t0, end + 1000),
+    perBatch: batchCounts(counted),
+    batchMs,
+    counted,
+  };
+}
+
+/** Several rounds of one side as one result: sums, and rates over the summed time. */
+function combineRounds(results) {
+  const sum = (pick) => results.reduce((n, x) => n + pick(x), 0);
+  const events = sum((x) => x.events);
+  const seconds = sum((x) => x.secondsToLastEvent);
+  const lost = sum((x) => x.lost);
+  const batchMs = results.flatMap((x) => x.batchMs);
+  const counted = results.flatMap((x) => x.counted);
+  const busyMs = batchMs.reduce((a, b) => a + b, 0);
+  const batches = sum((x) => x.consumer.batches);
+  return {
+    side: results[0].side,
+    rounds: results.map((x) => x.deliveredPerSecond),
+    events,
+    customers: sum((x) => x.customers),
+    timedOut: results.some((x) => x.timedOut),
+    postErrors: sum((x) => x.postErrors),
+    postSeconds: sum((x) => x.postSeconds),
+    secondsToLastEvent: seconds,
+    deliveredPerSecond: (events - lost) / seconds,
+    bloomreachCalls: sum((x) => x.bloomreachCalls),
+    customerCommands: sum((x) => x.customerCommands),
+    eventCommands: sum((x) => x.eventCommands),
+    lost,
+    duplicated: sum((x) => x.duplicated),
+    deliveryLog: results[0].deliveryLog && results.map((x) => x.deliveryLog),
+    consumer: {
+      batches,
+      meanSize: sum((x) => x.consumer.meanSize * x.consumer.batches) / Math.max(1, batches),
+      retriedMessages: sum((x) => x.consumer.retriedMessages),
+      p50Ms: percentile(batchMs, 50),
+      p99Ms: percentile(batchMs, 99),
+      busySeconds: busyMs / 1000,
+      busyMsPerEvent: busyMs / events,
+    },
+    perBatch: batchCounts(counted),
+    batchMs,
+    counted,
   };
 }
 
@@ -630,8 +682,7 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
  * Means per consumer batch of what counting.mjs counted (undefined with BENCH_COUNT=0): DO round
  * trips per namespace, Durable Object storage API calls, D1 round trips and statements.
  */
-function batchCounts(runtime, queue, from, to) {
-  const lines = (runtime.counted ?? []).filter((c) => c.queue === queue && c.at >= from && c.at <= to);
+function batchCounts(lines) {
   if (lines.length === 0) return undefined;
   const mean = (pick) => lines.reduce((n, c) => n + pick(c), 0) / lines.length;
   const namespaces = [...new Set(lines.flatMap((c) => Object.keys(c.doCalls)))];
@@ -652,19 +703,31 @@ const burstLine = (label, x) =>
 
 // ---- (e) floor -------------------------------------------------------------------------------
 
-/** The same fixed burst (fresh customers each) through the floor consumer, then through the relay. */
+/**
+ * The same fixed burst (fresh customers each time) through the floor consumer and through the
+ * relay, in rounds of alternating order; each side's rounds are summed.
+ */
 async function measureFloor(runtime, fake, basic) {
   const plan = PLAN.floor;
-  log(`floor: ${plan.events} events over ${plan.customers} customers, through the floor consumer, then the relay`);
-  const floor = await fixedBurst(runtime, fake, basic, { side: "floor", tag: "floor", seqBase: PHASE_SEQ.floor, plan });
-  burstLine("floor", floor);
-  const relay = await fixedBurst(runtime, fake, basic, {
-    side: "relay",
-    tag: "floor-relay",
-    seqBase: PHASE_SEQ.floorRelay,
-    plan,
-  });
-  burstLine("relay", relay);
+  log(
+    `floor: ${plan.events} events over ${plan.customers} customers, ${plan.rounds} rounds through the floor consumer and the relay`,
+  );
+  const sides = { floor: [], relay: [] };
+  for (let round = 0; round < plan.rounds; round++) {
+    const order = round % 2 === 0 ? ["floor", "relay"] : ["relay", "floor"];
+    for (const side of order) {
+      const result = await fixedBurst(runtime, fake, basic, {
+        side,
+        tag: `floor${round}-${side}`,
+        seqBase: (side === "floor" ? PHASE_SEQ.floor : PHASE_SEQ.floorRelay) + round * 100_000,
+        plan,
+      });
+      burstLine(`round ${round + 1}, ${side}`, result);
+      sides[side].push(result);
+    }
+  }
+  const floor = combineRounds(sides.floor);
+  const relay = combineRounds(sides.relay);
   return { floor, relay, relayVsFloor: relay.deliveredPerSecond / floor.deliveredPerSecond };
 }
 
@@ -937,13 +1000,17 @@ function report(r) {
   const fl = r.floor;
   if (fl) {
     console.log(
-      `\n(e) consumer floor: ${fl.floor.events} events, ${fl.floor.customers} customers, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms; floor = one DO round trip + one storage write per customer, then the calls`,
+      `\n(e) consumer floor: ${fl.floor.rounds.length} rounds of ${r.plan.floor.events} events for ${r.plan.floor.customers} customers each side, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms; floor = one DO round trip + one storage write per customer, then the calls`,
     );
     fixedRows([
       ["floor consumer", fl.floor],
       ["relay", fl.relay],
     ]);
     kv("relay / floor, delivered events/s", `${f(fl.relayVsFloor * 100, 0)} %`);
+    kv(
+      "events/s by round, floor | relay",
+      `${fl.floor.rounds.map((x) => f(x, 0)).join(", ")} | ${fl.relay.rounds.map((x) => f(x, 0)).join(", ")}`,
+    );
     targets.push([
       "relay >= 70 % of the consumer floor",
       `${f(fl.relayVsFloor * 100, 0)} %`,
