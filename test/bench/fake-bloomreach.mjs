@@ -20,6 +20,7 @@ function stableJson(value) {
 }
 
 export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, latencyMs = 50 }) {
+  let latency = latencyMs;
   const auth = `Basic ${Buffer.from(`${apiKeyId}:${apiSecret}`).toString("base64")}`;
   const stats = {
     batchCalls: 0,
@@ -32,6 +33,8 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     eventCounts: new Map(),
     /** bench sequence number -> count, to tell lost events from events with changed payloads */
     seqCounts: new Map(),
+    /** bench sequence number -> when its first answer left (ms), to time a phase by its own range */
+    seqAnsweredAt: new Map(),
     firstEventAt: undefined,
     lastEventAt: undefined,
   };
@@ -64,6 +67,7 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
       stats.batchCalls++;
       stats.commands += commands.length;
       stats.maxCommandsPerCall = Math.max(stats.maxCommandsPerCall, commands.length);
+      const seqs = [];
       for (const { name, data } of commands) {
         if (name === "customers") stats.customerCommands++;
         if (name !== "customers/events") continue;
@@ -71,19 +75,23 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
         const key = stableJson([data.customer_ids, data.event_type, data.timestamp, data.properties ?? {}]);
         stats.eventCounts.set(key, (stats.eventCounts.get(key) ?? 0) + 1);
         const seq = data.properties?.bench_seq;
-        if (seq !== undefined) stats.seqCounts.set(seq, (stats.seqCounts.get(seq) ?? 0) + 1);
+        if (seq !== undefined) {
+          stats.seqCounts.set(seq, (stats.seqCounts.get(seq) ?? 0) + 1);
+          seqs.push(seq);
+        }
       }
       setTimeout(() => {
         const now = Date.now();
         stats.firstEventAt ??= now;
         stats.lastEventAt = now;
+        for (const seq of seqs) if (!stats.seqAnsweredAt.has(seq)) stats.seqAnsweredAt.set(seq, now);
         reply(res, 200, {
           success: true,
           start_time: start,
           end_time: now / 1000,
           results: commands.map(() => ({ success: true })),
         });
-      }, latencyMs);
+      }, latency);
     });
   });
   server.keepAliveTimeout = 30_000;
@@ -95,6 +103,33 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
     duplicates: () => [...stats.eventCounts.values()].reduce((sum, n) => sum + (n - 1), 0),
+    /** The answer latency from now on (the slow phase's 500 ms Bloomreach). */
+    setLatency: (ms) => {
+      latency = ms;
+    },
+    get latencyMs() {
+      return latency;
+    },
+    /**
+     * The events of one phase, by its range of sequence numbers [from, to): how many arrived, how
+     * many more than once, and when the last new one was answered.
+     */
+    seqRange(from, to) {
+      let distinct = 0;
+      let duplicated = 0;
+      let answered = 0;
+      let lastAt;
+      for (const [seq, n] of stats.seqCounts) {
+        if (seq < from || seq >= to) continue;
+        distinct++;
+        duplicated += n - 1;
+        const at = stats.seqAnsweredAt.get(seq);
+        if (at === undefined) continue;
+        answered++;
+        if (lastAt === undefined || at > lastAt) lastAt = at;
+      }
+      return { distinct, duplicated, answered, lastAt };
+    },
     close: () =>
       new Promise((done) => {
         server.closeAllConnections();

@@ -5,7 +5,9 @@
  *                 dead-letter queue, wrangler.toml's batch settings), both SQLite-backed DOs.
  *   relay-ingest  the same bundle and D1, whose hand-off queue is drained by the baseline's no-op
  *                 consumer: the ingest path measured on equal terms with the baselines.
- *   baseline      test/bench/baseline-worker.mjs.
+ *   baseline      test/bench/baseline-worker.mjs, with the consumer's floor: its own queue (the relay's
+ *                 batch settings, no dead-letter queue) and a SQLite-backed Durable Object class,
+ *                 posting to the same fake Bloomreach as the relay.
  * Everything is in memory and served on loopback ports of its own (direct sockets, no router).
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { Log, LogLevel, Miniflare } from "miniflare";
 import { parse as parseToml } from "smol-toml";
 
 const HANDOFF_CONSUMER = { maxBatchSize: 100, maxBatchTimeout: 1 };
+export const FLOOR_QUEUE = "bench-floor-events";
 
 /**
  * Prints warnings and errors only, but keeps the queue broker's per-batch lines
@@ -65,13 +68,19 @@ const consumerOptions = (c) => ({
   ...(c.dead_letter_queue ? { deadLetterQueue: c.dead_letter_queue } : {}),
 });
 
-export async function startRuntime({ root, relayScript, baselineScript, secrets, onOutput }) {
+/**
+ * `relayScript` serves the relay (with the consumer); `relayIngestScript` (default: the same)
+ * serves relay-ingest, so counting wrappers (counting.mjs) stay off the measured ingest path.
+ */
+export async function startRuntime({ root, relayScript, relayIngestScript, baselineScript, secrets, floor, onOutput }) {
   const config = readWranglerConfig(root);
   const common = {
     modules: true,
     compatibilityDate: config.compatibilityDate,
     compatibilityFlags: config.compatibilityFlags,
     d1Databases: { DB: "bench-db" },
+    // wrangler's bundles are ES modules named .js (the counting entry imports them by name).
+    modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }],
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   };
   const bindings = { ...config.vars, ...secrets };
@@ -107,8 +116,8 @@ export async function startRuntime({ root, relayScript, baselineScript, secrets,
       {
         ...common,
         name: "relay-ingest",
-        scriptPath: relayScript,
-        modulesRoot: dirname(relayScript),
+        scriptPath: relayIngestScript ?? relayScript,
+        modulesRoot: dirname(relayIngestScript ?? relayScript),
         bindings,
         queueProducers: { [config.producerBinding]: { queueName: "bench-ingest-handoff" } },
       },
@@ -117,8 +126,24 @@ export async function startRuntime({ root, relayScript, baselineScript, secrets,
         name: "baseline",
         scriptPath: baselineScript,
         modulesRoot: dirname(baselineScript),
-        queueProducers: { HANDOFF_QUEUE: { queueName: "bench-baseline-handoff" } },
-        queueConsumers: { "bench-ingest-handoff": HANDOFF_CONSUMER, "bench-baseline-handoff": HANDOFF_CONSUMER },
+        bindings: {
+          FLOOR_QUEUE_NAME: FLOOR_QUEUE,
+          FLOOR_BLOOMREACH_URL: floor?.baseUrl ?? "http://127.0.0.1:9",
+          FLOOR_PROJECT_TOKEN: floor?.projectToken ?? "",
+          FLOOR_API_KEY_ID: floor?.apiKeyId ?? "",
+          FLOOR_API_SECRET: floor?.apiSecret ?? "",
+        },
+        queueProducers: {
+          HANDOFF_QUEUE: { queueName: "bench-baseline-handoff" },
+          FLOOR_QUEUE: { queueName: FLOOR_QUEUE },
+        },
+        queueConsumers: {
+          "bench-ingest-handoff": HANDOFF_CONSUMER,
+          "bench-baseline-handoff": HANDOFF_CONSUMER,
+          // The relay's batch settings (size, timeout, retries), so both consumers see the same batches.
+          [FLOOR_QUEUE]: { ...consumerOptions(config.events), deadLetterQueue: undefined },
+        },
+        durableObjects: { FLOOR_CUSTOMER: { className: "FloorCustomer", useSQLite: true } },
       },
     ],
   });
