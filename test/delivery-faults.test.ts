@@ -6,6 +6,7 @@ import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
+import { deliveryLog } from "../src/services/delivery/ports";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
 import {
@@ -136,7 +137,8 @@ describe("crashes and D1 faults", () => {
     const { bloomreach } = await relay();
     const faulty = failingDeliveryLog(env.DB);
     const event = relayEvent({ id: "crash-1", customerId: "crash-c" });
-    const first = await consumeWith([asMessage(event)], { db: openDatabase(faulty.db) });
+    const db = openDatabase(faulty.db);
+    const first = await consumeWith([asMessage(event)], { db, deliveryLog: deliveryLog(db) });
     expect(faulty.failuresLeft()).toBe(0);
     // Not acked: the platform will deliver the message again.
     expect(first.explicitAcks).toEqual([]);
