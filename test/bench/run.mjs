@@ -491,7 +491,7 @@ async function measureEnrichment(runtime, fake, antavo, basic, adminToken) {
         };
       }),
     });
-  const seen = () => [...fake.stats.seqCounts.keys()].filter((k) => k >= ENRICH_SEQ).length;
+  const seen = () => [...fake.stats.seqCounts.keys()].filter((k) => k >= ENRICH_SEQ && k < PHASE_SEQ.floor).length;
 
   log(
     `enrich: ${events} events over ${customers} customers lacking birth_date at Antavo, ${perRequest} per request, fake Antavo ${PLAN.antavoLatencyMs} ms a call`,
