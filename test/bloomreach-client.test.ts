@@ -85,6 +85,15 @@ describe("sendBatch: success", () => {
     }
   });
 
+  it("reads at most 1 MiB of an answer: a huge 2xx leaves its commands outcome_unknown", async () => {
+    const client = setup();
+    const huge = JSON.stringify({ success: true, results: [{ success: true }], pad: "x".repeat(3 * 1024 * 1024) });
+    fake.script({ status: 200, body: huge });
+    const result = await client.sendBatch([event(1)]);
+    expect(result.outcomes.map((o) => o.status)).toEqual(["outcome_unknown"]);
+    expect(result.responseBody!.length).toBeLessThan(5_000);
+  });
+
   it("reports every command of a 2xx with an HTML or non-JSON body as outcome_unknown", async () => {
     const client = setup();
     fake.script({ status: 200, body: "<html><body>Maintenance</body></html>" });

@@ -295,3 +295,16 @@ describe("6. admin API bodies and workflow documents", () => {
     }
   });
 });
+
+describe("admin UI form bodies", () => {
+  it("refuses a form body over 1 MiB with 413 before reading it, and still serves the login page", async () => {
+    const big = `token=${"x".repeat(1024 * 1024 + 10)}`;
+    const response = await SELF.fetch("https://relay.test/admin/login", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "https://relay.test" },
+      body: big,
+    });
+    expect(response.status).toBe(413);
+    expect((await SELF.fetch("https://relay.test/admin/login")).status).toBe(200);
+  });
+});

@@ -4,10 +4,12 @@
  * the public login routes, and only then the session (and CSRF token) guard for everything else.
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import { errorBody, RelayError } from "../../lib/errors";
 import { matchesSecret } from "../../lib/secrets";
 import { registerAdminAttempt } from "../../services/admin-auth-throttle";
+import { MAX_IMPORT_BYTES } from "../../services/customer-import";
 import { LoginPage, NotFoundPage, RefusedPage } from "../../ui/pages/login";
 import { clientAddress } from "../middleware/client-address";
 import { requestLogger } from "../middleware/request-log";
@@ -58,6 +60,23 @@ adminUi.use(async (c, next) => {
   // Pages carry configuration and customer data: keep them out of shared and back-button caches.
   await next();
   c.header("Cache-Control", "no-store");
+});
+
+// Form posts are small; the customer import (a file) may be as large as the API's import
+// (invariant 8: no body, however large, is read whole into memory without a bound).
+const MAX_FORM_BYTES = 1024 * 1024;
+const limitBody = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new RelayError("payload_too_large", `the form is larger than ${maxSize} bytes`);
+    },
+  });
+const limitForm = limitBody(MAX_FORM_BYTES);
+const limitImport = limitBody(MAX_IMPORT_BYTES);
+adminUi.use(async (c, next) => {
+  if (c.req.method !== "POST") return next();
+  return (c.req.path === "/admin/customers/import" ? limitImport : limitForm)(c, next);
 });
 
 adminUi.use(async (c, next) => {
