@@ -81,3 +81,13 @@ describe("webhook body validation", () => {
     expect((await json(response)).error.issues[0].path).toBe("data[a][b]");
   });
 });
+
+describe("queue message size", () => {
+  it("answers 413 with the path for an event too large for one queue message, and accepts one just under", async () => {
+    const under = await postWebhook(optInEvent({ id: "size-ok", data: { blob: "x".repeat(110_000) } }));
+    expect(under.status).toBe(202);
+    const over = await postWebhook(optInEvent({ id: "size-big", data: { blob: "é".repeat(70_000) } }));
+    expect(over.status).toBe(413);
+    expect((await json(over)).error.issues[0].message).toMatch(/at most 120000 fit in one queue message/);
+  });
+});

@@ -13,7 +13,7 @@ import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
 import { errorMessage, logger } from "../lib/logger";
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
-import { MAX_MESSAGE_BYTES, messageSize, sendMessages } from "./producer";
+import { EVENT_ENVELOPE_BYTES, jsonBytes, MAX_MESSAGE_BYTES, sendMessages } from "./producer";
 
 export interface IngestDeps {
   db: Database;
@@ -31,11 +31,25 @@ export interface IngestResult {
 export const withIdClaims = (events: RelayEvent[]): NormalisedEvent[] =>
   events.map((event) => ({ event, dedupe: { key: idDedupeKey(event.id), expiresAt: null } }));
 
+// The hot path serialises each event once: the size check and the D1 record share the text.
+const payloads = new WeakMap<RelayEvent, string>();
+function payloadOf(event: RelayEvent): string {
+  let payload = payloads.get(event);
+  if (payload === undefined) {
+    payload = JSON.stringify(event);
+    payloads.set(event, payload);
+  }
+  return payload;
+}
+
+/** The queue message's size, from the event's JSON already made for its D1 record. */
+const queuedSize = (event: RelayEvent) => EVENT_ENVELOPE_BYTES + jsonBytes(payloadOf(event));
+
 const toRecord = ({ event, dedupe }: NormalisedEvent): InboundRecord => ({
   id: event.id,
   action: event.action,
   customerId: event.customerId,
-  payload: JSON.stringify(event),
+  payload: payloadOf(event),
   receivedAt: event.receivedAt,
   ...(dedupe ? { dedupe } : {}),
 });
@@ -108,7 +122,7 @@ function handOffFor(deps: IngestDeps): Flush {
 /** Rejects, before anything is stored, an event too large to travel as one queue message. */
 export function assertQueueable(events: RelayEvent[]): void {
   const issues = events
-    .map((event, index) => ({ index, size: messageSize(eventMessage(event)) }))
+    .map((event, index) => ({ index, size: queuedSize(event) }))
     .filter(({ size }) => size > MAX_MESSAGE_BYTES)
     .map(({ index, size }) => ({
       path: events.length > 1 ? `events.${index}` : "$",

@@ -8,11 +8,14 @@ export const MAX_MESSAGE_BYTES = 120_000;
 const MAX_SEND_BATCH_BYTES = 240_000;
 const MAX_SEND_BATCH_MESSAGES = 100;
 
-export function messageSize(message: EventMessage): number {
-  const text = JSON.stringify(message);
-  // Most events are ASCII, whose UTF-8 size is its length: no need to encode them to count.
-  return /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
-}
+/** UTF-8 size of a JSON text; most events are ASCII, whose size is their length (no encoding). */
+export const jsonBytes = (text: string): number =>
+  /^[\x00-\x7f]*$/.test(text) ? text.length : new TextEncoder().encode(text).length;
+
+export const messageSize = (message: EventMessage): number => jsonBytes(JSON.stringify(message));
+
+/** What an event message adds around the event's own JSON. */
+export const EVENT_ENVELOPE_BYTES = JSON.stringify({ type: "event", event: {} }).length - 2;
 
 /** Sends messages in as few sendBatch calls as the size limits allow; a delay postpones one message. */
 export async function sendMessages(
