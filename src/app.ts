@@ -12,6 +12,7 @@ import { errorMessage } from "./lib/logger";
 import { configRoutes } from "./routes/admin/config-routes";
 import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
+import { inboundRoutes } from "./routes/admin/inbound-routes";
 import { workflowRoutes } from "./routes/admin/workflow-routes";
 import { adminAuth } from "./routes/middleware/admin-auth";
 import { adminBody } from "./routes/middleware/admin-body";
@@ -67,6 +68,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.route("/api", deliveryRoutes);
   app.route("/api", workflowRoutes);
   app.route("/api", customerRoutes);
+  app.route("/api", inboundRoutes);
   // The admin UI: its own session cookie, CSRF checks, CSP and HTML errors (routes/ui).
   app.route("/admin", adminUi);
 

@@ -22,6 +22,7 @@ const EnvConfigSchema = z.object({
   WEBHOOK_BASIC_PASSWORD: optionalSecret,
   WEBHOOK_JWT_SECRET: optionalSecret,
   WEBHOOK_JWT_PUBLIC_KEY: optionalSecret,
+  BLOOMREACH_WEBHOOK_TOKEN: optionalSecret,
   ENVIRONMENT: z.string().default("local"),
 });
 
@@ -48,6 +49,8 @@ export interface RelayDeps {
   now: () => number;
   adminToken?: string;
   webhookAuth: WebhookAuthConfig;
+  /** The Bearer token of `POST /webhooks/bloomreach` (DESIGN 4.4); unset: every call is refused. */
+  bloomreachWebhookToken?: string;
   /** The AES-GCM key for secrets at rest; throws `not_configured` when ENCRYPTION_KEY is missing. */
   encryptionKey: () => Promise<CryptoKey>;
 }
@@ -83,6 +86,7 @@ function buildDeps(env: Env): RelayDeps {
     now: () => Math.floor(Date.now() / 1000),
     adminToken: config.ADMIN_TOKEN,
     webhookAuth: { basic, jwtSecret: config.WEBHOOK_JWT_SECRET, jwtPublicKey: config.WEBHOOK_JWT_PUBLIC_KEY },
+    bloomreachWebhookToken: config.BLOOMREACH_WEBHOOK_TOKEN,
     encryptionKey: () => {
       const raw = config.ENCRYPTION_KEY;
       if (!raw) return Promise.reject(new Error("ENCRYPTION_KEY is not set"));

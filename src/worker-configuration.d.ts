@@ -10,6 +10,7 @@ declare namespace Cloudflare {
 		WEBHOOK_BASIC_USER: string;
 		WEBHOOK_BASIC_PASSWORD: string;
 		WEBHOOK_JWT_SECRET: string;
+		BLOOMREACH_WEBHOOK_TOKEN: string;
 		CUSTOMER_SYNC: DurableObjectNamespace /* CustomerSync */;
 		RATE_LIMITER: DurableObjectNamespace /* RateLimiter */;
 	}
@@ -22,6 +23,7 @@ declare namespace Cloudflare {
 		WEBHOOK_BASIC_USER: string;
 		WEBHOOK_BASIC_PASSWORD: string;
 		WEBHOOK_JWT_SECRET: string;
+		BLOOMREACH_WEBHOOK_TOKEN: string;
 		CUSTOMER_SYNC: DurableObjectNamespace /* CustomerSync */;
 		RATE_LIMITER: DurableObjectNamespace /* RateLimiter */;
 	}
@@ -34,6 +36,7 @@ declare namespace Cloudflare {
 		WEBHOOK_BASIC_USER: string;
 		WEBHOOK_BASIC_PASSWORD: string;
 		WEBHOOK_JWT_SECRET: string;
+		BLOOMREACH_WEBHOOK_TOKEN: string;
 		CUSTOMER_SYNC: DurableObjectNamespace /* CustomerSync */;
 		RATE_LIMITER: DurableObjectNamespace /* RateLimiter */;
 	}
@@ -43,5 +46,5 @@ type StringifyValues<EnvType extends Record<string, unknown>> = {
 	[Binding in keyof EnvType]: EnvType[Binding] extends string ? EnvType[Binding] : string;
 };
 declare namespace NodeJS {
-	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ADMIN_TOKEN" | "ENCRYPTION_KEY" | "WEBHOOK_BASIC_USER" | "WEBHOOK_BASIC_PASSWORD" | "WEBHOOK_JWT_SECRET">> {}
+	interface ProcessEnv extends StringifyValues<Pick<Cloudflare.Env, "ENVIRONMENT" | "ADMIN_TOKEN" | "ENCRYPTION_KEY" | "WEBHOOK_BASIC_USER" | "WEBHOOK_BASIC_PASSWORD" | "WEBHOOK_JWT_SECRET" | "BLOOMREACH_WEBHOOK_TOKEN">> {}
 }

@@ -13,6 +13,7 @@ export const testSecrets = {
   WEBHOOK_BASIC_PASSWORD: "webhook-password",
   WEBHOOK_JWT_SECRET: "webhook-jwt-secret",
   WEBHOOK_JWT_PUBLIC_KEY: TEST_RS256_PUBLIC_KEY,
+  BLOOMREACH_WEBHOOK_TOKEN: "test-bloomreach-token",
 };
 
 export default defineConfig(async () => {

@@ -5,7 +5,7 @@
  * an Antavo 429 pauses the budget for its Retry-After, so the calls queued behind it slow down
  * instead of meeting 429s of their own.
  */
-import type { AntavoClient, AntavoFailure } from "./client";
+import type { AntavoClient, AntavoFailure, SendEventsResult } from "./client";
 
 export interface AntavoBudget {
   /** Milliseconds to wait before the call. */
@@ -44,8 +44,29 @@ export function budgetedAntavoClient(
     }
     return result;
   }
+  /** One call for up to 50 events: one permit, like any other Antavo call. */
+  async function sendEvents(events: Parameters<AntavoClient["sendEvents"]>[0]): Promise<SendEventsResult> {
+    const wait = await budget.reserve();
+    if (wait > MAX_BUDGET_WAIT_MS) {
+      const seconds = Math.ceil(wait / 1000);
+      const error = `the Antavo budget is spent; next call in ${seconds} s`;
+      return {
+        outcomes: events.map(() => ({ status: "retry", error, retryAfterSeconds: seconds })),
+        durationMs: 0,
+        requestBody: "",
+      };
+    }
+    if (wait > 0) await sleep(wait);
+    const result = await client.sendEvents(events);
+    if (result.rateLimited) {
+      const after = result.rateLimited.retryAfterSeconds;
+      await budget.backOff(after ? after * 1000 : DEFAULT_BACK_OFF_MS);
+    }
+    return result;
+  }
   return {
     getCustomer: (id) => spend(() => client.getCustomer(id)),
     claimReward: (customerId, rewardId, options) => spend(() => client.claimReward(customerId, rewardId, options)),
+    sendEvents,
   };
 }

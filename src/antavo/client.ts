@@ -1,13 +1,18 @@
 /**
- * Antavo API adapter for enrichment (`GET /customers/{id}`) and the `reward_claim` workflow action.
+ * Antavo API adapter for enrichment (`GET /customers/{id}`), the `reward_claim` workflow action and
+ * the other direction's events (`POST /events`, `POST /events/bulk`, DESIGN 4.4).
  * Every request is signed (./signer). Vendor behaviour comes back as values the pipeline can act on
  * (retry with backoff, or dead with Antavo's message), never as exceptions.
  */
+import type { AntavoEventData } from "../domain/commands";
 import { readVendorStatus } from "../domain/vendor-status";
 import { type Exchange, exchange, isRecord, parseJson, redactor } from "../lib/http-exchange";
 import { signAntavoRequest } from "./signer";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** `POST /events/bulk` is designed for up to 50 events a call. */
+export const MAX_BULK_EVENTS = 50;
+const MAX_RECORDED_BODY = 4096;
 /** Antavo's error code for an unknown customer on `GET /customers/{id}`. */
 export const ANTAVO_CUSTOMER_NOT_FOUND = "160212";
 
@@ -46,9 +51,30 @@ export interface ClaimOptions {
   count?: number;
 }
 
+/** What became of one event of a call. */
+export type EventOutcome =
+  | { status: "delivered" }
+  /** A 2xx whose answer says nothing of this event: Antavo may have it; it is never resent blindly. */
+  | { status: "outcome_unknown"; error: string }
+  | { status: "retry"; error: string; retryAfterSeconds?: number }
+  | { status: "dead"; error: string };
+
+export interface SendEventsResult {
+  /** Exactly one per event, in request order. */
+  outcomes: EventOutcome[];
+  httpStatus?: number;
+  durationMs: number;
+  requestBody: string;
+  responseBody?: string;
+  /** Antavo answered 429: the shared budget backs off (antavo/budget). */
+  rateLimited?: { retryAfterSeconds?: number };
+}
+
 export interface AntavoClient {
   getCustomer(id: string): Promise<GetCustomerResult>;
   claimReward(customerId: string, rewardId: string, options: ClaimOptions): Promise<ClaimRewardResult>;
+  /** One event as `POST /events`, 2..50 as `POST /events/bulk`; never throws for vendor behaviour. */
+  sendEvents(events: AntavoEventData[]): Promise<SendEventsResult>;
 }
 
 export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): AntavoClient {
@@ -139,7 +165,76 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
     return failure(result, context);
   }
 
-  return { getCustomer, claimReward };
+  async function sendEvents(events: AntavoEventData[]): Promise<SendEventsResult> {
+    if (events.length === 0 || events.length > MAX_BULK_EVENTS) {
+      // A caller bug, not vendor behaviour: the send stage splits before calling.
+      throw new RangeError(`sendEvents takes 1..${MAX_BULK_EVENTS} events, got ${events.length}`);
+    }
+    // Rebuilt so that nothing but Antavo's fields reaches it.
+    const wire = events.map(({ customer, action, data }) => ({ customer, action, data }));
+    const bulk = wire.length > 1;
+    const requestBody = JSON.stringify(bulk ? { events: wire } : wire[0]);
+    const started = now();
+    const result = await send("POST", bulk ? "/events/bulk" : "/events", {
+      type: "application/json",
+      text: requestBody,
+    });
+    const base = { durationMs: Math.max(0, now() - started), requestBody: redact(requestBody) };
+    const all = (outcome: EventOutcome) => events.map(() => outcome);
+    const context = bulk ? `POST /events/bulk (${events.length} events)` : `POST /events ${events[0]!.action}`;
+    if (result.kind === "failed")
+      return { ...base, outcomes: all({ status: "retry", error: `${context}: ${result.error}` }) };
+    const withResponse = {
+      ...base,
+      httpStatus: result.status,
+      responseBody: redact(result.text).slice(0, MAX_RECORDED_BODY),
+    };
+    if (result.status >= 200 && result.status < 300) {
+      // A 2xx to POST /events is the event created: whatever its body says, it is not sent again.
+      if (!bulk) return { ...withResponse, outcomes: all({ status: "delivered" }) };
+      return { ...withResponse, outcomes: bulkOutcomes(events.length, result.text, redact) };
+    }
+    const verdict = failure(result, context);
+    if (verdict.status === "dead") return { ...withResponse, outcomes: all(verdict) };
+    const { rateLimited, ...retry } = verdict;
+    return {
+      ...withResponse,
+      outcomes: all(retry),
+      ...(rateLimited
+        ? {
+            rateLimited:
+              verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds },
+          }
+        : {}),
+    };
+  }
+
+  return { getCustomer, claimReward, sendEvents };
+}
+
+/**
+ * `POST /events/bulk` answers 200 with `results[]` in request order, each `{events: [...]}` or
+ * `{error: {type, code, message}}`. An entry that is missing or unreadable leaves that event's fate
+ * unknown: Antavo may have created it, so it is not resent blindly (invariant 10).
+ */
+function bulkOutcomes(count: number, text: string, redact: (text: string) => string): EventOutcome[] {
+  const body = parseJson(text);
+  const results = isRecord(body) && Array.isArray(body.results) ? body.results : undefined;
+  return Array.from({ length: count }, (_, index): EventOutcome => {
+    const entry = results?.[index];
+    if (isRecord(entry) && entry.error !== undefined) {
+      const error = antavoError(JSON.stringify({ error: entry.error }));
+      const detail = [error?.message, error?.code === undefined ? undefined : `code ${error.code}`].filter(Boolean);
+      return { status: "dead", error: redact(`Antavo refused the event: ${detail.join(", ") || "no reason given"}`) };
+    }
+    if (isRecord(entry)) return { status: "delivered" };
+    return {
+      status: "outcome_unknown",
+      error: results
+        ? `Antavo's bulk answer has no result for event ${index + 1}`
+        : "Antavo's 2xx answer to POST /events/bulk has no readable results[]",
+    };
+  });
 }
 
 /**

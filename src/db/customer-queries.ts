@@ -65,3 +65,19 @@ export async function upsertCustomersReportingExisting(
     for (const row of result as { id: string }[]) existing.add(row.id);
   return existing;
 }
+
+/**
+ * The mirrored customers whose hard-ID value is one of `values` (exactly, case kept), by value:
+ * how a Bloomreach webhook finds its Antavo customer (the `customers_hard_id` index).
+ */
+export async function findCustomersByHardId(db: Database, values: string[]): Promise<Map<string, string[]>> {
+  const found = new Map<string, string[]>();
+  for (const part of chunk([...new Set(values)], 90)) {
+    const rows = await db
+      .select({ id: customers.id, hardId: customers.hardId })
+      .from(customers)
+      .where(inArray(customers.hardId, part));
+    for (const row of rows) found.set(row.hardId!, [...(found.get(row.hardId!) ?? []), row.id]);
+  }
+  return found;
+}

@@ -5,6 +5,7 @@
  * service, these take it decoded.
  */
 import { and, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
+import type { Direction } from "../domain/event";
 import type { Database } from "./client";
 import type { DeliveryStatus } from "./delivery-queries";
 import { deliveries, deliveryAttempts, inboundEvents } from "./schema";
@@ -16,6 +17,7 @@ export interface DeliveryLogFilter {
   customer?: string;
   since?: number;
   until?: number;
+  direction?: Direction;
 }
 
 /** The last row of the previous page: the next page starts strictly after it. */
@@ -34,6 +36,7 @@ export function selectDeliveriesPage(
   const conditions: (SQL | undefined)[] = [
     filter.status ? eq(deliveries.status, filter.status) : undefined,
     filter.customer ? eq(deliveries.customerId, filter.customer) : undefined,
+    filter.direction ? eq(deliveries.direction, filter.direction) : undefined,
     filter.since !== undefined ? gte(deliveries.createdAt, filter.since) : undefined,
     filter.until !== undefined ? lte(deliveries.createdAt, filter.until) : undefined,
     cursor
@@ -58,6 +61,12 @@ export function selectPendingPage(
   const conditions: (SQL | undefined)[] = [
     isNull(deliveries.id),
     filter.customer ? eq(inboundEvents.customerId, filter.customer) : undefined,
+    // A pending event has no delivery row yet: its direction is in its stored payload.
+    filter.direction
+      ? filter.direction === "to_antavo"
+        ? sql`json_extract(${inboundEvents.payload}, '$.bloomreach') is not null`
+        : sql`json_extract(${inboundEvents.payload}, '$.bloomreach') is null`
+      : undefined,
     filter.since !== undefined ? gte(inboundEvents.receivedAt, filter.since) : undefined,
     filter.until !== undefined ? lte(inboundEvents.receivedAt, filter.until) : undefined,
     cursor
@@ -73,6 +82,7 @@ export function selectPendingPage(
       action: inboundEvents.action,
       customerId: inboundEvents.customerId,
       receivedAt: inboundEvents.receivedAt,
+      direction: sql<Direction>`case when json_extract(${inboundEvents.payload}, '$.bloomreach') is null then 'to_bloomreach' else 'to_antavo' end`,
     })
     .from(inboundEvents)
     .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))

@@ -3,6 +3,7 @@
  * Written in one D1 batch per consumer batch, so the log costs one round trip.
  */
 import { inArray, sql } from "drizzle-orm";
+import type { Direction } from "../domain/event";
 import { chunk, type Database, rowsPerStatement } from "./client";
 import { mirrorRow, upsertCustomerStatement } from "./customer-queries";
 import { deliveries, deliveryAttempts, workflows } from "./schema";
@@ -32,8 +33,11 @@ export interface AttemptEntry {
 
 export interface DeliveryEntry {
   eventId: string;
+  /** For `to_antavo`, the Antavo customer once the mirror found it (the hard-ID value before). */
   customerId: string;
   action: string;
+  /** Default `to_bloomreach`. */
+  direction?: Direction;
   status: Exclude<DeliveryStatus, "pending">;
   commands: unknown[];
   lastError?: string;
@@ -67,8 +71,12 @@ export async function writeDeliveryLog(
     eventId: e.eventId,
     customerId: e.customerId,
     action: e.action,
+    direction: e.direction ?? "to_bloomreach",
     status: e.status,
-    attempts: e.attempts.filter((a) => a.target === "bloomreach").length + (e.unloggedCalls ?? 0),
+    // Calls to the delivery's destination; enrichment and claims are attempts of their own kind.
+    attempts:
+      e.attempts.filter((a) => a.target === (e.direction === "to_antavo" ? "antavo" : "bloomreach")).length +
+      (e.unloggedCalls ?? 0),
     commands: JSON.stringify(e.commands),
     lastError: e.lastError ?? null,
     warnings: e.warnings && e.warnings.length > 0 ? JSON.stringify(e.warnings) : null,
@@ -91,7 +99,7 @@ export async function writeDeliveryLog(
     })),
   );
   const statements = [
-    ...chunk(rows, rowsPerStatement(12)).map((part) =>
+    ...chunk(rows, rowsPerStatement(13)).map((part) =>
       db
         .insert(deliveries)
         .values(part)
@@ -99,6 +107,9 @@ export async function writeDeliveryLog(
           target: deliveries.id,
           set: {
             status: sql`excluded.status`,
+            direction: sql`excluded.direction`,
+            // A planned entry names the customer it was planned for (an Antavo event found its customer on a replay).
+            customerId: sql`case when excluded.commands = '[]' then ${deliveries.customerId} else excluded.customer_id end`,
             attempts: sql`${deliveries.attempts} + excluded.attempts`,
             // Entries written without planning (paused, dead-lettered) keep the commands already logged.
             commands: sql`case when excluded.commands = '[]' then ${deliveries.commands} else excluded.commands end`,

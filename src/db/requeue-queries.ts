@@ -4,6 +4,7 @@
  * payloads, and the rows marked retrying once they are sent. Candidates come oldest first.
  */
 import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
+import type { Direction } from "../domain/event";
 import { chunk, type Database } from "./client";
 import { deliveries, inboundEvents } from "./schema";
 
@@ -12,6 +13,8 @@ export interface TimeWindow {
   status?: "dead" | "outcome_unknown";
   since?: number;
   until?: number;
+  /** Only deliveries of one direction (both when absent). */
+  direction?: Direction;
 }
 
 /** The stored payloads (JSON text) of the given inbound events that are still kept. */
@@ -52,6 +55,7 @@ const deadInWindow = (window: TimeWindow) =>
     eq(deliveries.status, window.status ?? "dead"),
     window.since !== undefined ? gte(deliveries.createdAt, window.since) : undefined,
     window.until !== undefined ? lte(deliveries.createdAt, window.until) : undefined,
+    window.direction ? eq(deliveries.direction, window.direction) : undefined,
   );
 
 /** Ids of dead (or outcome_unknown) deliveries created in the window, oldest first. */

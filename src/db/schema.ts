@@ -108,8 +108,14 @@ export const customers = sqliteTable(
     birthMonthDay: text("birth_month_day"),
     snapshot: text("snapshot").notNull(),
     updatedAt: integer("updated_at").notNull().default(now),
+    /**
+     * The customer's hard-ID value (the mapped hard-ID field of the snapshot, trimmed), by which a
+     * Bloomreach webhook finds its Antavo customer. Kept by triggers (migrations/0003_inbound.sql),
+     * never written by the relay's code.
+     */
+    hardId: text("hard_id"),
   },
-  (t) => [index("customers_birth_month_day").on(t.birthMonthDay, t.id)],
+  (t) => [index("customers_birth_month_day").on(t.birthMonthDay, t.id), index("customers_hard_id").on(t.hardId)],
 );
 
 /**
@@ -155,6 +161,8 @@ export const deliveries = sqliteTable(
     action: text("action").notNull(),
     /** pending | retrying | delivered | dead | paused */
     status: text("status").notNull(),
+    /** to_bloomreach (an Antavo webhook) | to_antavo (a Bloomreach webhook, DESIGN 4.4). */
+    direction: text("direction").notNull().default("to_bloomreach"),
     attempts: integer("attempts").notNull().default(0),
     commands: text("commands").notNull().default("[]"),
     lastError: text("last_error"),
@@ -169,8 +177,21 @@ export const deliveries = sqliteTable(
     index("deliveries_status").on(t.status, t.createdAt),
     index("deliveries_customer").on(t.customerId, t.createdAt),
     index("deliveries_created").on(t.createdAt),
+    index("deliveries_direction").on(t.direction, t.createdAt),
   ],
 );
+
+/**
+ * Bloomreach event type -> Antavo event (DESIGN 4.4): `data` is a JSON object of templates over the
+ * Bloomreach event (`{{properties.*}}`, `{{customer_ids.*}}`, `{{timestamp}}`).
+ */
+export const inboundRules = sqliteTable("inbound_rules", {
+  eventType: text("event_type").primaryKey(),
+  position: integer("position").notNull(),
+  antavoAction: text("antavo_action").notNull(),
+  data: text("data").notNull(),
+  updatedAt: integer("updated_at").notNull().default(now),
+});
 
 /** Each Bloomreach (or Antavo) call made for a delivery, with its outcome. */
 export const deliveryAttempts = sqliteTable(

@@ -22,8 +22,22 @@ export type BloomreachCommand =
   | { name: "customers"; command_id?: string; data: CustomerCommandData }
   | { name: "customers/events"; command_id?: string; data: EventCommandData };
 
+/** One Antavo event (`POST /events` body, or one entry of `POST /events/bulk`), DESIGN 4.4. */
+export interface AntavoEventData {
+  /** The Antavo customer id, found in the mirror by the Bloomreach hard ID. */
+  customer: string;
+  action: string;
+  data: Record<string, unknown>;
+}
+
+export type AntavoEventCommand = { name: "antavo/events"; data: AntavoEventData };
+
+/** What a sink sends: Bloomreach batch commands, or Antavo events for the other direction. */
+export type RelayCommand = BloomreachCommand | AntavoEventCommand;
+
 export type CommandSource =
   | { kind: "mapping" }
+  | { kind: "inbound_rule"; eventType: string }
   | { kind: "event_sync"; action: string }
   | { kind: "workflow"; workflowId: string; workflowName: string };
 

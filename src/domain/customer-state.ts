@@ -8,7 +8,7 @@
  * dead or unknown one; a confirmed command is never pending again (2, 10); fields go out only when
  * changed and never older than what was sent (4); a claim Antavo confirmed is never made twice.
  */
-import type { BloomreachCommand, CommandSource, PlannedCommand } from "./commands";
+import type { AntavoEventData, CommandSource, PlannedCommand, RelayCommand } from "./commands";
 import { type CommandResult, combineOutcomes, type EventOutcome } from "./delivery-outcome";
 import type { RelayEvent } from "./event";
 import { diffFields, type FieldState, forgetFields } from "./field-sync";
@@ -18,7 +18,7 @@ import { lacksMappedField, mergeSnapshot, resolveCustomerIds } from "./planner";
 export interface OutgoingCommand {
   /** `<eventId>#<n>`: identifies the command across retries. */
   id: string;
-  command: BloomreachCommand;
+  command: RelayCommand;
   source: CommandSource;
 }
 
@@ -59,6 +59,8 @@ export interface SettleRequest {
   delivered: string[];
   dead: { id: string; error: string }[];
   unknown?: { id: string; error: string }[];
+  /** Commands the call did not take (a retry: 429, 5xx, timeout): no longer in flight. */
+  released?: string[];
 }
 
 export interface ClaimResult {
@@ -87,6 +89,11 @@ export interface EventRecord {
   warnings: string[];
   /** Nothing could be sent: the customer has no usable hard ID. */
   unidentified?: boolean;
+  /**
+   * Antavo events handed to a call whose answer is not recorded yet (Antavo has no idempotency
+   * keys): found still in flight by a later attempt, the call's fate is unknown and they are not sent again.
+   */
+  inflight?: string[];
   outcome?: EventOutcome;
 }
 
@@ -253,6 +260,10 @@ export function settle(current: CustomerState, results: SettleRequest[]): StateS
     const unknown = result.unknown ?? [];
     const done = new Set([...result.delivered, ...result.dead.map((d) => d.id), ...unknown.map((u) => u.id)]);
     record.pending = record.pending.filter((id) => !done.has(id));
+    if (record.inflight) {
+      const released = new Set([...done, ...(result.released ?? [])]);
+      record.inflight = record.inflight.filter((id) => !released.has(id));
+    }
     record.delivered.push(...result.delivered.filter((id) => !record.delivered.includes(id)));
     record.dead.push(...result.dead);
     record.unknown = [...(record.unknown ?? []), ...unknown];
@@ -269,6 +280,83 @@ export function settle(current: CustomerState, results: SettleRequest[]): StateS
     state,
     changed: { snapshot: false, fields: touched.size > 0, enrichedAt: false, events: [...touched] },
     result: undefined,
+  };
+}
+
+/** One Antavo event to plan: the event it came from, and what the inbound rule made of it. */
+export interface AntavoEventPlan {
+  eventId: string;
+  eventType: string;
+  event: AntavoEventData;
+}
+
+export interface AntavoPlanRequest {
+  events: AntavoEventPlan[];
+  /** Ids of events an admin asked to replay: settled dead or unknown events are planned again. */
+  replay?: string[];
+  now: number;
+}
+
+export const IN_FLIGHT_UNKNOWN =
+  "outcome_unknown: an earlier attempt handed the event to Antavo and its answer was never recorded; it is not sent again blindly (replay it if Antavo does not have it)";
+
+/**
+ * Plans Antavo events (the other direction) for one customer, in the order given (the caller sorts
+ * by event time). A new event is recorded with its one command; every command that goes out is
+ * marked in flight first, so a crash between Antavo's answer and its record is found by the next
+ * attempt and ends `outcome_unknown` instead of a second event in Antavo (DESIGN 4.4).
+ */
+export function planAntavoEvents(current: CustomerState, request: AntavoPlanRequest): StateStep<PlanReply[]> {
+  const state = copy(current);
+  const touched = new Set<string>();
+  const replay = new Set(request.replay ?? []);
+  const replies: PlanReply[] = [];
+  for (const { eventId, eventType, event } of request.events) {
+    const stored = state.events.get(eventId);
+    let record: EventRecord;
+    if (!stored) {
+      const id = `${eventId}#0`;
+      record = {
+        state: "planned",
+        plannedAt: request.now,
+        commands: [
+          { id, command: { name: "antavo/events", data: event }, source: { kind: "inbound_rule", eventType } },
+        ],
+        pending: [id],
+        delivered: [],
+        dead: [],
+        claims: [],
+        warnings: [],
+      };
+    } else if (stored.state === "settled") {
+      if (!(REPLAYABLE.has(stored.outcome?.status ?? "") && replay.has(eventId))) {
+        replies.push(replyFor(eventId, stored));
+        continue;
+      }
+      record = retryRefused(structuredClone(stored));
+    } else if ((stored.inflight ?? []).length > 0) {
+      record = structuredClone(stored);
+      const lost = new Set(record.inflight);
+      record.pending = record.pending.filter((id) => !lost.has(id));
+      record.unknown = [...(record.unknown ?? []), ...[...lost].map((id) => ({ id, error: IN_FLIGHT_UNKNOWN }))];
+      record.inflight = [];
+      settleIfDone(record);
+      state.events.set(eventId, record);
+      touched.add(eventId);
+      replies.push(replyFor(eventId, record));
+      continue;
+    } else {
+      record = structuredClone(stored);
+    }
+    record.inflight = [...record.pending];
+    state.events.set(eventId, record);
+    touched.add(eventId);
+    replies.push(replyFor(eventId, record));
+  }
+  return {
+    state,
+    changed: { snapshot: false, fields: false, enrichedAt: false, events: [...touched] },
+    result: replies,
   };
 }
 

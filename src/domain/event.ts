@@ -23,7 +23,17 @@ export const RelayEventSchema = v.object({
   /** Antavo's account and external id, when the body carried them: they travel as event properties. */
   account: v.optional(v.string()),
   externalId: v.optional(v.string()),
+  /**
+   * Set on an event that came from Bloomreach's webhook (DESIGN 4.4), bound for Antavo: `action` is
+   * its `event_type`, `data` its `properties`, `customerId` its hard-ID value (the Antavo customer
+   * is found in the mirror at delivery), and `customerIds` its `customer_ids` as sent.
+   */
+  bloomreach: v.optional(v.object({ customerIds: v.record(v.string(), v.string()) })),
   /** Set on the synthetic events a cron run creates for one date workflow and one customer. */
   dateRun: v.optional(v.object({ workflowId: v.string(), occurrence: v.string() })),
 });
 export type RelayEvent = v.InferOutput<typeof RelayEventSchema>;
+
+export type Direction = "to_bloomreach" | "to_antavo";
+export const DIRECTIONS: readonly Direction[] = ["to_bloomreach", "to_antavo"];
+export const directionOf = (event: RelayEvent): Direction => (event.bloomreach ? "to_antavo" : "to_bloomreach");

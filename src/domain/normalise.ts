@@ -17,6 +17,8 @@ export interface NormalisableEvent {
   createdAt?: number;
   account?: string;
   externalId?: string;
+  /** A Bloomreach webhook's event (DESIGN 4.4): it travels to Antavo. */
+  bloomreach?: { customerIds: Record<string, string> };
 }
 
 /** What ingest records to recognise a redelivery: the key, and until when it counts (null: retention). */

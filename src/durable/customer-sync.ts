@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import * as v from "valibot";
 import {
+  type AntavoPlanRequest,
   type ClaimResult,
   type CustomerState,
   completeClaims,
@@ -16,6 +17,7 @@ import {
   type PlanReply,
   type PlanRequest,
   type PlanResult,
+  planAntavoEvents,
   planEvents,
   type SettleRequest,
   type Snapshot,
@@ -27,6 +29,7 @@ import type { FieldState } from "../domain/field-sync";
 import type { PlanConfig } from "../domain/plan-event";
 
 export type {
+  AntavoPlanRequest,
   ClaimResult,
   OutgoingCommand,
   PlanReply,
@@ -36,6 +39,17 @@ export type {
 } from "../domain/customer-state";
 
 const EventsSchema = v.array(RelayEventSchema);
+const AntavoPlanSchema = v.object({
+  events: v.array(
+    v.object({
+      eventId: v.pipe(v.string(), v.minLength(1)),
+      eventType: v.string(),
+      event: v.object({ customer: v.string(), action: v.string(), data: v.record(v.string(), v.unknown()) }),
+    }),
+  ),
+  replay: v.optional(v.array(v.string())),
+  now: v.number(),
+});
 const EVENT_PREFIX = "event:";
 const SNAPSHOT = "snapshot";
 const FIELDS = "fields";
@@ -64,6 +78,15 @@ export class CustomerSync extends DurableObject<Env> {
     if (call.config && call.configVersion) this.config = { version: call.configVersion, value: call.config };
     const request: PlanRequest = { ...call, config };
     const step = planEvents(await this.load(request.events.map((e) => e.id)), request);
+    await this.store(step);
+    await this.ensurePruneAlarm();
+    return step.result;
+  }
+
+  /** The other direction: the customer's Antavo events, each sent at most once (DESIGN 4.4). */
+  async planAntavo(request: AntavoPlanRequest): Promise<PlanReply[]> {
+    v.parse(AntavoPlanSchema, request);
+    const step = planAntavoEvents(await this.load(request.events.map((e) => e.eventId)), request);
     await this.store(step);
     await this.ensurePruneAlarm();
     return step.result;

@@ -16,6 +16,8 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   too_many_requests: 429,
   not_configured: 422,
+  /** A Bloomreach event type no inbound rule covers (DESIGN 4.4). */
+  no_rule: 422,
   upstream_failed: 502,
   unavailable: 503,
   internal: 500,

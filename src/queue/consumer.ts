@@ -9,6 +9,7 @@
  */
 import * as v from "valibot";
 import { readDeliveryStates, writeDeliveryLog } from "../db/delivery-queries";
+import { type Direction, directionOf } from "../domain/event";
 import {
   type DateScanMessage,
   type EventMessage,
@@ -26,7 +27,7 @@ type Parsed = { message: Message<unknown>; body: QueueMessage };
 type Refused = {
   message: Message<unknown>;
   reason: string;
-  event?: { id: string; customerId: string; action: string };
+  event?: { id: string; customerId: string; action: string; direction: Direction };
 };
 
 const eventOf = (body: unknown) => (body as { event?: Record<string, unknown> } | null)?.event;
@@ -36,7 +37,7 @@ function envelopeOf(body: unknown): Refused["event"] {
   const event = eventOf(body);
   const [id, customerId, action] = [event?.id, event?.customerId, event?.action];
   return typeof id === "string" && typeof customerId === "string" && typeof action === "string"
-    ? { id, customerId, action }
+    ? { id, customerId, action, direction: event?.bloomreach ? "to_antavo" : "to_bloomreach" }
     : undefined;
 }
 
@@ -73,6 +74,7 @@ async function deadLetterRefused(
             eventId: event.id,
             customerId: event.customerId,
             action: event.action,
+            direction: event.direction,
             status: "dead" as const,
             commands: [],
             lastError: reason,
@@ -205,6 +207,7 @@ export async function consumeDeadLetters(
         eventId: body.event.id,
         customerId: body.event.customerId,
         action: body.event.action,
+        direction: directionOf(body.event),
         status: "dead" as const,
         commands: [],
         lastError: `the queue gave up after ${message.attempts} attempts${last ? `: ${last}` : ""}`,

@@ -97,6 +97,11 @@ const SECURITY_SCHEMES = {
       "ADMIN_TOKEN. After 10 wrong tokens (API or UI login) from one address within 15 minutes, every call from it answers 429 too_many_requests with Retry-After until the oldest failure is 15 minutes old.",
   },
   webhookBasic: { type: "http", scheme: "basic", description: "WEBHOOK_BASIC_USER / WEBHOOK_BASIC_PASSWORD" },
+  bloomreachWebhook: {
+    type: "http",
+    scheme: "bearer",
+    description: "BLOOMREACH_WEBHOOK_TOKEN, sent by a Bloomreach scenario's Webhook node",
+  },
   webhookJwt: {
     type: "http",
     scheme: "bearer",

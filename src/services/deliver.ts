@@ -6,25 +6,44 @@
  * object), log (the delivery log, the mirror and the workflows' last runs in one D1 batch). It
  * returns one outcome per event; the caller turns them into ack / retry.
  *
- * Order of writes matters: Bloomreach's answer is recorded in the CustomerSync object before the
+ * Events from Bloomreach's webhook (DESIGN 4.4) take the other direction through the same stages:
+ * resolve + plan (services/delivery/inbound), then send to the Antavo events sink, settle and log.
+ *
+ * Order of writes matters: the vendor's answer is recorded in the CustomerSync object before the
  * log and before any ack, so a crash after a successful call never sends the event again.
  */
 import type { DeliveryEntry } from "../db/delivery-queries";
+import { readInboundRules } from "../db/inbound-rule-queries";
+import { retryDelaySeconds } from "../domain/retry-policy";
 import { sha256Hex } from "../lib/encoding";
 import { loadAntavoCredentials, loadBloomreachCredentials, loadPlanConfig, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
 import type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeline } from "./delivery/batch";
 import { performClaims } from "./delivery/claim";
+import { resolveAndPlanAntavo } from "./delivery/inbound";
 import { finish, tryLog } from "./delivery/log";
 import { planAll } from "./delivery/plan";
-import { bloomreachSink } from "./delivery/ports";
+import { antavoEventsSink, bloomreachSink } from "./delivery/ports";
 import { sendCommands } from "./delivery/send";
 import { settleAll } from "./delivery/settle";
 
 export { antavoClientFor } from "./delivery/antavo";
 export type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport } from "./delivery/batch";
 
+/** Both directions of a batch, each through its own sink; one report. */
 export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const toAntavo = jobs.filter((j) => j.event.bloomreach);
+  if (toAntavo.length === 0) return deliverToBloomreach(deps, jobs);
+  const toBloomreach = jobs.filter((j) => !j.event.bloomreach);
+  if (toBloomreach.length === 0) return deliverToAntavo(deps, toAntavo);
+  const reports = await Promise.all([deliverToBloomreach(deps, toBloomreach), deliverToAntavo(deps, toAntavo)]);
+  return {
+    outcomes: new Map(reports.flatMap((r) => [...r.outcomes])),
+    logged: reports.every((r) => r.logged),
+  };
+}
+
+async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
   const [credentials, config, antavoCredentials] = await Promise.all([
     loadBloomreachCredentials(deps),
@@ -73,6 +92,57 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   await performClaims(pipeline);
   const paused = await sendCommands(pipeline);
   if (paused) await pauseBloomreachDelivery(deps, paused);
+  await settleAll(pipeline);
+  return finish(pipeline, now);
+}
+
+/** The other direction: Bloomreach events as Antavo events, under the budget every Antavo call shares. */
+async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const now = deps.now();
+  const [config, antavoCredentials, rules] = await Promise.all([
+    loadPlanConfig(deps),
+    loadAntavoCredentials(deps),
+    readInboundRules(deps.db),
+  ]);
+  if (!antavoCredentials) {
+    // Like a reward claim: the events wait (retried with backoff) for the Antavo API connection.
+    const error = "the Antavo API connection is not configured";
+    const outcomes = new Map<string, DeliveryOutcome>(
+      jobs.map((j) => [j.event.id, { status: "retry", error, delaySeconds: retryDelaySeconds(j.attempt) }]),
+    );
+    const entries = jobs.map(
+      (j): DeliveryEntry => ({
+        eventId: j.event.id,
+        customerId: j.event.customerId,
+        action: j.event.action,
+        direction: "to_antavo",
+        status: "retrying",
+        commands: [],
+        lastError: error,
+        attempts: [],
+      }),
+    );
+    return { outcomes, logged: await tryLog(deps.deliveryLog, entries, now) };
+  }
+  const antavo = antavoClientFor(deps, antavoCredentials, config.settings);
+  const pipeline: Pipeline = {
+    now: deps.now,
+    config: { ...config, workflows: [] },
+    configVersion: "",
+    store: deps.customerStore,
+    sink: antavoEventsSink(antavo),
+    antavo,
+    log: deps.deliveryLog,
+    jobs: new Map(jobs.map((j) => [j.event.id, j])),
+    replies: new Map(),
+    extra: new Map(),
+    attempts: new Map(),
+    notes: new Map(),
+    mirrors: new Map(),
+    commandResults: new Map(),
+  };
+  await resolveAndPlanAntavo(pipeline, deps.db, rules, config.mapping, now);
+  await sendCommands(pipeline);
   await settleAll(pipeline);
   return finish(pipeline, now);
 }

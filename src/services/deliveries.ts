@@ -26,7 +26,7 @@ import {
   selectPausedDeliveryIds,
   type TimeWindow,
 } from "../db/requeue-queries";
-import { type RelayEvent, RelayEventSchema } from "../domain/event";
+import { type Direction, directionOf, type RelayEvent, RelayEventSchema } from "../domain/event";
 import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
 import { sendMessages } from "./producer";
@@ -39,6 +39,7 @@ export interface DeliveriesDeps {
 
 export interface DeliveryQuery {
   status?: DeliveryStatus;
+  direction?: Direction;
   customer?: string;
   since?: number;
   until?: number;
@@ -65,9 +66,9 @@ function decodeCursor(text: string): Cursor {
 /** Newest first, paged by (time, id) so pages stay stable while new deliveries arrive. */
 export async function listDeliveries(db: Database, query: DeliveryQuery) {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const { status, customer, since, until } = query;
+  const { status, customer, since, until, direction } = query;
   if (status === "pending") return listPending(db, query, cursor);
-  const rows = await selectDeliveriesPage(db, { status, customer, since, until }, cursor, query.limit + 1);
+  const rows = await selectDeliveriesPage(db, { status, customer, since, until, direction }, cursor, query.limit + 1);
   const page = rows.slice(0, query.limit).map(publicDelivery);
   const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
   return { items: page, nextCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
@@ -75,13 +76,14 @@ export async function listDeliveries(db: Database, query: DeliveryQuery) {
 
 /** Pending = accepted but not yet through the pipeline: an inbound event without a delivery row. */
 async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) {
-  const { customer, since, until } = query;
-  const rows = await selectPendingPage(db, { customer, since, until }, cursor, query.limit + 1);
+  const { customer, since, until, direction } = query;
+  const rows = await selectPendingPage(db, { customer, since, until, direction }, cursor, query.limit + 1);
   const items = rows.slice(0, query.limit).map((r) => ({
     id: r.id,
     eventId: r.id,
     customerId: r.customerId,
     action: r.action,
+    direction: r.direction,
     status: "pending" as const,
     attempts: 0,
     lastError: null,
@@ -110,6 +112,7 @@ export async function getDelivery(db: Database, id: string) {
           eventId: id,
           customerId: event!.customerId,
           action: event!.action,
+          direction: directionOf(event!),
           status: "pending",
           attempts: 0,
           commands: [],
@@ -132,12 +135,13 @@ export async function getDelivery(db: Database, id: string) {
  * delivery's commands); the log shows it from the delivery row instead.
  */
 function firstTryAttempt(row: DeliveryRow, attempts: { target: string }[]) {
-  if (row.status !== "delivered" || row.attempts === 0 || attempts.some((a) => a.target === "bloomreach")) return [];
+  const target = row.direction === "to_antavo" ? "antavo" : "bloomreach";
+  if (row.status !== "delivered" || row.attempts === 0 || attempts.some((a) => a.target === target)) return [];
   const commands = JSON.parse(row.commands) as { command: unknown }[];
   return [
     {
       attempt: 1,
-      target: "bloomreach",
+      target,
       outcome: "delivered",
       httpStatus: 200,
       error: null,
@@ -247,6 +251,7 @@ export async function requeueStuck(deps: DeliveriesDeps, graceSeconds: number, l
         eventId: row.id,
         customerId: row.customerId,
         action: row.action,
+        ...(event ? { direction: directionOf(event) } : {}),
         status: event ? "retrying" : "dead",
         lastError: event ? null : UNREADABLE,
         createdAt: now,

@@ -1,5 +1,5 @@
 /**
- * An Antavo API stand-in for enrichment and reward claims. It verifies the Escher-style signature
+ * An Antavo API stand-in for enrichment, reward claims and events (`POST /events`, `POST /events/bulk`). It verifies the Escher-style signature
  * itself with node:crypto (deliberately not through src/antavo/signer.ts, so a signer bug cannot
  * verify itself) and fails closed: unsigned or badly signed requests, unknown routes, wrong content
  * types or body shapes are recorded in `unexpected` and answered with Antavo's error body.
@@ -38,6 +38,14 @@ export interface RecordedClaim {
   form?: Record<string, string>;
 }
 
+export interface RecordedEvent {
+  customer: string;
+  action: string;
+  data: Record<string, unknown>;
+  /** Which endpoint took it. */
+  via: "events" | "bulk";
+}
+
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const AUTH_RE =
   /^ANTAVO-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/api\/antavo_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
@@ -46,6 +54,12 @@ export class FakeAntavo {
   readonly origin: string;
   readonly unexpected: string[] = [];
   readonly claims: RecordedClaim[] = [];
+  /** Events Antavo created, in the order it took them. */
+  readonly events: RecordedEvent[] = [];
+  /** Calls to the events API (each `POST /events` or `POST /events/bulk`). */
+  eventCalls = 0;
+  /** Actions Antavo refuses (as an unknown event type): each such event fails on its own. */
+  readonly refusedActions = new Set<string>();
   readonly requests: { method: string; path: string }[] = [];
   calls = 0;
 
@@ -125,8 +139,74 @@ export class FakeAntavo {
     ) {
       return this.freeClaim(request, segments[4] ?? "", body, where);
     }
+    if (request.method === "POST" && url.pathname === "/events") return this.postEvents(request, body, where, false);
+    if (request.method === "POST" && url.pathname === "/events/bulk")
+      return this.postEvents(request, body, where, true);
     return this.reject(`${where}: no such route`, 404);
   };
+
+  /** An event body must be exactly `{customer, action, data}`: anything else is our bug. */
+  private readEvent(
+    value: unknown,
+    where: string,
+  ): { customer: string; action: string; data: Record<string, unknown> } | undefined {
+    const valid =
+      isRecord(value) &&
+      Object.keys(value).every((k) => k === "customer" || k === "action" || k === "data") &&
+      typeof value.customer === "string" &&
+      value.customer !== "" &&
+      typeof value.action === "string" &&
+      value.action !== "" &&
+      isRecord(value.data);
+    if (!valid) {
+      this.flag(`${where}: event ${JSON.stringify(value)} is not {customer, action, data}`);
+      return undefined;
+    }
+    return value as { customer: string; action: string; data: Record<string, unknown> };
+  }
+
+  /** Creates one event, or answers its error (unknown customer, refused action). */
+  private createEvent(
+    event: { customer: string; action: string; data: Record<string, unknown> },
+    via: RecordedEvent["via"],
+  ): { error?: { type: string; code: number; message: string }; events?: unknown[] } {
+    if (!this.customers.has(event.customer))
+      return { error: { type: "NotFound", code: 160212, message: "Customer not found" } };
+    if (this.refusedActions.has(event.action))
+      return { error: { type: "ValidationError", code: 160401, message: `Unknown event type ${event.action}` } };
+    this.events.push({ ...structuredClone(event), via });
+    return { events: [{ action: event.action, customer: event.customer }] };
+  }
+
+  private postEvents(request: Request, body: string, where: string, bulk: boolean): Response {
+    this.eventCalls++;
+    const type = request.headers.get("content-type") ?? "";
+    if (!type.startsWith("application/json")) this.flag(`${where}: content-type "${type}" is not JSON`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      this.flag(`${where}: body is not JSON`);
+      return antavoError(400, "ValidationError", 160303, "Invalid request body");
+    }
+    if (!bulk) {
+      const event = this.readEvent(parsed, where);
+      if (!event) return antavoError(400, "ValidationError", 160303, "Invalid request body");
+      const result = this.createEvent(event, "events");
+      if (result.error) return json(result.error.code === 160212 ? 404 : 400, result);
+      return json(200, { ...this.customers.get(event.customer), events: result.events });
+    }
+    const list = isRecord(parsed) && Array.isArray(parsed.events) ? parsed.events : undefined;
+    if (!list || list.length === 0 || list.length > 50 || Object.keys(parsed as object).length !== 1) {
+      this.flag(`${where}: bulk body is not {events: [1..50]}`);
+      return antavoError(400, "ValidationError", 160303, "Invalid request body");
+    }
+    const events = list.map((e) => this.readEvent(e, where));
+    if (events.some((e) => e === undefined)) return antavoError(400, "ValidationError", 160303, "Invalid request body");
+    const results = events.map((e) => this.createEvent(e!, "bulk"));
+    const errors = results.filter((r) => r.error).length;
+    return json(200, { results, total: results.length, errors });
+  }
 
   /** An independent Escher/SigV4 verification, written from reference/vendor-apis.md. */
   private verifySignature(request: Request, url: URL, body: string, where: string): Response | undefined {

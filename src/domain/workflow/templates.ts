@@ -58,14 +58,23 @@ export function templateRoots(template: string): string[] {
 
 /** Syntax problems in one template string; the document schema adds the rules that depend on context. */
 export function templateProblems(template: string): string[] {
+  return placeholderProblems(template, TEMPLATE_ROOTS, ["now"]);
+}
+
+/**
+ * Syntax problems of a template in a dialect: its roots, and which of them are values that take
+ * no path (`now` for workflows, `timestamp` for inbound rules).
+ */
+export function placeholderProblems(template: string, roots: readonly string[], pathless: readonly string[]): string[] {
   const problems: string[] = [];
   for (const { text, root, path, filter } of parsePlaceholders(template)) {
-    if (!(TEMPLATE_ROOTS as readonly string[]).includes(root)) {
-      problems.push(`${text}: unknown root "${root}"; expected one of ${TEMPLATE_ROOTS.join(", ")}`);
+    if (!roots.includes(root)) {
+      problems.push(`${text}: unknown root "${root}"; expected one of ${roots.join(", ")}`);
       continue;
     }
-    if (root === "now" && path !== undefined) problems.push(`${text}: "now" takes no path`);
-    if (root !== "now" && (path === undefined || !path.split(".").every((segment) => PATH_SEGMENT.test(segment)))) {
+    if (pathless.includes(root)) {
+      if (path !== undefined) problems.push(`${text}: "${root}" takes no path`);
+    } else if (path === undefined || !path.split(".").every((segment) => PATH_SEGMENT.test(segment))) {
       problems.push(`${text}: needs a dot path after "${root}", like {{${root}.name}}`);
     } else if (path?.split(".").some(isPrototypeKey)) {
       // Paths read own properties only (domain/paths), so these would render absent: refuse them as a mistake.
@@ -85,8 +94,7 @@ function resolve({ root, path, filter }: Placeholder, scope: TemplateScope): unk
   else if (root === "customer") value = scope.customer ? readLoyaltyField(scope.customer, path) : undefined;
   else if (root === "event") value = readPath(scope.event, path);
   else if (root === "claim") value = readPath(scope.claim, path);
-  if (filter === "count") return Array.isArray(value) ? value.length : undefined;
-  return filter === undefined ? value : undefined;
+  return applyFilter(value, filter);
 }
 
 function toText(value: unknown): string {
@@ -96,32 +104,46 @@ function toText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** How a placeholder becomes a value; each template dialect (workflows, inbound rules) has its own. */
+export type PlaceholderResolver = (placeholder: Placeholder) => unknown;
+
 /**
  * Renders a template value recursively. `undefined` means "absent": a whole-placeholder string
  * whose path is missing. Absent entries are dropped from objects and arrays alike (an array entry
  * cannot be "absent" any other way without inventing a null).
  */
-export function renderValue(value: unknown, scope: TemplateScope): unknown {
+export function renderValueWith(value: unknown, resolver: PlaceholderResolver): unknown {
   if (typeof value === "string") {
     if (WHOLE_PLACEHOLDER.test(value)) {
       const [placeholder] = parsePlaceholders(value);
-      return placeholder ? resolve(placeholder, scope) : value;
+      return placeholder ? resolver(placeholder) : value;
     }
-    return value.replace(PLACEHOLDER, (text, inner: string) => toText(resolve(parseExpression(text, inner), scope)));
+    return value.replace(PLACEHOLDER, (text, inner: string) => toText(resolver(parseExpression(text, inner))));
   }
   if (Array.isArray(value)) {
-    return value.map((item) => renderValue(item, scope)).filter((item) => item !== undefined);
+    return value.map((item) => renderValueWith(item, resolver)).filter((item) => item !== undefined);
   }
-  if (value !== null && typeof value === "object") return renderProperties(value as Record<string, unknown>, scope);
+  if (value !== null && typeof value === "object") {
+    const rendered: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      const output = renderValueWith(item, resolver);
+      if (output !== undefined) rendered[key] = output;
+    }
+    return rendered;
+  }
   return value;
 }
 
+/** A workflow template value (roots event, customer, now, claim). */
+export const renderValue = (value: unknown, scope: TemplateScope): unknown =>
+  renderValueWith(value, (placeholder) => resolve(placeholder, scope));
+
 /** Renders each property; properties whose value is absent are left out. */
-export function renderProperties(properties: Record<string, unknown>, scope: TemplateScope): Record<string, unknown> {
-  const rendered: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(properties)) {
-    const output = renderValue(value, scope);
-    if (output !== undefined) rendered[key] = output;
-  }
-  return rendered;
+export const renderProperties = (properties: Record<string, unknown>, scope: TemplateScope) =>
+  renderValue(properties, scope) as Record<string, unknown>;
+
+/** A count filter applied to a resolved value, shared by the dialects. */
+export function applyFilter(value: unknown, filter: string | undefined): unknown {
+  if (filter === "count") return Array.isArray(value) ? value.length : undefined;
+  return filter === undefined ? value : undefined;
 }

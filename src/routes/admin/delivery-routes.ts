@@ -2,6 +2,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
+import { DIRECTIONS, type Direction } from "../../domain/event";
 import { parseUnixTime } from "../../domain/workflow/calendar";
 import {
   getDelivery,
@@ -27,8 +28,11 @@ const instant = z.union([z.number(), z.string()]).transform((value, ctx) => {
   return seconds;
 });
 
+const direction = z.enum(DIRECTIONS as [Direction, ...Direction[]]);
+
 const ListQuerySchema = z.object({
   status: z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]).optional(),
+  direction: direction.optional(),
   customer: z.string().trim().min(1).optional(),
   since: instant.optional(),
   until: instant.optional(),
@@ -40,6 +44,7 @@ const ReplaySchema = z.object({
   status: z
     .enum(REPLAYABLE_STATUSES, { error: "only dead or outcome_unknown deliveries can be replayed" })
     .default("dead"),
+  direction: direction.optional(),
   since: instant.optional(),
   until: instant.optional(),
 });

@@ -42,3 +42,16 @@ export const webhookAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   throw new RelayError("unauthorized", "missing or unsupported Authorization header");
 });
+
+/**
+ * Bloomreach's scenario Webhook node (DESIGN 4.4): `Authorization: Bearer <BLOOMREACH_WEBHOOK_TOKEN>`,
+ * compared in constant time; with no token configured every call is refused.
+ */
+export const bloomreachWebhookAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const token = c.get("deps").bloomreachWebhookToken;
+  if (!token) throw new RelayError("unauthorized", "Bloomreach webhook authentication is not configured on the relay");
+  const match = AUTHORIZATION.exec(c.req.header("authorization") ?? "");
+  if (match?.[1]?.toLowerCase() !== "bearer") throw new RelayError("unauthorized", "missing Bearer token");
+  if (await matchesSecret(match[2] ?? "", token)) return next();
+  throw new RelayError("unauthorized", "invalid Bearer token");
+});

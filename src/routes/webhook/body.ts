@@ -49,9 +49,14 @@ function parseText(type: string, text: string): unknown {
   );
 }
 
-export function parseWebhookBody(contentType: string | undefined, text: string): unknown {
+/** `asciiKeys`: where property names must be ASCII (Antavo's webhook: where they become Bloomreach names). */
+export function parseWebhookBody(
+  contentType: string | undefined,
+  text: string,
+  asciiKeys: (path: readonly PathSegment[]) => boolean = asciiKeysAt,
+): unknown {
   const body = parseText(mediaType(contentType), text);
-  const issues = inputIssues(body, { asciiKeysAt });
+  const issues = inputIssues(body, { asciiKeysAt: asciiKeys });
   if (issues.length > 0) throw new RelayError("validation_failed", "the webhook body exceeds the input limits", issues);
   return body;
 }

@@ -10,10 +10,10 @@ import { parseEventTime } from "../../domain/workflow/calendar";
 
 export const MAX_EVENTS_PER_REQUEST = 100;
 
-const idValue = z.union([z.string().trim().min(1).max(256), z.number().finite()]).transform(String);
+export const idValue = z.union([z.string().trim().min(1).max(256), z.number().finite()]).transform(String);
 
 /** Unix seconds or milliseconds (number or numeric string), or an ISO-8601 date-time. */
-const eventTime = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const eventTime = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const seconds = parseEventTime(value);
   if (seconds === undefined) {
     ctx.addIssue({ code: "custom", message: "must be Unix seconds, milliseconds or an ISO-8601 date-time" });

@@ -4,6 +4,7 @@
  */
 import type { BatchSideWrites, DeliveryEntry } from "../../db/delivery-queries";
 import { combineOutcomes, type EventOutcome } from "../../domain/delivery-outcome";
+import { directionOf } from "../../domain/event";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-policy";
 import { errorMessage, logger } from "../../lib/logger";
 import type { DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
@@ -43,11 +44,12 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
       job.attempt === 1 &&
       outcome.status === "delivered" &&
       attempts.length > 0 &&
-      attempts.every((a) => a.target === "bloomreach" && a.outcome === "delivered");
+      attempts.every((a) => a.target === p.sink.target && a.outcome === "delivered");
     entries.push({
       eventId,
       customerId: job.event.customerId,
       action: job.event.action,
+      direction: directionOf(job.event),
       status: outcome.status === "retry" ? "retrying" : outcome.status,
       commands: (p.replies.get(eventId)?.commands ?? []).map(({ id, command, source }) => ({ id, source, command })),
       ...(outcome.status !== "delivered" ? { lastError: outcome.error } : {}),

@@ -1,10 +1,11 @@
 /**
  * The ports the delivery stages work through, built once per batch from the delivery's deps:
- * the customers' objects (CustomerStore), a destination for planned commands (CommandSink: today
- * Bloomreach's batch API, rate-limited per project), the Antavo API under its shared budget, and
- * the delivery log. A new destination is a new sink, not a copy of the pipeline.
+ * the customers' objects (CustomerStore), a destination for planned commands (CommandSink:
+ * Bloomreach's batch API, rate-limited per project, or Antavo's events API under the shared Antavo
+ * budget for the other direction), the Antavo API, and the delivery log. A new destination is a new
+ * sink, not a copy of the pipeline.
  */
-import type { AntavoClient } from "../../antavo/client";
+import { type AntavoClient, MAX_BULK_EVENTS } from "../../antavo/client";
 import {
   type BatchResult,
   type BloomreachCredentials,
@@ -13,10 +14,11 @@ import {
 } from "../../bloomreach/client";
 import type { Database } from "../../db/client";
 import { type BatchSideWrites, type DeliveryEntry, writeDeliveryLog } from "../../db/delivery-queries";
-import type { BloomreachCommand } from "../../domain/commands";
+import type { AntavoEventData, BloomreachCommand, RelayCommand } from "../../domain/commands";
 import type { Settings } from "../../domain/config";
 import type { PlanConfig } from "../../domain/plan-event";
 import type {
+  AntavoPlanRequest,
   ClaimResult,
   CustomerSync,
   PlanAnswer,
@@ -31,14 +33,23 @@ export interface CustomerStore {
   plan(customerId: string, call: PlanCall): Promise<PlanAnswer>;
   completeClaims(customerId: string, config: PlanConfig, results: ClaimResult[]): Promise<PlanReply[]>;
   settle(customerId: string, results: SettleRequest[]): Promise<void>;
+  /** The other direction: records the customer's Antavo events and marks what goes out in flight. */
+  planAntavo(customerId: string, request: AntavoPlanRequest): Promise<PlanReply[]>;
 }
 
 /** Where planned commands go: at most `maxCommands` a call, one outcome per command, never a throw. */
 export interface CommandSink {
   readonly name: string;
+  /** Whose API the attempts in the log name. */
+  readonly target: "bloomreach" | "antavo";
   readonly maxCommands: number;
+  /**
+   * The destination has no idempotency key and an unknown outcome must never be resent: the object
+   * marks commands in flight before the call, and a retry outcome releases them (DESIGN 4.4).
+   */
+  readonly guardsInFlight?: boolean;
   /** Waits for the destination's rate limit, then sends. */
-  send(commands: BloomreachCommand[]): Promise<BatchResult>;
+  send(commands: RelayCommand[]): Promise<BatchResult>;
 }
 
 export type AntavoApi = AntavoClient;
@@ -48,7 +59,7 @@ export interface DeliveryLog {
 }
 
 /** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
-type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect">;
+type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect" | "planAntavo">;
 
 function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
   return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
@@ -60,6 +71,7 @@ export function customerStore(namespace: DurableObjectNamespace<CustomerSync>): 
     completeClaims: (customerId, config, results) =>
       customerSyncStub(namespace, customerId).completeClaims(config, results),
     settle: (customerId, results) => customerSyncStub(namespace, customerId).settle(results),
+    planAntavo: (customerId, request) => customerSyncStub(namespace, customerId).planAntavo(request),
   };
 }
 
@@ -78,13 +90,41 @@ export function bloomreachSink(
   const sleep = sleepFor(deps);
   return {
     name: "Bloomreach",
+    target: "bloomreach",
     maxCommands: MAX_BATCH_COMMANDS,
     async send(commands) {
       const wait = await limiter.reserve(settings.rateLimitPerSecond, clock());
       if (wait > 0) await sleep(wait);
-      return client.sendBatch(commands);
+      return client.sendBatch(commands.map(bloomreachOnly));
     },
   };
+}
+
+function bloomreachOnly(command: RelayCommand): BloomreachCommand {
+  if (command.name === "antavo/events") throw new TypeError("an Antavo event reached the Bloomreach sink");
+  return command;
+}
+
+/**
+ * Antavo's events API for the other direction (DESIGN 4.4): `POST /events` for one event,
+ * `POST /events/bulk` for up to 50, each call one permit of the budget every Antavo call shares.
+ */
+export function antavoEventsSink(antavo: AntavoApi): CommandSink {
+  return {
+    name: "Antavo",
+    target: "antavo",
+    maxCommands: MAX_BULK_EVENTS,
+    guardsInFlight: true,
+    async send(commands) {
+      const result = await antavo.sendEvents(commands.map(antavoOnly));
+      return result;
+    },
+  };
+}
+
+function antavoOnly(command: RelayCommand): AntavoEventData {
+  if (command.name !== "antavo/events") throw new TypeError("a Bloomreach command reached the Antavo sink");
+  return command.data;
 }
 
 export const deliveryLog = (db: Database): DeliveryLog => ({

@@ -1,6 +1,6 @@
 /**
  * Stage 4, send: every pending command of the batch to the sink, many customers together in calls
- * of at most the sink's size (50 for Bloomreach), under its rate limit, a customer's commands in order across calls; each command's
+ * of at most the sink's size (50 for Bloomreach and for Antavo's bulk events), under its rate limit, a customer's commands in order across calls; each command's
  * fate comes back as a value (delivered, retry, dead, paused, outcome_unknown).
  */
 import type { BatchResult } from "../../bloomreach/client";
@@ -102,7 +102,7 @@ function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedA
     const combined = combineOutcomes(outcomes);
     addAttempt(p, eventId, {
       attempt: p.jobs.get(eventId)!.attempt,
-      target: "bloomreach",
+      target: p.sink.target,
       outcome: combined.status,
       ...(result.httpStatus !== undefined ? { httpStatus: result.httpStatus } : {}),
       ...(combined.status !== "delivered" ? { error: combined.error } : {}),

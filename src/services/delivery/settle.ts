@@ -1,6 +1,7 @@
 /**
- * Stage 5, settle: Bloomreach's answers recorded in each customer's object before the log and the
- * ack, so a crash after a successful call never sends the event again (invariants 2, 3).
+ * Stage 5, settle: the sink's answers recorded in each customer's object before the log and the
+ * ack, so a crash after a successful call never sends the event again (invariants 2, 3). For a sink
+ * that guards in-flight commands (Antavo), a retry releases them, so only a crash leaves them in flight.
  */
 import type { SettleRequest } from "../../durable/customer-sync";
 import { logger } from "../../lib/logger";
@@ -13,19 +14,24 @@ export async function settleAll(p: Pipeline) {
     const delivered: string[] = [];
     const dead: { id: string; error: string }[] = [];
     const unknown: { id: string; error: string }[] = [];
+    const released: string[] = [];
     for (const command of reply.pending) {
       const result = p.commandResults.get(command.id);
       if (result?.status === "delivered") delivered.push(command.id);
       if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
       if (result?.status === "outcome_unknown") unknown.push({ id: command.id, error: result.error });
+      // Not taken by the call (or never sent): safe to send again.
+      if (p.sink.guardsInFlight && (!result || result.status === "retry" || result.status === "paused"))
+        released.push(command.id);
     }
-    if (delivered.length + dead.length + unknown.length > 0)
+    if (delivered.length + dead.length + unknown.length + released.length > 0)
       settles.push({
         eventId: reply.eventId,
         customerId: p.jobs.get(reply.eventId)!.event.customerId,
         delivered,
         dead,
         unknown,
+        ...(released.length > 0 ? { released } : {}),
       });
   }
   await Promise.all(

@@ -13,6 +13,7 @@ type Source = PreviewView["commands"][number]["source"];
 function sourceText(source: Source): string {
   if (source.kind === "mapping") return "from the synced fields";
   if (source.kind === "event_sync") return `from event sync of ${source.action}`;
+  if (source.kind === "inbound_rule") return `from the rule for Bloomreach's ${source.eventType}`;
   return `from workflow “${source.workflowName}”`;
 }
 
