@@ -211,10 +211,16 @@ describe("OpenAPI document", () => {
 
   it("states the security of each route and the error envelope of each error answer", async () => {
     const doc = await json(await admin("/openapi.json", { token: null }));
-    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual(["adminToken", "webhookBasic", "webhookJwt"]);
+    expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      "adminToken",
+      "bloomreachWebhook",
+      "webhookBasic",
+      "webhookJwt",
+    ]);
     expect(doc.components.securitySchemes.webhookBasic).toMatchObject({ type: "http", scheme: "basic" });
     expect(doc.components.securitySchemes.adminToken).toMatchObject({ type: "http", scheme: "bearer" });
     expect(doc.paths["/webhooks/antavo"].post.security).toEqual([{ webhookBasic: [] }, { webhookJwt: [] }]);
+    expect(doc.paths["/webhooks/bloomreach"].post.security).toEqual([{ bloomreachWebhook: [] }]);
     expect(doc.components.schemas.Error.properties.error.required).toEqual(["code", "message", "requestId"]);
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
       for (const [method, operation] of Object.entries(item)) {

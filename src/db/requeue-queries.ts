@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import type { Direction } from "../domain/event";
-import { chunk, type Database } from "./client";
+import { chunk, type Database, rowsPerStatement } from "./client";
 import { deliveries, inboundEvents } from "./schema";
 
 export interface TimeWindow {
@@ -109,7 +109,7 @@ export async function insertDeliveryRowsIfAbsent(
   db: Database,
   rows: (typeof deliveries.$inferInsert)[],
 ): Promise<void> {
-  for (const part of chunk(rows, 9)) await db.insert(deliveries).values(part).onConflictDoNothing();
+  for (const part of chunk(rows, rowsPerStatement(12))) await db.insert(deliveries).values(part).onConflictDoNothing();
 }
 
 /** Ids of retrying deliveries whose next attempt was due before `cutoff`, most overdue first. */
