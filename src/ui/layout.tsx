@@ -25,6 +25,7 @@ const NAV: [href: string, label: string][] = [
   ["/admin/mapping", "Sync fields"],
   ["/admin/settings", "Event sync"],
   ["/admin/workflows", "Workflows"],
+  ["/admin/inbound", "Inbound from Bloomreach"],
   ["/admin/deliveries", "Deliveries"],
   ["/admin/customers", "Customers"],
 ];

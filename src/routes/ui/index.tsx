@@ -20,6 +20,7 @@ import { customerPages } from "./customer-pages";
 import { dashboardPage } from "./dashboard-page";
 import { deliveryPages } from "./delivery-pages";
 import { wantsJson } from "./forms";
+import { inboundPages } from "./inbound-pages";
 import { endSession, loginFormToken, readLoginForm, readSession, startSession } from "./session";
 import { workflowPages } from "./workflow-pages";
 
@@ -164,6 +165,7 @@ adminUi.route("/", configPages);
 adminUi.route("/", workflowPages);
 adminUi.route("/", deliveryPages);
 adminUi.route("/", customerPages);
+adminUi.route("/", inboundPages);
 adminUi.all("*", (c) => c.html(<NotFoundPage nonce={nonceOf(c)} />, 404));
 
 adminUi.onError((error, c) => {
