@@ -94,4 +94,27 @@ describe("Inbound from Bloomreach", () => {
     expect(none.status).toBe(422);
     expect(textOf(none.html)).toContain('no inbound rule covers the Bloomreach event type "other"');
   });
+
+  it("the delivery log filters by direction, and the dashboard counts and charts both", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const insert = (id: string, direction: string, action: string) =>
+      env.DB.prepare(
+        "insert into deliveries (id, event_id, customer_id, action, status, direction, created_at, updated_at) values (?, ?, 'c', ?, 'delivered', ?, ?, ?)",
+      )
+        .bind(id, id, action, direction, now, now)
+        .run();
+    await insert("dir-out", "to_bloomreach", "opt_in_out");
+    await insert("dir-in", "to_antavo", "newsletter_in");
+    const ui = await loggedIn();
+    const inbound = textOf((await ui.get("/admin/deliveries?direction=to_antavo")).html);
+    expect(inbound).toContain("newsletter_in");
+    expect(inbound).not.toContain("opt_in_out");
+    const outbound = textOf((await ui.get("/admin/deliveries?direction=to_bloomreach")).html);
+    expect(outbound).toContain("opt_in_out");
+    expect(outbound).not.toContain("newsletter_in");
+    expect((await ui.get("/admin/deliveries?direction=sideways")).status).toBe(400);
+    const dashboard = textOf((await ui.get("/admin")).html);
+    expect(dashboard).toMatch(/1 to Bloomreach,\s*1 to Antavo/);
+    expect(dashboard).toContain("Of them, from Bloomreach to Antavo");
+  });
 });

@@ -3,21 +3,30 @@
  * counts and deliveries per hour. Nothing here writes.
  */
 import { and, count, eq, gte, inArray, isNull, sql } from "drizzle-orm";
+import type { Direction } from "../domain/event";
 import type { Database } from "./client";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "./delivery-queries";
 import { deliveries, inboundEvents } from "./schema";
 
 export type StatusCounts = Record<DeliveryStatus, number>;
 
-export async function deliveryStatusCounts(db: Database): Promise<StatusCounts> {
+/** Both directions, or one (`to_antavo`: the events from Bloomreach's webhook). */
+export async function deliveryStatusCounts(db: Database, direction?: Direction): Promise<StatusCounts> {
+  const pendingOf = direction
+    ? sql`json_extract(${inboundEvents.payload}, '$.bloomreach') is ${sql.raw(direction === "to_antavo" ? "not null" : "null")}`
+    : undefined;
   const [byStatus, pending] = await db.batch([
-    db.select({ status: deliveries.status, n: count() }).from(deliveries).groupBy(deliveries.status),
+    db
+      .select({ status: deliveries.status, n: count() })
+      .from(deliveries)
+      .where(direction ? eq(deliveries.direction, direction) : undefined)
+      .groupBy(deliveries.status),
     // Accepted but not yet through the pipeline: an inbound event without a delivery row.
     db
       .select({ n: count() })
       .from(inboundEvents)
       .leftJoin(deliveries, eq(deliveries.id, inboundEvents.id))
-      .where(isNull(deliveries.id)),
+      .where(and(isNull(deliveries.id), pendingOf)),
   ]);
   const counts = Object.fromEntries(DELIVERY_STATUSES.map((s) => [s, 0])) as StatusCounts;
   for (const row of byStatus) if (row.status in counts) counts[row.status as DeliveryStatus] = row.n;
@@ -27,7 +36,8 @@ export async function deliveryStatusCounts(db: Database): Promise<StatusCounts> 
 
 export const CHART_STATUSES = ["delivered", "retrying", "dead"] as const;
 export type ChartStatus = (typeof CHART_STATUSES)[number];
-export type HourBucket = { hour: number } & Record<ChartStatus, number>;
+/** `toAntavo`: how many of the hour's deliveries went the other way (from Bloomreach to Antavo). */
+export type HourBucket = { hour: number; toAntavo: number } & Record<ChartStatus, number>;
 
 /** The last 24 hours (the current one included), one bucket per hour, by the hour a delivery started. */
 export async function deliveriesPerHour(db: Database, now: number): Promise<HourBucket[]> {
@@ -35,19 +45,22 @@ export async function deliveriesPerHour(db: Database, now: number): Promise<Hour
   // Counted in D1 (the deliveries_created index covers the range), so a busy day is 72 rows, not millions.
   const hour = sql<number>`(${deliveries.createdAt} / 3600) * 3600`;
   const rows = await db
-    .select({ hour, status: deliveries.status, n: count() })
+    .select({ hour, status: deliveries.status, direction: deliveries.direction, n: count() })
     .from(deliveries)
     .where(and(gte(deliveries.createdAt, firstHour), inArray(deliveries.status, [...CHART_STATUSES])))
-    .groupBy(hour, deliveries.status);
+    .groupBy(hour, deliveries.status, deliveries.direction);
   const buckets: HourBucket[] = Array.from({ length: 24 }, (_, i) => ({
     hour: firstHour + i * 3600,
+    toAntavo: 0,
     delivered: 0,
     retrying: 0,
     dead: 0,
   }));
   for (const row of rows) {
     const bucket = buckets[(row.hour - firstHour) / 3600];
-    if (bucket) bucket[row.status as ChartStatus] += row.n;
+    if (!bucket) continue;
+    bucket[row.status as ChartStatus] += row.n;
+    if (row.direction === "to_antavo") bucket.toAntavo += row.n;
   }
   return buckets;
 }

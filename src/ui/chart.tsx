@@ -100,10 +100,12 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
   const totals = buckets.map((b) => b.delivered + b.retrying + b.dead);
   const max = niceMax(Math.max(0, ...totals));
   const sum = totals.reduce((a, b) => a + b, 0);
+  const toAntavo = buckets.reduce((a, b) => a + b.toAntavo, 0);
   return (
     <figure class="chart card" aria-labelledby="chart-title">
       <figcaption id="chart-title">
-        <strong>Deliveries per hour, last 24 hours (UTC)</strong> — {sum} in total
+        <strong>Deliveries per hour, last 24 hours (UTC)</strong> — {sum} in total: {sum - toAntavo} to Bloomreach,{" "}
+        {toAntavo} to Antavo
       </figcaption>
       <Bars buckets={buckets} layout="wide" max={max} total={sum} />
       <Bars buckets={buckets} layout="narrow" max={max} total={sum} />
@@ -125,6 +127,7 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
                 <th scope="col">Delivered</th>
                 <th scope="col">Retrying</th>
                 <th scope="col">Dead</th>
+                <th scope="col">Of them to Antavo</th>
               </tr>
             </thead>
             <tbody>
@@ -134,6 +137,7 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
                   <td>{b.delivered}</td>
                   <td>{b.retrying}</td>
                   <td>{b.dead}</td>
+                  <td>{b.toAntavo}</td>
                 </tr>
               ))}
             </tbody>

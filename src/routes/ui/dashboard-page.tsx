@@ -8,8 +8,9 @@ import { type UiContext, viewContext } from "./context";
 
 export async function dashboardPage(c: UiContext) {
   const deps = c.get("deps");
-  const [counts, hourly, connection, antavo, mapping, settings, workflows] = await Promise.all([
+  const [counts, inbound, hourly, connection, antavo, mapping, settings, workflows] = await Promise.all([
     deliveryStatusCounts(deps.db),
+    deliveryStatusCounts(deps.db, "to_antavo"),
     deliveriesPerHour(deps.db, deps.now()),
     getBloomreachConnection(deps),
     getAntavoConnection(deps),
@@ -22,6 +23,7 @@ export async function dashboardPage(c: UiContext) {
       ctx={viewContext(c)}
       data={{
         counts,
+        inbound,
         hourly,
         connection,
         antavoConfigured: antavo.configured,

@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
+import { DIRECTIONS } from "../../domain/event";
 import { parseUnixTime } from "../../domain/workflow/calendar";
 import { type ErrorIssue, errorBody } from "../../lib/errors";
 import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
@@ -43,16 +44,22 @@ async function listPage(
   const query = c.req.query();
   const filter: DeliveryFilter = {
     status: str(query.status),
+    direction: str(query.direction),
     customer: str(query.customer),
     since: str(query.since),
     until: str(query.until),
   };
   // The replay window starts as the list's time filter: "replay what I am looking at".
-  const replay = replayed ?? { state: emptyState({ since: filter.since, until: filter.until }) };
+  const replay = replayed ?? {
+    state: emptyState({ since: filter.since, until: filter.until, direction: filter.direction }),
+  };
   const window = readWindow(filter);
   const issues = [...window.issues];
   const statusOk = filter.status === "" || (DELIVERY_STATUSES as readonly string[]).includes(filter.status);
   if (!statusOk) issues.push({ path: "status", message: `must be one of ${DELIVERY_STATUSES.join(", ")}` });
+  const direction = DIRECTIONS.find((d) => d === filter.direction);
+  if (filter.direction !== "" && !direction)
+    issues.push({ path: "direction", message: `must be one of ${DIRECTIONS.join(", ")}` });
   const listed =
     issues.length > 0
       ? undefined
@@ -60,6 +67,7 @@ async function listPage(
           listDeliveries(c.get("deps").db, {
             ...(filter.status ? { status: filter.status as DeliveryStatus } : {}),
             ...(filter.customer ? { customer: filter.customer } : {}),
+            ...(direction ? { direction } : {}),
             ...(window.since !== undefined ? { since: window.since } : {}),
             ...(window.until !== undefined ? { until: window.until } : {}),
             ...(query.cursor ? { cursor: query.cursor } : {}),
@@ -92,7 +100,8 @@ export const deliveryPages = new Hono<UiEnv>()
   .post("/deliveries/replay", async (c) => {
     const values = await readForm(c);
     const window = readWindow(values);
-    const form = { since: str(values.since), until: str(values.until) };
+    const form = { since: str(values.since), until: str(values.until), direction: str(values.direction) };
+    const direction = DIRECTIONS.find((d) => d === form.direction);
     if (window.issues.length > 0) {
       if (wantsJson(c))
         return c.json(
@@ -101,7 +110,11 @@ export const deliveryPages = new Hono<UiEnv>()
         );
       return listPage(c, { state: { values: form, issues: window.issues, message: "The window is not valid." } }, 400);
     }
-    const result = await replayDeliveries(c.get("deps"), { since: window.since, until: window.until });
+    const result = await replayDeliveries(c.get("deps"), {
+      since: window.since,
+      until: window.until,
+      ...(direction ? { direction } : {}),
+    });
     if (wantsJson(c)) return c.json(result);
     const done = (Number(str(values.done)) || 0) + result.replayed;
     return listPage(c, {

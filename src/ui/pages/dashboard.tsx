@@ -8,6 +8,8 @@ import { type BloomreachConnectionView, DeliveryState } from "./connection";
 
 export interface DashboardData {
   counts: StatusCounts;
+  /** The other direction's share of `counts` (Bloomreach's webhook to Antavo). */
+  inbound?: StatusCounts;
   hourly: HourBucket[];
   connection: BloomreachConnectionView;
   antavoConfigured: boolean;
@@ -66,6 +68,21 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
         <Stat n={counts.paused} label="paused" status="paused" href="/admin/deliveries?status=paused" />
         <Stat n={inQueue} label="in queue" status="muted" href="/admin/deliveries?status=retrying" />
       </div>
+      {props.data.inbound ? (
+        <>
+          <h3>Of them, from Bloomreach to Antavo</h3>
+          <div class="stats">
+            {(["pending", "retrying", "delivered", "dead", "outcome_unknown"] as const).map((status) => (
+              <Stat
+                n={props.data.inbound![status]}
+                label={status === "outcome_unknown" ? "unknown outcome" : status}
+                status={status === "outcome_unknown" ? "dead" : status}
+                href={`/admin/deliveries?direction=to_antavo&status=${status}`}
+              />
+            ))}
+          </div>
+        </>
+      ) : null}
       <HourlyChart buckets={props.data.hourly} />
       <section class="card" aria-labelledby="setup-title">
         <h2 id="setup-title">{setupDone ? "Setup" : "Finish the setup"}</h2>

@@ -5,7 +5,7 @@
  */
 import { DELIVERY_STATUSES } from "../../db/delivery-queries";
 import type { getDelivery, listDeliveries } from "../../services/deliveries";
-import { CsrfField, ErrorSummary, Field, type FormState, Select } from "../form";
+import { CsrfField, ErrorSummary, Field, type FormState, Select, valueAt } from "../form";
 import { expandJsonStrings, formatTime, plural, prettyJson } from "../format";
 import { Page, type ViewContext } from "../layout";
 
@@ -14,6 +14,8 @@ export type DeliveryDetail = Awaited<ReturnType<typeof getDelivery>>;
 
 export interface DeliveryFilter {
   status: string;
+  /** "" (both), to_bloomreach or to_antavo. */
+  direction: string;
   customer: string;
   since: string;
   until: string;
@@ -57,7 +59,10 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
               <td>
                 <StatusBadge status={d.status} />
               </td>
-              <td>{d.action}</td>
+              <td>
+                {d.action}
+                {d.direction === "to_antavo" ? <span class="badge muted">from Bloomreach to Antavo</span> : null}
+              </td>
               {props.showCustomer !== false ? (
                 <td class="mono">
                   <a href={`/admin/customers?id=${encodeURIComponent(d.customerId)}`}>{d.customerId}</a>
@@ -87,6 +92,7 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
       <form method="post" action="/admin/deliveries/replay" novalidate data-replay>
         <CsrfField token={props.ctx.csrf} />
         <input type="hidden" name="done" value={String(progress?.done ?? 0)} />
+        <input type="hidden" name="direction" value={String(valueAt(props.state.values, "direction") ?? "")} />
         <div class="grid two">
           {/* Scoped ids: the filter form above has inputs with the same names. */}
           <Field scope="replay" path="since" label="Created from (UTC)" type="datetime-local" state={props.state} />
@@ -129,7 +135,11 @@ export function DeliveriesPage(props: {
   const { ctx, filter, list } = props;
   const filtered = Object.values(filter).some((v) => v !== "");
   return (
-    <Page ctx={ctx} title="Deliveries" lead="Every accepted event and what became of it in Bloomreach. Newest first.">
+    <Page
+      ctx={ctx}
+      title="Deliveries"
+      lead="Every accepted event and what became of it: Antavo events sent to Bloomreach, and Bloomreach events sent to Antavo. Newest first."
+    >
       <form method="get" action="/admin/deliveries" class="card" role="search" aria-label="Filter deliveries">
         <ErrorSummary state={props.filterState} />
         <div class="filters">
@@ -137,6 +147,16 @@ export function DeliveriesPage(props: {
             path="status"
             label="Status"
             options={[["", "any"], ...DELIVERY_STATUSES.map((s): [string, string] => [s, s])]}
+            state={props.filterState}
+          />
+          <Select
+            path="direction"
+            label="Direction"
+            options={[
+              ["", "both"],
+              ["to_bloomreach", "Antavo to Bloomreach"],
+              ["to_antavo", "Bloomreach to Antavo"],
+            ]}
             state={props.filterState}
           />
           <Field path="customer" label="Customer ID" type="search" state={props.filterState} />
@@ -192,6 +212,8 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
           <dd>
             <StatusBadge status={delivery.status} />
           </dd>
+          <dt>Direction</dt>
+          <dd>{delivery.direction === "to_antavo" ? "Bloomreach to Antavo" : "Antavo to Bloomreach"}</dd>
           <dt>Action</dt>
           <dd>{delivery.action}</dd>
           <dt>Customer</dt>
