@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole relay on one machine with no Cloudflare account and no internet.
- * Prepares `.dev.vars` and the local D1, starts the Bloomreach sandbox in this process and
+ * Prepares `.dev.vars` and the local D1, starts the Bloomreach and Antavo sandboxes in this process and
  * `wrangler dev` (every binding local) as a child in its own process group, seeds a demo
  * configuration through the admin API, and prints where to look. Ctrl-C stops it all: the child's
  * whole group is signalled, because wrangler runs workerd and esbuild as grandchildren.
@@ -10,6 +10,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ANTAVO_SANDBOX_DEFAULTS, startAntavoSandbox } from "./antavo-sandbox.mjs";
 import { SANDBOX_DEFAULTS, startBloomreachSandbox } from "./bloomreach-sandbox.mjs";
 import { readDevVars } from "./dev-vars.mjs";
 import { quietWranglerEnv } from "./quiet-env.mjs";
@@ -28,6 +29,7 @@ const log = (message) => console.log(`[start] ${message}`);
 
 let relay;
 let sandbox;
+let antavoSandbox;
 let stopping = false;
 
 async function main() {
@@ -47,6 +49,13 @@ async function main() {
     throw new Error(`the Bloomreach sandbox could not listen on ${HOST}:${SANDBOX_DEFAULTS.port}: ${error.message}`);
   }
   log(`Bloomreach sandbox listening on ${sandbox.url}`);
+  try {
+    antavoSandbox = await startAntavoSandbox({ host: HOST });
+  } catch (error) {
+    throw new Error(`the Antavo sandbox could not listen on ${HOST}:${ANTAVO_SANDBOX_DEFAULTS.port}: ${error.message}`);
+  }
+  antavoSandbox.seedCustomer(DEMO_CUSTOMER);
+  log(`Antavo sandbox listening on ${antavoSandbox.url}`);
 
   log("starting wrangler dev (local mode)");
   relay = spawn(
@@ -166,6 +175,17 @@ async function admin(vars, method, path, body) {
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+/** The demo customer: in the Antavo sandbox and the relay's mirror, so a Bloomreach webhook finds it. */
+const DEMO_CUSTOMER = {
+  id: "cust-1",
+  email: "ada@example.com",
+  first_name: "Ada",
+  last_name: "Lovelace",
+  score: 120,
+  spendable: 80,
+  tiers: [{ name: "Silver" }],
+};
+
 async function seed(vars) {
   const expectOk = (what, r) => {
     if (r.status >= 300) throw new Error(`seeding ${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
@@ -210,7 +230,47 @@ async function seed(vars) {
       ],
     }),
   );
-  log("seeded the demo connection, mapping and settings");
+  // The Antavo API connection points at the local Antavo sandbox (enrichment, claims, and the
+  // events of the Bloomreach -> Antavo direction).
+  expectOk(
+    "the Antavo connection",
+    await admin(vars, "PUT", "/api/antavo", {
+      baseUrl: antavoSandbox.url,
+      environment: antavoSandbox.environment,
+      apiKey: antavoSandbox.apiKey,
+      apiSecret: antavoSandbox.apiSecret,
+    }),
+  );
+  const imported = await fetch(`${RELAY}/api/customers/import`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${vars.ADMIN_TOKEN}`, "content-type": "application/x-ndjson" },
+    body: `${JSON.stringify(DEMO_CUSTOMER)}\n`,
+  });
+  expectOk("the demo customer", { status: imported.status, body: await imported.text() });
+  // The worked example, only while no rule exists: rules saved in the UI survive a restart.
+  const rules = await admin(vars, "GET", "/api/inbound");
+  expectOk("the inbound rules (read)", rules);
+  if (rules.body.rules.length === 0)
+    expectOk("the inbound rules", await admin(vars, "PUT", "/api/inbound", { rules: [NEWSLETTER_RULE] }));
+  log("seeded the demo connections, mapping, settings, customer and inbound rule");
+}
+
+/** README's worked example: 50 points for a newsletter sign-up. */
+const NEWSLETTER_RULE = {
+  eventType: "newsletter_signup",
+  antavoAction: "point_add",
+  data: { points: 50, reason: "{{properties.source}}" },
+};
+
+function sampleBloomreachCurl(vars) {
+  const body = {
+    id: `demo-signup-${Date.now().toString(36)}`,
+    event_type: "newsletter_signup",
+    customer_ids: { registered: DEMO_CUSTOMER.email },
+    properties: { source: "footer" },
+  };
+  const token = vars.BLOOMREACH_WEBHOOK_TOKEN || "<BLOOMREACH_WEBHOOK_TOKEN is not set in .dev.vars>";
+  return `curl -i -H 'authorization: Bearer ${token}' -H 'content-type: application/json' \\\n  -d '${JSON.stringify(body)}' \\\n  ${RELAY}/webhooks/bloomreach`;
 }
 
 function sampleCurl(vars) {
@@ -241,6 +301,7 @@ function printBanner(vars) {
    webhook              POST ${RELAY}/webhooks/antavo  (Basic ${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD})
    admin API            ${RELAY}/api/*  (Authorization: Bearer ${vars.ADMIN_TOKEN})
    Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
+   Antavo sandbox       ${antavoSandbox.url}/  (signed events the relay sent; JSON at /records)
    cron                 fired every minute by this script; now: curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
 
  Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout;
@@ -250,6 +311,11 @@ ${sampleCurl(vars)}
 
  Then look at ${sandbox.url}/ and at the delivery log:
    curl -H 'authorization: Bearer ${vars.ADMIN_TOKEN}' ${RELAY}/api/deliveries
+
+ The other way: a Bloomreach scenario's Webhook node earns 50 points for a newsletter sign-up
+ (rules at ${RELAY}/admin/inbound); the signed Antavo event appears at ${antavoSandbox.url}/:
+
+${sampleBloomreachCurl(vars)}
 
  Note: saving a file under src/ reloads the Worker, and the local queue keeps messages in memory,
  so an event accepted less than ~2 s before a reload loses its queue message locally (Cloudflare's
@@ -271,6 +337,7 @@ async function shutdown(code) {
   // workerd can outlive wrangler for a moment; its group must not keep the ports.
   if (relay) signalGroup(relay.pid, "SIGKILL");
   await sandbox?.close();
+  await antavoSandbox?.close();
   process.exit(code);
 }
 
