@@ -1,7 +1,8 @@
 /**
  * The bench's Antavo: a loopback Node server answering `GET /customers/{id}` after a fixed latency
  * with a customer object that lacks `birth_date` (so a mapping of it can never be satisfied), and
- * counting the calls per customer. The signature is checked only for its shape (algorithm,
+ * counting the calls per customer; and taking the other direction's `POST /events` and
+ * `POST /events/bulk` (<= 50 events), counting calls and events by their `data.bench_seq`. The signature is checked only for its shape (algorithm,
  * credential of the configured key and environment, a `date` header): the signer has its own tests.
  * Anything else is answered 404 and reported as unexpected.
  */
@@ -19,12 +20,56 @@ export async function startFakeAntavo({ apiKey, environment, latencyMs = 30 }) {
     callsByCustomer: new Map(),
     badSignatures: 0,
     unexpected: [],
+    /** POST /events and POST /events/bulk calls, and the events they carried by bench_seq. */
+    eventCalls: 0,
+    bulkCalls: 0,
+    eventSeqCounts: new Map(),
+    lastEventAt: undefined,
   };
   const flag = (message) => stats.unexpected.length < 50 && stats.unexpected.push(message);
 
   const server = createServer((req, res) => {
-    req.resume();
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
     req.on("end", () => {
+      if (req.method === "POST" && (req.url === "/events" || req.url === "/events/bulk")) {
+        if (!credential.test(req.headers.authorization ?? "") || !req.headers.date) {
+          stats.badSignatures++;
+          flag("bad signature");
+          return reply(res, 401, { error: { type: "unauthorized", code: 401, message: "Invalid signature" } });
+        }
+        let body;
+        try {
+          body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+        } catch {
+          flag(`${req.url}: not JSON`);
+          return reply(res, 400, { error: { type: "invalid", code: 400, message: "Invalid JSON" } });
+        }
+        const bulk = req.url === "/events/bulk";
+        const events = bulk ? body?.events : [body];
+        if (!Array.isArray(events) || events.length === 0 || events.length > 50) {
+          flag(`${req.url}: ${events?.length} events`);
+          return reply(res, 400, { error: { type: "invalid", code: 400, message: "1..50 events" } });
+        }
+        stats.eventCalls++;
+        if (bulk) stats.bulkCalls++;
+        for (const event of events) {
+          const seq = event?.data?.bench_seq;
+          stats.eventSeqCounts.set(seq, (stats.eventSeqCounts.get(seq) ?? 0) + 1);
+        }
+        stats.lastEventAt = Date.now();
+        return setTimeout(
+          () =>
+            reply(
+              res,
+              200,
+              bulk
+                ? { results: events.map((e) => ({ events: [e] })), total: events.length, errors: 0 }
+                : { id: events[0].customer, events },
+            ),
+          latencyMs,
+        );
+      }
       const match = CUSTOMER_ROUTE.exec(req.url ?? "");
       if (req.method !== "GET" || !match) {
         flag(`${req.method} ${req.url}`);

@@ -14,13 +14,16 @@
  *   (f) slow: one fixed burst against the fake Bloomreach at 50 ms and again at 500 ms a call;
  *   (g) workflows: one fixed burst with 0, 20 and 100 active, mostly non-matching workflows, and
  *       with 0 again: consumer busy ms per event and the ratio 100 / 0 (the mean of both 0 runs);
+ *   (h) inbound: the other direction, Bloomreach webhooks in (POST /webhooks/bloomreach) and Antavo
+ *       events out to the loopback fake Antavo: events/s to the fake (and as a ratio to the burst's
+ *       events/s to Bloomreach when both run), Antavo calls per 1,000 events (bulk: <= 20), lost, duplicated;
  * with (e) to (g) and the burst, the DO round trips, storage calls and D1 statements per consumer
  * batch, counted by wrappers around the built bundle (counting.mjs; BENCH_COUNT=0 leaves them off).
  * Targets print PASS / MISS and never fail the run: the figures are for reading, not gating.
  * Results go to test/bench/results/latest.json. BENCH_QUICK=1 runs a tenth of the load;
- * BENCH_PHASES=ingest, =burst, =floor, =slow, =workflows or =enrich (or a comma list) runs those
- * phases (the default is ingest,burst,enrich; floor, slow and workflows run only when named, in that
- * order, before enrich); BENCH_RELAY_ROOT=<dir> builds the relay from
+ * BENCH_PHASES=ingest, =burst, =floor, =slow, =workflows, =enrich or =inbound (or a comma list) runs
+ * those phases (the default is ingest,burst,enrich,inbound; floor, slow and workflows run only when
+ * named, in that order, before enrich; inbound runs last); BENCH_RELAY_ROOT=<dir> builds the relay from
  * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -38,7 +41,7 @@ import { FLOOR_QUEUE, readWranglerConfig, startRuntime } from "./runtime.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const QUICK = process.env.BENCH_QUICK === "1";
-const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst,enrich").split(","));
+const PHASES = new Set((process.env.BENCH_PHASES ?? "ingest,burst,enrich,inbound").split(","));
 const RELAY_ROOT = process.env.BENCH_RELAY_ROOT ?? ROOT;
 const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
 /** BENCH_COUNT=0 serves the bundles without the counting wrappers of counting.mjs. */
@@ -92,17 +95,32 @@ const PLAN = {
     /** Every tenth workflow is on the bench action, with a filter that never passes. */
     onBenchActionEvery: 10,
   },
+  // The other direction: Bloomreach webhooks of its own customers (imported into the mirror first).
+  inbound: {
+    events: scale(2_000),
+    customers: scale(400),
+    perRequest: 100,
+    concurrency: 4,
+    timeoutSeconds: 120,
+    settleSeconds: 2,
+  },
   bloomreachLatencyMs: 50,
   antavoLatencyMs: 30,
 };
-const TARGETS = { ingestVsSend: 0.8, callsPerThousand: 25, relayVsFloor: 0.7, workflows100Vs0: 1.2 };
+const TARGETS = {
+  ingestVsSend: 0.8,
+  callsPerThousand: 25,
+  relayVsFloor: 0.7,
+  workflows100Vs0: 1.2,
+  antavoCallsPerThousand: 20,
+};
 const BENCH_ACTION = "bench_event";
 const FAKE = { projectToken: "bench-project", apiKeyId: "bench-key", apiSecret: "bench-secret" };
 const FAKE_ANTAVO = { environment: "bench", apiKey: "bench-antavo-key", apiSecret: "bench-antavo-secret" };
 /** Sequence numbers of the enrichment phase start here, apart from the burst's at the fake Bloomreach. */
 const ENRICH_SEQ = 1_000_000;
 /** Each fixed burst of the floor, slow and workflows phases gets its own million of sequence numbers. */
-const PHASE_SEQ = { floor: 2e6, floorRelay: 3e6, slowFast: 4e6, slowSlow: 5e6, workflows: 6e6 };
+const PHASE_SEQ = { floor: 2e6, floorRelay: 3e6, slowFast: 4e6, slowSlow: 5e6, workflows: 6e6, inbound: 7e6 };
 
 const log = (message) => console.log(`[bench] ${message}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -152,7 +170,8 @@ async function main() {
     const baselineScript = COUNT ? withCounting(baseline.scriptPath, ["FloorCustomer"]) : baseline.scriptPath;
 
     fake = await startFakeBloomreach({ ...FAKE, latencyMs: PLAN.bloomreachLatencyMs });
-    if (PHASES.has("enrich")) fakeAntavo = await startFakeAntavo({ ...FAKE_ANTAVO, latencyMs: PLAN.antavoLatencyMs });
+    if (PHASES.has("enrich") || PHASES.has("inbound"))
+      fakeAntavo = await startFakeAntavo({ ...FAKE_ANTAVO, latencyMs: PLAN.antavoLatencyMs });
     memory = startMemorySampler();
     runtime = await startRuntime({
       root: ROOT,
@@ -191,8 +210,11 @@ async function main() {
     const workflows = PHASES.has("workflows")
       ? await measureWorkflows(runtime, fake, basic, secrets.ADMIN_TOKEN)
       : undefined;
-    const enrich = fakeAntavo
+    const enrich = PHASES.has("enrich")
       ? await measureEnrichment(runtime, fake, fakeAntavo, basic, secrets.ADMIN_TOKEN)
+      : undefined;
+    const inbound = PHASES.has("inbound")
+      ? await measureInbound(runtime, fakeAntavo, secrets.ADMIN_TOKEN, secrets.BLOOMREACH_WEBHOOK_TOKEN)
       : undefined;
     const mem = memory.stop();
     memory = undefined;
@@ -214,6 +236,7 @@ async function main() {
       slow,
       workflows,
       enrich,
+      inbound,
       memory: mem,
       workerOutput: {
         stdoutLines: output.stdout.length,
@@ -536,6 +559,94 @@ async function measureEnrichment(runtime, fake, antavo, basic, adminToken) {
     antavoUnexpected: antavo.stats.unexpected,
     lost: events - seen(),
     deliveryLog: logged,
+  };
+}
+
+// ---- (h) inbound: Bloomreach -> Antavo ----------------------------------------------------------
+
+/**
+ * The other direction: customers imported into the mirror, one rule (bench_signup -> point_add with
+ * the sequence number in its data), then Bloomreach webhooks of 100 events each. Timed from the first
+ * POST to the last new event at the fake Antavo; Antavo calls counted there (one per bulk of <= 50).
+ */
+async function measureInbound(runtime, antavo, adminToken, bloomreachToken) {
+  const { events, customers, perRequest, concurrency, timeoutSeconds, settleSeconds } = PLAN.inbound;
+  const relayUrl = runtime.urls.relay;
+  await putConfig(relayUrl, adminToken, "/api/antavo", { baseUrl: antavo.url, ...FAKE_ANTAVO });
+  await putConfig(relayUrl, adminToken, "/api/inbound", {
+    rules: [
+      {
+        eventType: "bench_signup",
+        antavoAction: "point_add",
+        data: { points: 50, bench_seq: "{{properties.bench_seq}}", at: "{{timestamp}}" },
+      },
+    ],
+  });
+  const email = (n) => `inbound-cust-${n}@bench.example`;
+  const ndjson = Array.from({ length: customers }, (_, n) =>
+    JSON.stringify({ id: `inbound-cust-${n}`, email: email(n) }),
+  );
+  const imported = await fetch(`${relayUrl}/api/customers/import`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/x-ndjson" },
+    body: `${ndjson.join("\n")}\n`,
+  });
+  if (!imported.ok) throw new Error(`the inbound customers could not be imported: ${imported.status}`);
+  const db = await runtime.mf.getD1Database("DB", "relay");
+  const base = Math.floor(Date.now() / 1000) - events - 60;
+  const requests = Math.ceil(events / perRequest);
+  const body = (r) =>
+    JSON.stringify({
+      events: Array.from({ length: Math.min(perRequest, events - r * perRequest) }, (_, k) => {
+        const i = r * perRequest + k;
+        return {
+          id: `inbound-${i}`,
+          event_type: "bench_signup",
+          customer_ids: { registered: email(i % customers) },
+          properties: { bench_seq: PHASE_SEQ.inbound + i },
+          timestamp: base + i,
+        };
+      }),
+    });
+  const stats = antavo.stats;
+  const mine = () => [...stats.eventSeqCounts.entries()].filter(([k]) => k >= PHASE_SEQ.inbound);
+  log(
+    `inbound: ${events} Bloomreach events over ${customers} mirrored customers, ${perRequest} per request, fake Antavo ${PLAN.antavoLatencyMs} ms a call`,
+  );
+  const callsBefore = stats.eventCalls;
+  const t0 = Date.now();
+  const posted = await runLoad({
+    url: `${relayUrl}/webhooks/bloomreach`,
+    total: requests,
+    concurrency,
+    body,
+    headers: { authorization: `Bearer ${bloomreachToken}` },
+  });
+  const deadline = t0 + timeoutSeconds * 1000;
+  while (Date.now() < deadline && mine().length < events) await sleep(100);
+  const timedOut = mine().length < events;
+  const seconds = ((stats.lastEventAt ?? Date.now()) - t0) / 1000;
+  await sleep(settleSeconds * 1000);
+  const logged = await deliveryCounts(db, "br-inbound-%");
+  const seen = mine();
+  const calls = stats.eventCalls - callsBefore;
+  const postNon2xx = Object.entries(posted.statuses)
+    .filter(([s]) => !s.startsWith("2"))
+    .reduce((n, [, c]) => n + c, 0);
+  return {
+    events,
+    customers,
+    timedOut,
+    postErrors: posted.errors + postNon2xx,
+    secondsToLastEvent: seconds,
+    deliveredPerSecond: seen.length / seconds,
+    antavoCalls: calls,
+    bulkCalls: stats.bulkCalls,
+    callsPerThousandEvents: seen.length > 0 ? (calls / seen.length) * 1000 : Number.NaN,
+    lost: events - seen.length,
+    duplicated: seen.reduce((n, [, c]) => n + c - 1, 0),
+    deliveryLog: logged,
+    antavoBadSignatures: stats.badSignatures,
   };
 }
 
@@ -973,6 +1084,28 @@ function report(r) {
     ]);
     targets.push(["zero lost events (enrichment)", e.lost, e.lost === 0]);
     if (e.antavoUnexpected.length) console.log(`fake Antavo saw unexpected requests: ${e.antavoUnexpected.join("; ")}`);
+  }
+
+  const ib = r.inbound;
+  if (ib) {
+    console.log(
+      `\n(h) inbound (Bloomreach -> Antavo): ${ib.events} events, ${ib.customers} customers, fake Antavo ${r.plan.antavoLatencyMs} ms a call${ib.timedOut ? "  ** TIMED OUT **" : ""}`,
+    );
+    kv("events/s to the fake Antavo", f(ib.deliveredPerSecond, 0));
+    if (r.burst) kv("  ratio to the burst's events/s", f(ib.deliveredPerSecond / r.burst.deliveredPerSecond, 2));
+    kv("time to last event (s)", f(ib.secondsToLastEvent, 1));
+    kv("Antavo event calls (of them bulk)", `${ib.antavoCalls} (${ib.bulkCalls})`);
+    kv("Antavo calls per 1,000 events", f(ib.callsPerThousandEvents, 1));
+    kv("POST errors, bad signatures", `${ib.postErrors}, ${ib.antavoBadSignatures}`);
+    kv("lost, duplicated events", `${ib.lost}, ${ib.duplicated}`);
+    kv("delivery log by status", JSON.stringify(ib.deliveryLog));
+    targets.push([
+      `<= ${TARGETS.antavoCallsPerThousand} Antavo calls per 1,000 events (bulk)`,
+      f(ib.callsPerThousandEvents, 1),
+      ib.callsPerThousandEvents <= TARGETS.antavoCallsPerThousand,
+    ]);
+    targets.push(["zero lost events (inbound)", ib.lost, ib.lost === 0]);
+    targets.push(["zero duplicated events (inbound)", ib.duplicated, ib.duplicated === 0]);
   }
 
   const fixedRows = (rows) => {
