@@ -147,6 +147,20 @@ async function flow(page, relay) {
   await expectText(page, "Saved.");
   await screenshots(page, "settings");
 
+  log("inbound from Bloomreach: a rule, then Try it");
+  await nav(page, "Inbound from Bloomreach");
+  await expectText(page, "/webhooks/bloomreach");
+  await page.getByRole("button", { name: "Add a rule" }).click();
+  await page.locator("#f-rules-0-eventType").fill("newsletter_signup");
+  await page.locator("#f-rules-0-antavoAction").fill("point_add");
+  await page.locator("#f-rules-0-data").fill('{"points": 50, "reason": "{{properties.source}}"}');
+  await page.getByRole("button", { name: "Save rules" }).click();
+  await expectText(page, "Saved.");
+  await page.getByRole("button", { name: "Try it" }).click();
+  await expectText(page, "What the relay would send to Antavo");
+  await expectText(page, '"points": 50');
+  await screenshots(page, "inbound");
+
   log("create a workflow from a template, activate it, try it");
   await nav(page, "Workflows");
   await expectText(page, "No workflows yet.");
