@@ -8,7 +8,7 @@ import { SELF } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { optInEvent } from "./support/fixtures";
-import { basicAuth, postWebhook, secrets } from "./support/http";
+import { admin, basicAuth, postWebhook, secrets } from "./support/http";
 
 const NUM_RUNS = 100;
 const SEED = 20_260_901;
@@ -182,6 +182,27 @@ function upload(body: string, type: string) {
 
 const settings = { numRuns: NUM_RUNS, seed: SEED, endOnFailure: true };
 
+/** A Bloomreach webhook event (issue 11) with any of its fields crafted, alone or in a batch. */
+const bloomreachEvent = fc.record(
+  {
+    id: fc.oneof(text, value),
+    event_type: fc.oneof(fc.constantFrom("newsletter_signup", "unknown_type"), text, value),
+    customer_ids: fc.oneof(fc.record({ registered: fc.oneof(text, value) }), fc.dictionary(key, value, { maxKeys: 3 })),
+    properties: fc.oneof(fc.dictionary(key, value, { maxKeys: 5 }), value),
+    timestamp: value,
+  },
+  { requiredKeys: [] },
+);
+const bloomreachBody = fc
+  .oneof(bloomreachEvent, fc.record({ events: fc.array(bloomreachEvent, { maxLength: 4 }) }), value)
+  .map((body) => {
+    try {
+      return JSON.stringify(body) ?? "null";
+    } catch {
+      return "null";
+    }
+  });
+
 describe("fuzz: no input makes the relay answer 5xx or break later requests", () => {
   it("webhook JSON bodies (weird keys, deep values, lone surrogates, broken text)", async () => {
     await fc.assert(
@@ -204,6 +225,24 @@ describe("fuzz: no input makes the relay answer 5xx or break later requests", ()
           await expectNo5xxThenWorks(await webhook(raw, type), `${type} ${String(raw).slice(0, 200)}`);
         },
       ),
+      settings,
+    );
+  });
+
+  it("Bloomreach webhook bodies (crafted fields, batches, anything)", async () => {
+    await admin("/mapping", { body: { hardId: { loyaltyField: "email", remoteId: "registered" }, fields: [] } });
+    await admin("/inbound", {
+      body: { rules: [{ eventType: "newsletter_signup", antavoAction: "point_add", data: { p: "{{properties.x}}" } }] },
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(bloomreachBody, jsonText), async (raw) => {
+        const response = await SELF.fetch("https://relay.test/webhooks/bloomreach", {
+          method: "POST",
+          headers: { authorization: "Bearer test-bloomreach-token", "content-type": "application/json" },
+          body: raw,
+        });
+        await expectNo5xxThenWorks(response, raw.slice(0, 200));
+      }),
       settings,
     );
   });

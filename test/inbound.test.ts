@@ -341,6 +341,21 @@ describe("delivery to Antavo", () => {
     expect(await deliveryRow(ids[0]!)).toMatchObject({ status: "delivered", customer_id: "ant-later" });
   });
 
+  it("replays dead deliveries of one direction only", async () => {
+    await relay();
+    const { ids } = await postAndDeliver(signup("nobody-yet@example.com", { id: "dir-replay" }));
+    expect((await deliveryRow(ids[0]!))?.status).toBe("dead");
+    await env.DB.prepare(
+      "insert into deliveries (id, event_id, customer_id, action, status, direction, created_at, updated_at) values ('out-dead', 'out-dead', 'c', 'opt_in', 'dead', 'to_bloomreach', 1, 1)",
+    ).run();
+    const replayed = await json(
+      await admin("/deliveries/replay", { method: "POST", body: { status: "dead", direction: "to_antavo" } }),
+    );
+    expect(replayed.replayed).toBeGreaterThanOrEqual(1);
+    expect((await deliveryRow(ids[0]!))?.status).toBe("retrying");
+    expect((await deliveryRow("out-dead"))?.status).toBe("dead");
+  });
+
   it("finds the customer by the exact hard-ID value (case kept), also for customers mirrored before the mapping", async () => {
     const { antavo } = await relay();
     await customer(antavo, "ant-case", "Case@Example.com");
