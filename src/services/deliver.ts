@@ -141,7 +141,7 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
     mirrors: new Map(),
     commandResults: new Map(),
   };
-  await resolveAndPlanAntavo(pipeline, deps.db, rules, config.mapping, now);
+  await resolveAndPlanAntavo(pipeline, { db: deps.db, rules, mapping: config.mapping }, now);
   await sendCommands(pipeline);
   await settleAll(pipeline);
   return finish(pipeline, now);

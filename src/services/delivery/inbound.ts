@@ -5,31 +5,36 @@
  * flight. The events then go through the same send → settle → log stages as Bloomreach commands,
  * to the Antavo events sink. An event with no customer, or no rule any more, ends dead with the reason.
  */
-
+import type { Database } from "../../db/client";
+import type { AntavoEventData } from "../../domain/commands";
 import type { Mapping } from "../../domain/config";
 import { findRule, type InboundRule, renderAntavoEvent } from "../../domain/inbound-rules";
 import { bloomreachView, matchCustomers } from "../inbound";
 import { byCustomer, type Pipeline, perCustomer } from "./batch";
 
-export async function resolveAndPlanAntavo(
-  p: Pipeline,
-  db: Parameters<typeof matchCustomers>[0],
-  rules: InboundRule[],
-  mapping: Mapping,
-  now: number,
-) {
+/** What the stage reads besides the batch: the rules and the hard ID, loaded once per batch. */
+export interface InboundConfig {
+  db: Database;
+  rules: InboundRule[];
+  mapping: Mapping;
+}
+
+interface PlannedEvent {
+  customerId: string;
+  eventId: string;
+  eventType: string;
+  event: AntavoEventData;
+  /** Event time, then receipt: the customer's order. */
+  at: [number, number];
+}
+
+export async function resolveAndPlanAntavo(p: Pipeline, { db, rules, mapping }: InboundConfig, now: number) {
   const match = await matchCustomers(
     db,
     mapping,
     [...p.jobs.values()].map((j) => j.event.customerId),
   );
-  const planned: {
-    customerId: string;
-    eventId: string;
-    eventType: string;
-    event: ReturnType<typeof renderAntavoEvent>;
-    at: [number, number];
-  }[] = [];
+  const planned: PlannedEvent[] = [];
   for (const [eventId, job] of p.jobs) {
     const rule = findRule(rules, job.event.action);
     if (!rule) {

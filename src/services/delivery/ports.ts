@@ -115,10 +115,7 @@ export function antavoEventsSink(antavo: AntavoApi): CommandSink {
     target: "antavo",
     maxCommands: MAX_BULK_EVENTS,
     guardsInFlight: true,
-    async send(commands) {
-      const result = await antavo.sendEvents(commands.map(antavoOnly));
-      return result;
-    },
+    send: (commands) => antavo.sendEvents(commands.map(antavoOnly)),
   };
 }
 
