@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { seedCustomers } from "./support/backfill";
 import { demoMapping } from "./support/fixtures";
-import { admin, json } from "./support/http";
+import { admin } from "./support/http";
 import { relayWithFakes } from "./support/pipeline";
 import { loggedIn, textOf } from "./ui-helpers";
 
