@@ -232,6 +232,6 @@ describe("backfill", () => {
 async function cronPages(at: number) {
   const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<QueueMessage>);
   const controller = createScheduledController({ scheduledTime: new Date(at), cron: "* * * * *" });
-  await runScheduled(controller, { ...createDeps(env), queue: recorder.queue });
+  await runScheduled(controller, { ...createDeps(env), queue: recorder.queue, backfillQueue: recorder.queue });
   return (recorder.sent as QueueMessage[]).filter(isPage);
 }

@@ -19,6 +19,7 @@ import {
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { inputIssues } from "../lib/input-limits";
 import { errorMessage, logger } from "../lib/logger";
+import type { BackfillDeps } from "../services/backfill";
 import type { DateRunDeps } from "../services/date-runs";
 import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
 import { consumeBackfillPages, giveUpBackfillPages } from "./backfill-pages";
@@ -145,7 +146,11 @@ async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
   return report;
 }
 
-export async function consumeEvents(batch: MessageBatch<unknown>, deps: DeliveryDeps & DateRunDeps): Promise<void> {
+/** The events queue and the backfill queue: each message is handled by its type, whichever queue it came on. */
+export async function consumeEvents(
+  batch: MessageBatch<unknown>,
+  deps: DeliveryDeps & DateRunDeps & Pick<BackfillDeps, "backfillQueue">,
+): Promise<void> {
   const { valid, refused } = parseMessages(batch);
   if (refused.length > 0) await deadLetterRefused(batch, refused, deps);
   const { events: messages, scans, backfills } = byType(valid);

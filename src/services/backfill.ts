@@ -43,7 +43,8 @@ import { type DeliveryDeps, type DeliveryJob, deliverEvents } from "./deliver";
 import type { DeliveryLog } from "./delivery/ports";
 
 export interface BackfillDeps extends DeliveryDeps {
-  queue: Queue<QueueMessage>;
+  /** Where the pages go (RelayDeps.backfillQueue). */
+  backfillQueue: Queue<QueueMessage>;
   /** Customers per page (default DEFAULT_BACKFILL_PAGE). */
   backfillPageSize?: number;
 }
@@ -112,7 +113,9 @@ export async function startBackfill(
   });
   if (!inserted) throw new RelayError("conflict", "a backfill is already running: wait for it or cancel it");
   try {
-    await deps.queue.send({ type: "backfill_page", jobId: id } satisfies BackfillPageMessage, { contentType: "json" });
+    await deps.backfillQueue.send({ type: "backfill_page", jobId: id } satisfies BackfillPageMessage, {
+      contentType: "json",
+    });
   } catch (error) {
     await endJob(deps.db, id, "failed", now, `could not be queued: ${errorMessage(error)}`).catch(() => undefined);
     throw new RelayError("unavailable", "the backfill could not be queued; try again");
@@ -268,20 +271,21 @@ export async function runBackfillPage(
     now,
   );
   if (!finished) return stop("the page was finished or the job stopped meanwhile");
-  if (!last) await deps.queue.send({ type: "backfill_page", jobId: job.id, cursor: to }, { contentType: "json" });
+  if (!last)
+    await deps.backfillQueue.send({ type: "backfill_page", jobId: job.id, cursor: to }, { contentType: "json" });
   else logger.info("backfill done", { backfillId: job.id });
   return { kind: "done", sent, skipped, failed, ...(last ? {} : { next: to }) };
 }
 
 /** Cron: a running job quiet for BACKFILL_STALL_SECONDS lost its page; queue the page after its cursor. */
 export async function resumeStalledBackfill(
-  deps: Pick<BackfillDeps, "db" | "queue" | "now">,
+  deps: Pick<BackfillDeps, "db" | "backfillQueue" | "now">,
 ): Promise<string | undefined> {
   const now = deps.now();
   const job = await readStalledJob(deps.db, now - BACKFILL_STALL_SECONDS);
   if (!job) return undefined;
   await touchJob(deps.db, job.id, now);
-  await deps.queue.send(
+  await deps.backfillQueue.send(
     { type: "backfill_page", jobId: job.id, ...(job.cursor ? { cursor: job.cursor } : {}) },
     { contentType: "json" },
   );

@@ -1,6 +1,6 @@
 /**
  * Drives backfill jobs in tests: starts one through the admin API with a recording queue (under
- * test the events queue has no consumer), then runs its page messages through the events consumer
+ * test the queues have no consumer), then runs its page messages through the events consumer
  * until the job stops queueing pages. Seeds the mirror in batches.
  */
 import { env } from "cloudflare:test";
@@ -28,7 +28,7 @@ export async function seedCustomers(customers: ({ id: string } & Record<string, 
 /** `POST /api/backfill`; answers the response and the page messages it queued. */
 export async function startJob(body: unknown = {}) {
   const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<QueueMessage>);
-  const call = appWith(() => ({ queue: recorder.queue }));
+  const call = appWith(() => ({ queue: recorder.queue, backfillQueue: recorder.queue }));
   const response = await call("/api/backfill", {
     method: "POST",
     headers: { authorization: `Bearer ${secrets.adminToken}`, "content-type": "application/json" },
