@@ -39,15 +39,22 @@ import { parseEventTime } from "../domain/workflow/calendar";
 import { RelayError } from "../lib/errors";
 import { errorMessage, logger } from "../lib/logger";
 import { loadBloomreachCredentials, loadPlanConfig } from "./config";
-import { type DeliveryDeps, type DeliveryJob, deliverEvents } from "./deliver";
-import type { DeliveryLog } from "./delivery/ports";
+import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "./deliver";
+import { type DeliveryLog, sleepFor } from "./delivery/ports";
 
 export interface BackfillDeps extends DeliveryDeps {
   /** Where the pages go (RelayDeps.backfillQueue). */
   backfillQueue: Queue<QueueMessage>;
   /** Customers per page (default DEFAULT_BACKFILL_PAGE). */
   backfillPageSize?: number;
+  /** The pause after each part of a page, as a multiple of the part's time (default BACKFILL_PACE). */
+  backfillPace?: number;
 }
+
+/** Customers delivered together: one full Bloomreach call when each has one command. */
+const BACKFILL_CHUNK = 50;
+/** Half the isolate's time for live deliveries while a backfill runs. */
+export const BACKFILL_PACE = 1;
 
 /** Five full Bloomreach calls a page: short consumer runs, and a job is 2,000 pages per 500,000. */
 export const DEFAULT_BACKFILL_PAGE = 250;
@@ -198,6 +205,29 @@ function backfillLog(log: DeliveryLog): DeliveryLog {
   };
 }
 
+/**
+ * A page goes through the pipeline a Bloomreach call's worth of customers at a time, pausing after
+ * each part as long as the part took (BACKFILL_PACE): the Worker's isolate is shared with live
+ * deliveries, and a page planned all at once would keep them waiting for its object calls.
+ */
+async function deliverPaced(deps: BackfillDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const report: DeliveryReport = { outcomes: new Map(), planned: new Map(), logged: true };
+  const background: DeliveryDeps = { ...deps, priority: "background", deliveryLog: backfillLog(deps.deliveryLog) };
+  const pace = deps.backfillPace ?? BACKFILL_PACE;
+  const sleep = sleepFor(deps);
+  for (let i = 0; i < jobs.length; i += BACKFILL_CHUNK) {
+    const started = Date.now();
+    const part = await deliverEvents(background, jobs.slice(i, i + BACKFILL_CHUNK));
+    for (const [id, outcome] of part.outcomes) report.outcomes.set(id, outcome);
+    for (const [id, n] of part.planned ?? []) report.planned!.set(id, n);
+    report.logged &&= part.logged;
+    if ([...part.outcomes.values()].some((o) => o.status === "paused")) break;
+    const took = Date.now() - started;
+    if (pace > 0 && i + BACKFILL_CHUNK < jobs.length) await sleep(Math.min(2000, took * pace));
+  }
+  return report;
+}
+
 export type PageVerdict =
   | { kind: "done"; sent: number; skipped: number; failed: number; next?: string; stopped?: string }
   | { kind: "retry"; delaySeconds: number; reason: string };
@@ -234,10 +264,7 @@ export async function runBackfillPage(
     if (event) jobs.push({ event, attempt });
     else failed++;
   }
-  const report = await deliverEvents(
-    { ...deps, priority: "background", deliveryLog: backfillLog(deps.deliveryLog) },
-    jobs,
-  );
+  const report = await deliverPaced(deps, jobs);
 
   let sent = 0;
   let skipped = 0;
