@@ -1,5 +1,6 @@
-import { createScheduledController, env } from "cloudflare:test";
+import { createScheduledController, env, SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import sampleCsv from "../samples/antavo-customers.csv?raw";
 import { createDeps } from "../src/composition";
 import { runScheduled } from "../src/cron/scheduled";
 import { openDatabase } from "../src/db/client";
@@ -10,7 +11,7 @@ import { isPage, runPages, seedCustomers, startJob } from "./support/backfill";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { consume } from "./support/date-runs";
 import { demoMapping, demoSettings } from "./support/fixtures";
-import { admin, json } from "./support/http";
+import { admin, json, secrets } from "./support/http";
 import { asMessage, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
 
 const relay = relayWithFakes({ mapping: demoMapping, settings: demoSettings });
@@ -217,6 +218,27 @@ describe("backfill", () => {
       { customerId: "fail-1", status: "dead", error: expect.stringContaining("Property too long") },
       { customerId: "fail-2", status: "dead", error: expect.stringContaining("hard-ID") },
     ]);
+  });
+
+  it("imports the README's sample file and sends each of its customers once", async () => {
+    const { bloomreach } = await relay();
+    const imported = await SELF.fetch("https://relay.test/api/customers/import", {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.adminToken}`, "content-type": "text/csv" },
+      body: sampleCsv,
+    });
+    expect(await json(imported)).toMatchObject({ total: 20, imported: 20, rejectedCount: 0 });
+    const job = await startJob();
+    const { id } = await json(job.response);
+    await runPages(job.pages);
+    const sent = bloomreach.customers();
+    expect(sent).toHaveLength(20);
+    expect(new Set(sent.map((c) => c.customer_ids.registered)).size).toBe(20);
+    expect(sent[0]).toMatchObject({
+      customer_ids: { registered: "ada.lovelace@example.com" },
+      properties: { first_name: "Ada", loyalty_points: 120, loyalty_tier: "Bronze" },
+    });
+    expect(await progress(id)).toMatchObject({ status: "done", total: 20, sent: 20 });
   });
 
   it("refuses a bad updatedSince with its path, and an unknown job with 404", async () => {
