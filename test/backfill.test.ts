@@ -7,7 +7,7 @@ import { openDatabase } from "../src/db/client";
 import type { QueueMessage } from "../src/domain/queue-message";
 import { deliveryLog } from "../src/services/delivery/ports";
 import { recordingQueue } from "./support/app";
-import { isPage, runPages, seedCustomers, startJob } from "./support/backfill";
+import { isPage, NO_PACE, runPages, seedCustomers, startJob } from "./support/backfill";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { consume } from "./support/date-runs";
 import { demoMapping, demoSettings } from "./support/fixtures";
@@ -134,7 +134,7 @@ describe("backfill", () => {
     const { id } = await json(job.response);
 
     // Page 1 finishes; the message for page 2 is lost with the crashed consumer.
-    const one = await consume(job.pages);
+    const one = await consume(job.pages, NO_PACE);
     expect(one.acked).toHaveLength(1);
     const lost = one.sent.filter(isPage);
     expect(lost).toEqual([{ type: "backfill_page", jobId: id, cursor: "crash-00249" }]);
@@ -142,13 +142,13 @@ describe("backfill", () => {
 
     // Page 2 then crashes half-way: Bloomreach took its commands, the log write failed.
     const faulty = openDatabase(failingDeliveryLog(env.DB, 1).db);
-    const two = await consume(lost, { db: faulty, deliveryLog: deliveryLog(faulty) });
+    const two = await consume(lost, { db: faulty, deliveryLog: deliveryLog(faulty), ...NO_PACE });
     expect(two.retried).toHaveLength(1);
     expect(bloomreach.customers()).toHaveLength(500);
     expect(await progress(id)).toMatchObject({ status: "running", sent: 250 });
 
     // The retried page sends nothing its first run sent, and the job goes on.
-    const retriedPage = await consume(lost);
+    const retriedPage = await consume(lost, NO_PACE);
     expect(bloomreach.customers()).toHaveLength(500);
     const three = retriedPage.sent.filter(isPage);
     expect(three).toEqual([{ type: "backfill_page", jobId: id, cursor: "crash-00499" }]);
@@ -167,7 +167,7 @@ describe("backfill", () => {
     expect(bloomreach.customers()).toHaveLength(600);
     expect(await progress(id)).toMatchObject({ status: "done", total: 600, sent: 600, skipped: 0, failed: 0 });
     bloomreach.assertNoUnexpected();
-  });
+  }, 30_000);
 
   it("answers 409 while a job runs, and a cancelled job sends no further page", async () => {
     const { bloomreach } = await relay();
@@ -180,7 +180,7 @@ describe("backfill", () => {
     expect((await json(second.response)).error.code).toBe("conflict");
     expect(second.pages).toEqual([]);
 
-    const one = await consume(job.pages);
+    const one = await consume(job.pages, NO_PACE);
     const cancelled = await admin(`/backfill/${id}`, { method: "DELETE" });
     expect(cancelled.status).toBe(200);
     expect(await json(cancelled)).toMatchObject({ status: "cancelled", sent: 250, finishedAt: expect.any(Number) });
@@ -196,7 +196,7 @@ describe("backfill", () => {
     const doneId = next.pages[0]!.jobId;
     expect(await progress(doneId)).toMatchObject({ status: "done", total: 0, sent: 0 });
     expect((await admin(`/backfill/${doneId}`, { method: "DELETE" })).status).toBe(409);
-  });
+  }, 30_000);
 
   it("lists the customers that failed, with the reason", async () => {
     const { bloomreach } = await relay();

@@ -20,7 +20,7 @@ import { consumeEvents } from "../../src/queue/consumer";
 import { recordingQueue } from "./app";
 import { EVENTS_QUEUE } from "./pipeline";
 
-export type Overrides = Partial<RelayDeps> & { scanPageSize?: number };
+export type Overrides = Partial<RelayDeps> & { scanPageSize?: number; backfillPace?: number };
 
 const seconds = (at: Date | number | string) => Math.floor(new Date(at).getTime() / 1000);
 
