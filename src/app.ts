@@ -9,6 +9,7 @@ import { secureHeaders } from "hono/secure-headers";
 import type { RelayDeps } from "./composition";
 import { type ErrorCode, errorBody, RelayError } from "./lib/errors";
 import { errorMessage } from "./lib/logger";
+import { backfillRoutes } from "./routes/admin/backfill-routes";
 import { configRoutes } from "./routes/admin/config-routes";
 import { customerRoutes } from "./routes/admin/customer-routes";
 import { deliveryRoutes } from "./routes/admin/delivery-routes";
@@ -69,6 +70,7 @@ export function createApp(buildDeps?: (env: Env) => RelayDeps) {
   app.route("/api", workflowRoutes);
   app.route("/api", customerRoutes);
   app.route("/api", inboundRoutes);
+  app.route("/api", backfillRoutes);
   // The admin UI: its own session cookie, CSRF checks, CSP and HTML errors (routes/ui).
   app.route("/admin", adminUi);
 

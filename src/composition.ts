@@ -38,6 +38,8 @@ export interface RelayDeps {
   environment: string;
   db: Database;
   queue: Queue<QueueMessage>;
+  /** Backfill pages only (their own queue, so they never wait behind or hold up live events). */
+  backfillQueue: Queue<QueueMessage>;
   /** The customers' CustomerSync objects, as the delivery stages use them. */
   customerStore: CustomerStore;
   /** Where the delivery stages write the log (with the mirror and the workflows' last runs). */
@@ -80,6 +82,7 @@ function buildDeps(env: Env): RelayDeps {
     db,
     deliveryLog: deliveryLog(db),
     queue: env.EVENTS_QUEUE as Queue<QueueMessage>,
+    backfillQueue: env.BACKFILL_QUEUE as Queue<QueueMessage>,
     customerStore: customerStore(env.CUSTOMER_SYNC as unknown as DurableObjectNamespace<CustomerSync>),
     rateLimiter: env.RATE_LIMITER as unknown as DurableObjectNamespace<RateLimiter>,
     fetch: (input, init) => fetch(input, init),

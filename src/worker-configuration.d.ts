@@ -4,6 +4,7 @@ declare namespace Cloudflare {
 	interface StagingEnv {
 		DB: D1Database;
 		EVENTS_QUEUE: Queue;
+		BACKFILL_QUEUE: Queue;
 		ENVIRONMENT: "staging";
 		ADMIN_TOKEN: string;
 		ENCRYPTION_KEY: string;
@@ -17,6 +18,7 @@ declare namespace Cloudflare {
 	interface ProductionEnv {
 		DB: D1Database;
 		EVENTS_QUEUE: Queue;
+		BACKFILL_QUEUE: Queue;
 		ENVIRONMENT: "production";
 		ADMIN_TOKEN: string;
 		ENCRYPTION_KEY: string;
@@ -30,6 +32,7 @@ declare namespace Cloudflare {
 	interface Env {
 		DB: D1Database;
 		EVENTS_QUEUE: Queue;
+		BACKFILL_QUEUE: Queue;
 		ENVIRONMENT: "staging" | "production" | "local";
 		ADMIN_TOKEN: string;
 		ENCRYPTION_KEY: string;

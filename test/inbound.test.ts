@@ -547,6 +547,33 @@ describe("the shared Antavo budget", () => {
   });
 });
 
+describe("erasure of a customer who engaged in Bloomreach", () => {
+  it("leaves no row keyed by the hard ID Bloomreach named the customer by", async () => {
+    const { antavo } = await relay();
+    const email = "engaged.erase@example.com";
+    await customer(antavo, "ant-erase", email);
+    // One event delivered (log row under the Antavo id), one still unmatched (keyed by the e-mail).
+    await postAndDeliver(signup(email, { id: "erase-in-1" }));
+    expect(antavo.events.map((e) => e.customer)).toEqual(["ant-erase"]);
+    const pending = await postBloomreach(signup(email, { id: "erase-in-2" }));
+    expect(pending.status).toBe(202);
+    const rowsWith = async () => {
+      const hits: string[] = [];
+      for (const table of ["inbound_events", "deliveries", "delivery_attempts", "customers"]) {
+        const { results } = await env.DB.prepare(`select * from ${table}`).all();
+        for (const row of results) if (JSON.stringify(row).includes(email)) hits.push(table);
+      }
+      return hits;
+    };
+    expect((await rowsWith()).length).toBeGreaterThan(0);
+
+    const erased = await admin("/customers/ant-erase", { method: "DELETE" });
+    expect(erased.status).toBe(200);
+    expect((await json(erased)).erased).toMatchObject({ mirror: 1, events: 2 });
+    expect(await rowsWith()).toEqual([]);
+  });
+});
+
 describe("GET/PUT /api/inbound", () => {
   it("saves rules, answers them back, and refuses bad templates and duplicate event types with paths", async () => {
     await relay();

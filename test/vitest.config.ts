@@ -27,7 +27,10 @@ export default defineConfig(async () => {
           bindings: { ...testSecrets, TEST_MIGRATIONS: migrations },
           // Tests drive the consumer themselves (createMessageBatch/getQueueResult) with injected time,
           // so what ingest sends goes to a queue nobody consumes instead of a background consumer.
-          queueProducers: { EVENTS_QUEUE: { queueName: "relay-events-under-test" } },
+          queueProducers: {
+            EVENTS_QUEUE: { queueName: "relay-events-under-test" },
+            BACKFILL_QUEUE: { queueName: "relay-backfill-under-test" },
+          },
         },
       }),
     ],

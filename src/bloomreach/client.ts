@@ -56,8 +56,16 @@ export interface ConnectionTestResult {
   checks: ConnectionCheck[];
 }
 
+/** What became of one GDPR anonymization (DESIGN 4.6), as a value like every vendor answer. */
+export type AnonymizeOutcome =
+  | { status: "anonymized" }
+  | { status: "retry"; error: string; retryAfterSeconds?: number }
+  | { status: "dead"; error: string };
+
 export interface BloomreachClient {
   sendBatch(commands: BloomreachCommand[]): Promise<BatchResult>;
+  /** `POST /data/v2/projects/{token}/customers/anonymize` (permission GDPR > Anonymize customer). */
+  anonymize(customerIds: Record<string, string>): Promise<AnonymizeOutcome>;
   testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult>;
 }
 
@@ -167,7 +175,34 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
     return finish("not reached");
   }
 
-  return { sendBatch, testConnection };
+  async function anonymize(customerIds: Record<string, string>): Promise<AnonymizeOutcome> {
+    const result = await call(`${origin}/data/v2/projects/${token}/customers/anonymize`, {
+      method: "POST",
+      headers: { authorization: basic, "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ customer_ids: customerIds }),
+    });
+    if (result.kind === "failed") return { status: "retry", error: result.error };
+    const verdict = readVendorStatus(result.status, result.headers.get("retry-after"), now());
+    if (verdict.kind === "ok") {
+      const body = parseJson(result.text);
+      // The answer names no customer data we need; an explicit refusal is the only 2xx failure.
+      if (isRecord(body) && body.success === false)
+        return { status: "dead", error: redact(extractMessage(body) ?? "refused without a reason") };
+      return { status: "anonymized" };
+    }
+    const message = redact(errorMessage(result.status, result.text));
+    if (verdict.kind === "retry")
+      return verdict.retryAfterSeconds === undefined
+        ? { status: "retry", error: message }
+        : { status: "retry", error: message, retryAfterSeconds: verdict.retryAfterSeconds };
+    // 401/403 here is a missing GDPR permission (or bad credentials): retrying cannot fix it.
+    return {
+      status: "dead",
+      error: verdict.kind === "auth" ? `${message} (the API group needs GDPR > Anonymize customer)` : message,
+    };
+  }
+
+  return { sendBatch, testConnection, anonymize };
 }
 
 function perCommandOutcomes(

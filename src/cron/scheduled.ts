@@ -1,6 +1,7 @@
 /** The cron transport: one trigger a minute runs the housekeeping sweep (and the date workflows). */
 import type { RelayDeps } from "../composition";
 import { errorMessage, logger } from "../lib/logger";
+import { resumeStalledBackfill } from "../services/backfill";
 import { startDateRuns } from "../services/date-runs";
 import { sweepDeliveries } from "../services/housekeeping";
 
@@ -16,6 +17,13 @@ export async function runScheduled(controller: ScheduledController, deps: RelayD
     if (started.length > 0) log.info("date scans started", { dateScansStarted: started });
   } catch (error) {
     log.error(`starting date workflows failed: ${errorMessage(error)}`);
+  }
+  // A backfill whose next page was lost goes on from its cursor (finished pages are not run again).
+  try {
+    const resumed = await resumeStalledBackfill(scheduled);
+    if (resumed) log.info("backfill resumed", { backfillId: resumed });
+  } catch (error) {
+    log.error(`resuming the backfill failed: ${errorMessage(error)}`);
   }
   const report = await sweepDeliveries(scheduled);
   if (report.requeuedStuck + report.requeuedParked > 0) log.info("sweep requeued events", { ...report });

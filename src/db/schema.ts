@@ -225,3 +225,36 @@ export const adminSessions = sqliteTable(
   },
   (t) => [index("admin_sessions_expires").on(t.expiresAt)],
 );
+
+/**
+ * Backfill jobs (DESIGN 4.5): every mirrored customer's mapped fields to Bloomreach, page by page.
+ * `cursor` is the last customer id of the last finished page: a page runs only while the job's
+ * cursor is where it starts, and finishing it moves the cursor and adds its counts in one update,
+ * so a page redelivered after it finished changes nothing and a crashed job resumes after it.
+ * The partial unique index lets one job run at a time.
+ */
+export const backfillJobs = sqliteTable(
+  "backfill_jobs",
+  {
+    id: text("id").primaryKey(),
+    /** running | done | cancelled | failed */
+    status: text("status").notNull(),
+    updatedSince: integer("updated_since"),
+    pageSize: integer("page_size").notNull(),
+    total: integer("total").notNull(),
+    sent: integer("sent").notNull().default(0),
+    skipped: integer("skipped").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    pages: integer("pages").notNull().default(0),
+    cursor: text("cursor"),
+    error: text("error"),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    /** Last sign of life of its pages: a running job quiet for long is resumed by the cron sweep. */
+    heartbeatAt: integer("heartbeat_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("backfill_jobs_one_running").on(t.status).where(sql`status = 'running'`),
+    index("backfill_jobs_started").on(t.startedAt),
+  ],
+);

@@ -31,6 +31,7 @@ const ROUTES = [
   ["customers", "POST", /^\/track\/v2\/projects\/([^/]+)\/customers$/],
   ["customers/events", "POST", /^\/track\/v2\/projects\/([^/]+)\/customers\/events$/],
   ["attributes", "POST", /^\/data\/v2\/projects\/([^/]+)\/customers\/attributes$/],
+  ["anonymize", "POST", /^\/data\/v2\/projects\/([^/]+)\/customers\/anonymize$/],
 ];
 
 export function startBloomreachSandbox(options = {}) {
@@ -88,6 +89,13 @@ export function startBloomreachSandbox(options = {}) {
       record({ kind: "attributes", data: body, warnings: [] });
       const attributes = Array.isArray(body?.attributes) ? body.attributes : [];
       return send(res, 200, { success: true, results: attributes.map(() => ({ success: true, value: null })) });
+    }
+    if (match.name === "anonymize") {
+      const ids = body?.customer_ids;
+      if (!ids || typeof ids !== "object" || Object.keys(ids).length === 0)
+        return send(res, 400, { success: false, message: "customer_ids missing" });
+      record({ kind: "anonymize", data: body, warnings: [] });
+      return send(res, 200, { success: true });
     }
     if (match.name === "batch") {
       const commands = Array.isArray(body?.commands) ? body.commands : [];

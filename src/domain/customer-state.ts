@@ -113,6 +113,11 @@ export interface CustomerState {
   fields: FieldState;
   /** When Antavo was last asked for this customer (Unix seconds). */
   enrichedAt?: number;
+  /**
+   * When the customer was erased (DESIGN 4.6), Unix seconds: the one thing the object keeps after
+   * it. Events the relay received up to then (still queued at the erasure) are never sent.
+   */
+  erasedAt?: number;
   events: Map<string, EventRecord>;
 }
 
@@ -132,6 +137,22 @@ export interface PlanResult {
 const copy = (state: CustomerState): CustomerState => ({ ...state, events: new Map(state.events) });
 
 const orderOf = (a: RelayEvent, b: RelayEvent) => a.createdAt - b.createdAt || a.receivedAt - b.receivedAt;
+
+/** An event received before the customer's erasure: settled without a command, never stored. */
+const erasedReply = (eventId: string, erasedAt: number): PlanReply => ({
+  eventId,
+  kind: "settled",
+  commands: [],
+  pending: [],
+  refused: [],
+  unknown: [],
+  claims: [],
+  warnings: [],
+  outcome: {
+    status: "dead",
+    error: `not sent: the customer was erased at ${erasedAt} (Unix seconds), after this event arrived`,
+  },
+});
 
 const needsCustomerReply = (eventId: string): PlanReply => ({
   eventId,
@@ -155,6 +176,10 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
   if (enrichedAtChanged) state.enrichedAt = request.enrichedAt;
 
   for (const event of [...request.events].sort(orderOf)) {
+    if (state.erasedAt !== undefined && event.receivedAt <= state.erasedAt) {
+      replies.push(erasedReply(event.id, state.erasedAt));
+      continue;
+    }
     const existing = state.events.get(event.id);
     const replaying = REPLAYABLE.has(existing?.outcome?.status ?? "") && replay.has(event.id);
     if (existing && !replaying) {
@@ -171,7 +196,9 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
     }
 
     const customer = mergeSnapshot(state.snapshot.data, event);
-    if (request.canEnrich && needsCustomer(request.config, customer, state.enrichedAt, request.now)) {
+    // A backfill sends what the mirror holds: asking Antavo for every member would spend its budget.
+    const mayEnrich = request.canEnrich && !event.backfill;
+    if (mayEnrich && needsCustomer(request.config, customer, state.enrichedAt, request.now)) {
       replies.push(needsCustomerReply(event.id));
       continue;
     }
@@ -194,9 +221,9 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
     touched.add(event.id);
     replies.push(replyFor(event.id, record));
 
-    // A date run carries the mirror's copy of the customer, which may be older than this object's:
-    // it is planned with, never stored.
-    if (event.customer && !event.dateRun) {
+    // A date run or a backfill carries the mirror's copy of the customer, which may be older than
+    // this object's: it is planned with, never stored.
+    if (event.customer && !event.dateRun && !event.backfill) {
       state.snapshot = mergeNewer(state.snapshot, event.customer, event.createdAt);
       snapshotChanged = true;
     }

@@ -31,6 +31,11 @@ export const RelayEventSchema = v.object({
   bloomreach: v.optional(v.object({ customerIds: v.record(v.string(), v.string()) })),
   /** Set on the synthetic events a cron run creates for one date workflow and one customer. */
   dateRun: v.optional(v.object({ workflowId: v.string(), occurrence: v.string() })),
+  /**
+   * Set on the synthetic events of a backfill job (DESIGN 4.5): the customer's mapped fields from the
+   * mirror, planned as a mapping update only (no event, no workflow, no enrichment).
+   */
+  backfill: v.optional(v.object({ jobId: v.string() })),
 });
 export type RelayEvent = v.InferOutput<typeof RelayEventSchema>;
 

@@ -43,6 +43,8 @@ export function planEvent(
 ): EventPlan {
   const base: Plan = event.dateRun ? { commands: [], warnings: [] } : planSync(config, event, customer);
   const plan: EventPlan = { ...base, claims: [] };
+  // A backfill is the mirror's mapped fields and nothing else: no event is tracked, no workflow runs.
+  if (event.backfill) return { ...plan, commands: plan.commands.filter((c) => c.source.kind === "mapping") };
   // A date run is judged at the cron tick that created it (createdAt), not at delivery: queue
   // delays or retries past midnight must not turn "birthday today" false.
   const workflows = event.dateRun

@@ -35,7 +35,23 @@ export const DateScanMessageSchema = v.object({
 });
 export type DateScanMessage = v.InferOutput<typeof DateScanMessageSchema>;
 
-export const QueueMessageSchema = v.variant("type", [EventMessageSchema, DateScanMessageSchema]);
+/**
+ * One page of a backfill job (DESIGN 4.5): the customers after `cursor` (the job's cursor when the
+ * page was queued; none for the first page). Its customers are delivered by the page itself, so the
+ * queue holds one page of a job at a time and live events are never behind a backlog of it.
+ */
+export const BackfillPageMessageSchema = v.object({
+  type: v.literal("backfill_page"),
+  jobId: v.pipe(v.string(), v.minLength(1)),
+  cursor: v.optional(v.string()),
+});
+export type BackfillPageMessage = v.InferOutput<typeof BackfillPageMessageSchema>;
+
+export const QueueMessageSchema = v.variant("type", [
+  EventMessageSchema,
+  DateScanMessageSchema,
+  BackfillPageMessageSchema,
+]);
 export type QueueMessage = v.InferOutput<typeof QueueMessageSchema>;
 
 export const eventMessage = (event: v.InferOutput<typeof RelayEventSchema>, replay = false): EventMessage =>

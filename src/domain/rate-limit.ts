@@ -34,3 +34,35 @@ export function pauseBucket(bucket: Bucket | undefined, nowMs: number, untilMs: 
   const current = bucket ?? { tokens: 0, updatedAtMs: nowMs };
   return { ...current, pausedUntilMs: Math.max(current.pausedUntilMs ?? 0, untilMs) };
 }
+
+export interface SpareReservation extends Reservation {
+  /** False: no permit was taken; ask again after `waitMs`. */
+  granted: boolean;
+}
+
+/**
+ * A permit for background work (a backfill): taken only while it leaves `liveShare` of the burst
+ * for live callers, who reserve with `reservePermit` and so always come first. When the bucket is
+ * below that floor nothing is taken and the answer says when it will be above it again.
+ */
+export function reserveSparePermit(
+  bucket: Bucket | undefined,
+  nowMs: number,
+  perSecond: number,
+  liveShare: number,
+): SpareReservation {
+  const burst = Math.max(1, perSecond);
+  const current = bucket ?? { tokens: burst, updatedAtMs: nowMs };
+  const elapsed = Math.max(0, nowMs - current.updatedAtMs);
+  const tokens = Math.min(burst, current.tokens + (elapsed * perSecond) / 1000);
+  const pauseWait = Math.max(0, (current.pausedUntilMs ?? 0) - nowMs);
+  const floor = burst * Math.min(1, Math.max(0, liveShare));
+  const keep = (t: number): Bucket => ({
+    tokens: t,
+    updatedAtMs: nowMs,
+    ...(pauseWait > 0 ? { pausedUntilMs: current.pausedUntilMs! } : {}),
+  });
+  if (pauseWait === 0 && tokens - 1 >= floor) return { bucket: keep(tokens - 1), waitMs: 0, granted: true };
+  const refillWait = Math.ceil(((floor + 1 - tokens) * 1000) / perSecond);
+  return { bucket: keep(tokens), waitMs: Math.max(1, pauseWait, refillWait), granted: false };
+}

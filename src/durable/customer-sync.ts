@@ -54,6 +54,7 @@ const EVENT_PREFIX = "event:";
 const SNAPSHOT = "snapshot";
 const FIELDS = "fields";
 const ENRICHED_AT = "enrichedAt";
+const ERASED_AT = "erasedAt";
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
 
 /**
@@ -102,6 +103,25 @@ export class CustomerSync extends DurableObject<Env> {
     await this.store(settle(await this.load(results.map((r) => r.eventId)), results));
   }
 
+  /**
+   * Erasure (DESIGN 4.6): everything the object stored goes (`deleteAll`), and only the time of the
+   * erasure stays, so events queued before it are not sent after it. Answers the snapshot it held
+   * (the caller may need the hard ID to anonymize the customer in Bloomreach).
+   */
+  async erase(at: number): Promise<{ snapshot?: Record<string, unknown> }> {
+    const snapshot = await this.ctx.storage.get<Snapshot>(SNAPSHOT);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    await this.ctx.storage.put(ERASED_AT, at);
+    this.config = undefined;
+    return snapshot ? { snapshot: snapshot.data } : {};
+  }
+
+  /** Everything in the object's storage, for tests that prove an erasure left nothing behind. */
+  async dumpStorage(): Promise<Record<string, unknown>> {
+    return Object.fromEntries(await this.ctx.storage.list());
+  }
+
   /** The stored state of the customer (and of one event), for the admin API and tests. */
   async inspect(eventId?: string) {
     const state = await this.load(eventId ? [eventId] : []);
@@ -122,7 +142,7 @@ export class CustomerSync extends DurableObject<Env> {
 
   /** One batched read: the customer's snapshot, field state, last lookup and the named events. */
   private async load(eventIds: string[]): Promise<CustomerState> {
-    const keys = [SNAPSHOT, FIELDS, ENRICHED_AT, ...eventIds.map((id) => EVENT_PREFIX + id)];
+    const keys = [SNAPSHOT, FIELDS, ENRICHED_AT, ERASED_AT, ...eventIds.map((id) => EVENT_PREFIX + id)];
     const stored = await this.ctx.storage.get<unknown>(keys);
     const events = new Map<string, EventRecord>();
     for (const id of eventIds) {
@@ -130,10 +150,12 @@ export class CustomerSync extends DurableObject<Env> {
       if (record) events.set(id, record);
     }
     const enrichedAt = stored.get(ENRICHED_AT) as number | undefined;
+    const erasedAt = stored.get(ERASED_AT) as number | undefined;
     return {
       snapshot: (stored.get(SNAPSHOT) as Snapshot | undefined) ?? { data: {}, at: 0 },
       fields: (stored.get(FIELDS) as FieldState | undefined) ?? {},
       ...(enrichedAt !== undefined ? { enrichedAt } : {}),
+      ...(erasedAt !== undefined ? { erasedAt } : {}),
       events,
     };
   }

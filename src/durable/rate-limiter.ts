@@ -8,7 +8,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { ADMIN_AUTH_THROTTLE, type AttemptVerdict, recentFailures, registerAttempt } from "../domain/auth-throttle";
-import { type Bucket, pauseBucket, reservePermit } from "../domain/rate-limit";
+import {
+  type Bucket,
+  pauseBucket,
+  reservePermit,
+  reserveSparePermit,
+  type SpareReservation,
+} from "../domain/rate-limit";
 
 const AUTH_FAILURES = "auth-failures";
 
@@ -20,6 +26,13 @@ export class RateLimiter extends DurableObject<Env> {
     const reservation = reservePermit(this.bucket, nowMs, perSecond);
     this.bucket = reservation.bucket;
     return reservation.waitMs;
+  }
+
+  /** A permit only if it leaves `liveShare` of the burst to live callers (see reserveSparePermit). */
+  async reserveSpare(perSecond: number, liveShare: number, nowMs: number = Date.now()): Promise<SpareReservation> {
+    const reservation = reserveSparePermit(this.bucket, nowMs, perSecond, liveShare);
+    this.bucket = reservation.bucket;
+    return { bucket: reservation.bucket, waitMs: reservation.waitMs, granted: reservation.granted };
   }
 
   /** The vendor answered 429: hold every permit for `ms`. */

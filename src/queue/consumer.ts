@@ -11,6 +11,7 @@ import * as v from "valibot";
 import { readDeliveryStates, writeDeliveryLog } from "../db/delivery-queries";
 import { type Direction, directionOf } from "../domain/event";
 import {
+  type BackfillPageMessage,
   type DateScanMessage,
   type EventMessage,
   type QueueMessage,
@@ -19,8 +20,10 @@ import {
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { inputIssues } from "../lib/input-limits";
 import { errorMessage, logger } from "../lib/logger";
+import type { BackfillDeps } from "../services/backfill";
 import type { DateRunDeps } from "../services/date-runs";
 import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, deliverEvents } from "../services/deliver";
+import { consumeBackfillPages, giveUpBackfillPages } from "./backfill-pages";
 import { consumeDateScans } from "./date-scans";
 
 type Parsed = { message: Message<unknown>; body: QueueMessage };
@@ -95,15 +98,17 @@ async function deadLetterRefused(
   }
 }
 
-/** Event messages go through the delivery pipeline; date-scan pages are handled on their own. */
+/** Event messages go through the delivery pipeline; date-scan and backfill pages are handled on their own. */
 function byType(parsed: Parsed[]) {
   const events: { message: Message<unknown>; body: EventMessage }[] = [];
   const scans: { message: Message<unknown>; body: DateScanMessage }[] = [];
+  const backfills: { message: Message<unknown>; body: BackfillPageMessage }[] = [];
   for (const { message, body } of parsed) {
     if (body.type === "date_scan") scans.push({ message, body });
+    else if (body.type === "backfill_page") backfills.push({ message, body });
     else events.push({ message, body });
   }
-  return { events, scans };
+  return { events, scans, backfills };
 }
 
 const ISOLATED_CONCURRENCY = 4;
@@ -143,10 +148,24 @@ async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
   return report;
 }
 
-export async function consumeEvents(batch: MessageBatch<unknown>, deps: DeliveryDeps & DateRunDeps): Promise<void> {
+/** The events queue and the backfill queue: each message is handled by its type, whichever queue it came on. */
+export async function consumeEvents(
+  batch: MessageBatch<unknown>,
+  deps: DeliveryDeps & DateRunDeps & Pick<BackfillDeps, "backfillQueue">,
+): Promise<void> {
   const { valid, refused } = parseMessages(batch);
   if (refused.length > 0) await deadLetterRefused(batch, refused, deps);
-  const { events: messages, scans } = byType(valid);
+  const { events: messages, scans, backfills } = byType(valid);
+  // A backfill page runs beside the batch's live events, never in front of them.
+  await Promise.all([consumeBackfillPages(backfills, deps), consumeLiveEvents(messages, scans, batch, deps)]);
+}
+
+async function consumeLiveEvents(
+  messages: { message: Message<unknown>; body: EventMessage }[],
+  scans: { message: Message<unknown>; body: DateScanMessage }[],
+  batch: MessageBatch<unknown>,
+  deps: DeliveryDeps & DateRunDeps,
+): Promise<void> {
   await consumeDateScans(scans, deps);
   // At-least-once delivery can put one event in a batch twice: deliver it once, answer both.
   const jobs = new Map<string, DeliveryJob>();
@@ -183,7 +202,8 @@ export async function consumeDeadLetters(
 ): Promise<void> {
   const { valid, refused } = parseMessages(batch);
   if (refused.length > 0) await deadLetterRefused(batch, refused, deps);
-  const { events: messages, scans } = byType(valid);
+  const { events: messages, scans, backfills } = byType(valid);
+  await giveUpBackfillPages(backfills, deps);
   for (const { message, body } of scans) {
     // A scan page the queue gave up on: its customers of that occurrence were not reached.
     logger.error(`date scan page dead after ${message.attempts} attempts`, {

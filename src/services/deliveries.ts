@@ -122,12 +122,21 @@ export async function getDelivery(db: Database, id: string) {
     attemptLog: [
       ...attempts.map((a) => ({
         ...a,
-        request: a.request?.startsWith("[") ? JSON.parse(a.request) : a.request,
-        response: a.response?.startsWith("{") ? JSON.parse(a.response) : a.response,
+        request: a.request?.startsWith("[") ? jsonOrText(a.request) : a.request,
+        response: a.response?.startsWith("{") ? jsonOrText(a.response) : a.response,
       })),
       ...(row ? firstTryAttempt(row, attempts) : []),
     ],
   };
+}
+
+/** Attempt bodies are JSON, except where an erasure left its marker (`[erased]`). */
+function jsonOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }
 
 /**

@@ -5,7 +5,9 @@
  * - [data-confirm]: ask before a destructive submit;
  * - [data-replay]: loop the page-by-page replay with a <progress>;
  * - [data-live-preview]: re-run "Try it" as the sample is edited;
- * - [data-import]: send a large file in slices within the import's per-request row limit.
+ * - [data-import]: send a large file in slices within the import's per-request row limit;
+ * - [data-backfill]: start "Sync all to Bloomreach" in place and follow its progress
+ *   ([data-backfill-poll] names a running job to follow when the page loads).
  * Requests carry the form's own CSRF field, so they pass the same checks as a plain submit.
  */
 export const IMPORT_SLICE_ROWS = 5000;
@@ -167,5 +169,70 @@ export const SCRIPT = `
       }).catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(function () { p.button.disabled = false; });
     });
   });
+
+  var backfillBox = document.querySelector("[data-backfill-box]");
+  function backfillView(job) {
+    var done = job.sent + job.skipped + job.failed;
+    var n = function (x) { return Number(x).toLocaleString("en-US"); };
+    var box = document.createElement("div");
+    box.className = "notice " + (job.failed > 0 || job.status === "failed" ? "warn" : job.status === "running" ? "info" : "ok");
+    box.setAttribute("role", "status");
+    var label = document.createElement("label");
+    label.setAttribute("for", "backfill-progress");
+    label.textContent = job.status === "running" ? "Syncing… " + n(done) + " of " + n(job.total) + " customers"
+      : job.status === "done" ? "Finished: " + n(done) + " of " + n(job.total) + " customers"
+      : job.status === "cancelled" ? "Stopped: " + n(done) + " of " + n(job.total) + " customers were handled before it was stopped"
+      : "Could not finish: " + (job.error || "the sync stopped");
+    var bar = document.createElement("progress");
+    bar.id = "backfill-progress";
+    bar.max = Math.max(job.total, 1);
+    bar.value = Math.min(done, job.total);
+    var counts = document.createElement("p");
+    counts.textContent = n(job.sent) + " sent · " + n(job.skipped) + " already up to date · " + n(job.failed) + " failed";
+    box.appendChild(label); box.appendChild(bar); box.appendChild(counts);
+    if (job.failures && job.failures.length) {
+      var ul = document.createElement("ul");
+      job.failures.forEach(function (f) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = "/admin/customers?id=" + encodeURIComponent(f.customerId);
+        a.textContent = f.customerId;
+        li.appendChild(a);
+        li.appendChild(document.createTextNode(": " + (f.error || f.status)));
+        ul.appendChild(li);
+      });
+      box.appendChild(ul);
+    }
+    backfillBox.replaceChildren(box);
+  }
+  function followBackfill(url) {
+    var start = document.querySelector("form[data-backfill] button");
+    if (start) start.disabled = true;
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { accept: "application/json" } }).then(function (response) {
+        if (!response.ok) return errorText(response).then(function (message) { throw new Error(message); });
+        return response.json().then(function (job) {
+          backfillView(job);
+          if (job.status === "running") setTimeout(tick, 1000);
+          else if (start) start.disabled = false;
+        });
+      }).catch(function (error) { backfillBox.textContent = "Could not read the progress: " + error.message; if (start) start.disabled = false; });
+    }
+    tick();
+  }
+  if (backfillBox) {
+    var polling = backfillBox.getAttribute("data-backfill-poll");
+    if (polling) followBackfill(polling);
+    var backfillForm = document.querySelector("form[data-backfill]");
+    if (backfillForm) backfillForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = backfillForm.querySelector("button");
+      button.disabled = true;
+      post(backfillForm, { accept: "application/json" }).then(function (response) {
+        if (!response.ok) return errorText(response).then(function (message) { backfillBox.textContent = message; button.disabled = false; });
+        return response.json().then(function (job) { backfillView(job); followBackfill("/admin/customers/backfill/" + encodeURIComponent(job.id)); });
+      }).catch(function (error) { backfillBox.textContent = error.message; button.disabled = false; });
+    });
+  }
 })();
 `;

@@ -19,6 +19,9 @@ function stableJson(value) {
   return JSON.stringify(value);
 }
 
+/** The e-mail domain of the bench's backfilled customers, so their calls are told apart. */
+export const BACKFILL_DOMAIN = "@backfill.bench";
+
 export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, latencyMs = 50 }) {
   let latency = latencyMs;
   const auth = `Basic ${Buffer.from(`${apiKeyId}:${apiSecret}`).toString("base64")}`;
@@ -37,6 +40,10 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     seqAnsweredAt: new Map(),
     firstEventAt: undefined,
     lastEventAt: undefined,
+    /** Calls and commands for backfilled customers (hard IDs ending in BACKFILL_DOMAIN). */
+    backfillCalls: 0,
+    backfillCommands: 0,
+    backfillCustomers: new Map(),
   };
   const flag = (message) => stats.unexpected.length < 50 && stats.unexpected.push(message);
 
@@ -68,6 +75,17 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
       stats.commands += commands.length;
       stats.maxCommandsPerCall = Math.max(stats.maxCommandsPerCall, commands.length);
       const seqs = [];
+      const backfilled = commands.filter((c) =>
+        String(c.data?.customer_ids?.registered ?? "").endsWith(BACKFILL_DOMAIN),
+      );
+      if (backfilled.length > 0) {
+        stats.backfillCalls++;
+        stats.backfillCommands += backfilled.length;
+        for (const c of backfilled) {
+          const id = c.data.customer_ids.registered;
+          stats.backfillCustomers.set(id, (stats.backfillCustomers.get(id) ?? 0) + 1);
+        }
+      }
       for (const { name, data } of commands) {
         if (name === "customers") stats.customerCommands++;
         if (name !== "customers/events") continue;

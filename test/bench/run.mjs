@@ -17,13 +17,17 @@
  *   (h) inbound: the other direction, Bloomreach webhooks in (POST /webhooks/bloomreach) and Antavo
  *       events out to the loopback fake Antavo: events/s to the fake (and as a ratio to the burst's
  *       events/s to Bloomreach when both run), Antavo calls per 1,000 events (bulk: <= 20), lost, duplicated;
+ *   (h) backfill: BENCH_BACKFILL_CUSTOMERS (default 100,000) mirrored customers sent by
+ *       `POST /api/backfill` against the 50 ms fake: customers/s, Bloomreach calls per 1,000
+ *       customers, and the p99 of live webhook deliveries (a steady stream, post to the fake's
+ *       answer) during the backfill as a ratio to the p99 of the same stream without it;
  * with (e) to (g) and the burst, the DO round trips, storage calls and D1 statements per consumer
  * batch, counted by wrappers around the built bundle (counting.mjs; BENCH_COUNT=0 leaves them off).
  * Targets print PASS / MISS and never fail the run: the figures are for reading, not gating.
  * Results go to test/bench/results/latest.json. BENCH_QUICK=1 runs a tenth of the load;
- * BENCH_PHASES=ingest, =burst, =floor, =slow, =workflows, =enrich or =inbound (or a comma list) runs
- * those phases (the default is ingest,burst,enrich,inbound; floor, slow and workflows run only when
- * named, in that order, before enrich; inbound runs last); BENCH_RELAY_ROOT=<dir> builds the relay from
+ * BENCH_PHASES=ingest, =burst, =floor, =slow, =workflows, =backfill, =enrich or =inbound (or a comma
+ * list) runs those phases (the default is ingest,burst,enrich,inbound; floor, slow, workflows and
+ * backfill run only when named, in that order, before enrich; inbound runs last); BENCH_RELAY_ROOT=<dir> builds the relay from
  * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -34,7 +38,7 @@ import { readDevVars } from "../../src/dev/dev-vars.mjs";
 import { buildWorker } from "./build.mjs";
 import { countingEntry } from "./counting.mjs";
 import { startFakeAntavo } from "./fake-antavo.mjs";
-import { startFakeBloomreach } from "./fake-bloomreach.mjs";
+import { BACKFILL_DOMAIN, startFakeBloomreach } from "./fake-bloomreach.mjs";
 import { percentile, runLoad } from "./load.mjs";
 import { startMemorySampler } from "./memory.mjs";
 import { FLOOR_QUEUE, readWranglerConfig, startRuntime } from "./runtime.mjs";
@@ -104,6 +108,13 @@ const PLAN = {
     timeoutSeconds: 120,
     settleSeconds: 2,
   },
+  backfill: {
+    customers: Number(process.env.BENCH_BACKFILL_CUSTOMERS ?? scale(100_000)),
+    /** The live stream: one event a request, this many a second, during and without the backfill. */
+    liveRate: 20,
+    baselineSeconds: 20,
+    timeoutSeconds: Number(process.env.BENCH_BACKFILL_TIMEOUT ?? 900),
+  },
   bloomreachLatencyMs: 50,
   antavoLatencyMs: 30,
 };
@@ -113,6 +124,8 @@ const TARGETS = {
   relayVsFloor: 0.7,
   workflows100Vs0: 1.2,
   antavoCallsPerThousand: 20,
+  backfillCallsPerThousand: 20,
+  backfillLiveP99: 1.5,
 };
 const BENCH_ACTION = "bench_event";
 const FAKE = { projectToken: "bench-project", apiKeyId: "bench-key", apiSecret: "bench-secret" };
@@ -120,7 +133,16 @@ const FAKE_ANTAVO = { environment: "bench", apiKey: "bench-antavo-key", apiSecre
 /** Sequence numbers of the enrichment phase start here, apart from the burst's at the fake Bloomreach. */
 const ENRICH_SEQ = 1_000_000;
 /** Each fixed burst of the floor, slow and workflows phases gets its own million of sequence numbers. */
-const PHASE_SEQ = { floor: 2e6, floorRelay: 3e6, slowFast: 4e6, slowSlow: 5e6, workflows: 6e6, inbound: 7e6 };
+const PHASE_SEQ = {
+  floor: 2e6,
+  floorRelay: 3e6,
+  slowFast: 4e6,
+  slowSlow: 5e6,
+  workflows: 6e6,
+  liveAlone: 20e6,
+  liveDuringBackfill: 21e6,
+  inbound: 7e6,
+};
 
 const log = (message) => console.log(`[bench] ${message}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -210,6 +232,9 @@ async function main() {
     const workflows = PHASES.has("workflows")
       ? await measureWorkflows(runtime, fake, basic, secrets.ADMIN_TOKEN)
       : undefined;
+    const backfill = PHASES.has("backfill")
+      ? await measureBackfill(runtime, fake, basic, secrets.ADMIN_TOKEN)
+      : undefined;
     const enrich = PHASES.has("enrich")
       ? await measureEnrichment(runtime, fake, fakeAntavo, basic, secrets.ADMIN_TOKEN)
       : undefined;
@@ -235,6 +260,7 @@ async function main() {
       floor,
       slow,
       workflows,
+      backfill,
       enrich,
       inbound,
       memory: mem,
@@ -966,6 +992,155 @@ async function measureWorkflows(runtime, fake, basic, adminToken) {
   };
 }
 
+// ---- (h) backfill ----------------------------------------------------------------------------
+
+/** Mirrors `n` customers straight into D1 (20 rows a statement, 100 statements a batch). */
+async function seedMirror(db, n) {
+  const statements = [];
+  const at = Math.floor(Date.now() / 1000) - 3600;
+  for (let start = 0; start < n; start += 20) {
+    const rows = [];
+    const values = [];
+    for (let i = start; i < Math.min(n, start + 20); i++) {
+      const snapshot = {
+        id: `bf-${i}`,
+        email: `bf-${i}${BACKFILL_DOMAIN}`,
+        first_name: `First${i}`,
+        tiers: [{ name: i % 3 === 0 ? "Gold" : "Silver" }],
+      };
+      rows.push("(?, ?, null, ?, ?)");
+      values.push(snapshot.id, snapshot.email, JSON.stringify(snapshot), at);
+    }
+    statements.push(
+      db
+        .prepare(
+          `insert or replace into customers (id, email, birth_month_day, snapshot, updated_at) values ${rows.join(", ")}`,
+        )
+        .bind(...values),
+    );
+  }
+  for (let i = 0; i < statements.length; i += 100) await db.batch(statements.slice(i, i + 100));
+}
+
+/**
+ * An open-loop stream of live webhooks, one event a request at `rate` a second, until `stop()`
+ * says so; each event's latency is from its post to the fake's answer to the call that carried it.
+ */
+function liveStream(runtime, fake, basic, { seqBase, rate, stop }) {
+  const sentAt = new Map();
+  let n = 0;
+  const errors = [];
+  const done = (async () => {
+    const t0 = Date.now();
+    while (!stop()) {
+      const seq = seqBase + n;
+      n++;
+      sentAt.set(seq, Date.now());
+      fetch(`${runtime.urls.relay}/webhooks/antavo`, {
+        method: "POST",
+        headers: { authorization: basic, "content-type": "application/json" },
+        body: JSON.stringify({
+          id: `live-${seq}`,
+          action: BENCH_ACTION,
+          customer: { ...customer(seq), email: `live-${seq}@bench.example` },
+          data: { bench_seq: seq },
+        }),
+      })
+        .then((r) => (r.ok ? r.arrayBuffer() : errors.push(r.status)))
+        .catch((e) => errors.push(e.message));
+      const next = t0 + (n * 1000) / rate;
+      await sleep(Math.max(0, next - Date.now()));
+    }
+  })();
+  return {
+    done,
+    /** Waits for every event's answer (or the timeout); answers the latencies in ms. */
+    async latencies(timeoutMs = 60_000) {
+      await done;
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && fake.seqRange(seqBase, seqBase + n).answered < n) await sleep(200);
+      const out = [];
+      for (const [seq, at] of sentAt) {
+        const answered = fake.stats.seqAnsweredAt.get(seq);
+        if (answered !== undefined) out.push(answered - at);
+      }
+      return { sent: n, answered: out.length, errors: errors.length, latencies: out };
+    },
+  };
+}
+
+async function measureBackfill(runtime, fake, basic, adminToken) {
+  const plan = PLAN.backfill;
+  const db = await runtime.mf.getD1Database("DB", "relay");
+  log(`backfill: mirroring ${plan.customers} customers`);
+  await seedMirror(db, plan.customers);
+
+  log(`backfill: live stream alone, ${plan.liveRate}/s for ${plan.baselineSeconds} s`);
+  const aloneUntil = Date.now() + plan.baselineSeconds * 1000;
+  const alone = await liveStream(runtime, fake, basic, {
+    seqBase: PHASE_SEQ.liveAlone,
+    rate: plan.liveRate,
+    stop: () => Date.now() >= aloneUntil,
+  }).latencies();
+
+  const before = { calls: fake.stats.backfillCalls, commands: fake.stats.backfillCommands };
+  const t0 = Date.now();
+  const job = await adminCall(runtime.urls.relay, adminToken, "POST", "/api/backfill", {});
+  log(`backfill: job ${job.id} over ${job.total} customers, with the live stream running`);
+  let state = { status: "running" };
+  let finished = false;
+  const during = liveStream(runtime, fake, basic, {
+    seqBase: PHASE_SEQ.liveDuringBackfill,
+    rate: plan.liveRate,
+    stop: () => finished,
+  });
+  const deadline = t0 + plan.timeoutSeconds * 1000;
+  let lastLog = 0;
+  while (Date.now() < deadline) {
+    state = await adminCall(runtime.urls.relay, adminToken, "GET", `/api/backfill/${job.id}`);
+    if (state.status !== "running") break;
+    if (Date.now() - lastLog > 10_000) {
+      lastLog = Date.now();
+      const handled = state.sent + state.skipped + state.failed;
+      log(`  ${handled} / ${state.total} customers after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    }
+    await sleep(500);
+  }
+  const seconds = ((state.finishedAt ? state.finishedAt * 1000 : Date.now()) - t0) / 1000;
+  const timedOut = state.status === "running";
+  if (timedOut)
+    await adminCall(runtime.urls.relay, adminToken, "DELETE", `/api/backfill/${job.id}`).catch(() => undefined);
+  finished = true;
+  const live = await during.latencies();
+  const handled = state.sent + state.skipped + state.failed;
+  const calls = fake.stats.backfillCalls - before.calls;
+  const p99Alone = percentile(alone.latencies, 99);
+  const p99During = percentile(live.latencies, 99);
+  const resent = [...fake.stats.backfillCustomers.values()].filter((n) => n > 1).length;
+  return {
+    customers: plan.customers,
+    total: job.total,
+    status: state.status,
+    timedOut,
+    seconds,
+    handled,
+    sent: state.sent,
+    skipped: state.skipped,
+    failed: state.failed,
+    customersPerSecond: handled / seconds,
+    bloomreachCalls: calls,
+    commands: fake.stats.backfillCommands - before.commands,
+    callsPerThousandCustomers: handled > 0 ? (calls / handled) * 1000 : NaN,
+    customersSentTwice: resent,
+    live: {
+      rate: plan.liveRate,
+      alone: { sent: alone.sent, answered: alone.answered, p50Ms: percentile(alone.latencies, 50), p99Ms: p99Alone },
+      during: { sent: live.sent, answered: live.answered, p50Ms: percentile(live.latencies, 50), p99Ms: p99During },
+      p99Ratio: p99During / p99Alone,
+    },
+  };
+}
+
 async function deliveryCounts(db, idLike) {
   const { results } = await (idLike
     ? db.prepare("select status, count(*) as n from deliveries where id like ? group by status").bind(idLike)
@@ -1183,6 +1358,43 @@ function report(r) {
       `consumer cost ${last.workflows} vs ${w0.workflows} workflows <= x1.2`,
       `x${f(wf.lastVsFirstMsPerEvent, 2)}`,
       wf.lastVsFirstMsPerEvent <= TARGETS.workflows100Vs0,
+    ]);
+  }
+
+  const bf = r.backfill;
+  if (bf) {
+    console.log(
+      `\n(h) backfill: ${bf.total} mirrored customers, fake Bloomreach ${r.plan.bloomreachLatencyMs} ms a call, live stream ${bf.live.rate}/s${bf.timedOut ? "  ** TIMED OUT (cancelled) **" : ""}`,
+    );
+    kv("job status, seconds", `${bf.status}, ${f(bf.seconds, 1)}`);
+    kv("sent / skipped / failed", `${bf.sent} / ${bf.skipped} / ${bf.failed}`);
+    kv("customers/s", f(bf.customersPerSecond, 0));
+    kv("Bloomreach calls (commands)", `${bf.bloomreachCalls} (${bf.commands})`);
+    kv("calls per 1,000 customers", f(bf.callsPerThousandCustomers, 1));
+    kv("customers sent more than once", bf.customersSentTwice);
+    kv("live p50 / p99 ms, alone", `${f(bf.live.alone.p50Ms, 0)} / ${f(bf.live.alone.p99Ms, 0)}`);
+    kv("live p50 / p99 ms, during backfill", `${f(bf.live.during.p50Ms, 0)} / ${f(bf.live.during.p99Ms, 0)}`);
+    kv(
+      "live answered, alone | during",
+      `${bf.live.alone.answered}/${bf.live.alone.sent} | ${bf.live.during.answered}/${bf.live.during.sent}`,
+    );
+    console.log(
+      `backfill: ${f(bf.customersPerSecond, 0)} customers/s, ${f(bf.callsPerThousandCustomers, 1)} calls per 1,000 customers (${mark(bf.callsPerThousandCustomers <= TARGETS.backfillCallsPerThousand)} <= ${TARGETS.backfillCallsPerThousand}), live p99 during / alone x${f(bf.live.p99Ratio, 2)} (${mark(bf.live.p99Ratio <= TARGETS.backfillLiveP99)} <= ${TARGETS.backfillLiveP99})`,
+    );
+    targets.push([
+      `<= ${TARGETS.backfillCallsPerThousand} calls per 1,000 backfilled`,
+      f(bf.callsPerThousandCustomers, 1),
+      bf.callsPerThousandCustomers <= TARGETS.backfillCallsPerThousand,
+    ]);
+    targets.push([
+      `live p99 during backfill <= x${TARGETS.backfillLiveP99}`,
+      `x${f(bf.live.p99Ratio, 2)}`,
+      bf.live.p99Ratio <= TARGETS.backfillLiveP99,
+    ]);
+    targets.push([
+      "backfill finished, none sent twice",
+      `${bf.status}, ${bf.customersSentTwice}`,
+      bf.status === "done" && bf.customersSentTwice === 0,
     ]);
   }
 

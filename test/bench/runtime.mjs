@@ -47,12 +47,15 @@ class BenchLog extends Log {
 
 export function readWranglerConfig(root) {
   const toml = parseToml(readFileSync(join(root, "wrangler.toml"), "utf8"));
-  const [events, deadLetters] = toml.queues.consumers;
+  const [events, deadLetters, ...others] = toml.queues.consumers;
   return {
     compatibilityDate: toml.compatibility_date,
     compatibilityFlags: toml.compatibility_flags ?? [],
     vars: toml.vars ?? {},
     producerBinding: toml.queues.producers[0].binding,
+    /** Further queues (the backfill pages'): produced and consumed as wrangler.toml says. */
+    otherProducers: toml.queues.producers.slice(1),
+    otherConsumers: others,
     events,
     deadLetters,
     durableObjects: toml.durable_objects.bindings,
@@ -101,10 +104,14 @@ export async function startRuntime({ root, relayScript, relayIngestScript, basel
         scriptPath: relayScript,
         modulesRoot: dirname(relayScript),
         bindings,
-        queueProducers: { [config.producerBinding]: { queueName: config.events.queue } },
+        queueProducers: {
+          [config.producerBinding]: { queueName: config.events.queue },
+          ...Object.fromEntries(config.otherProducers.map((p) => [p.binding, { queueName: p.queue }])),
+        },
         queueConsumers: {
           [config.events.queue]: consumerOptions(config.events),
           [config.deadLetters.queue]: consumerOptions(config.deadLetters),
+          ...Object.fromEntries(config.otherConsumers.map((c) => [c.queue, consumerOptions(c)])),
         },
         durableObjects: Object.fromEntries(
           config.durableObjects.map((b) => [
@@ -119,7 +126,10 @@ export async function startRuntime({ root, relayScript, relayIngestScript, basel
         scriptPath: relayIngestScript ?? relayScript,
         modulesRoot: dirname(relayIngestScript ?? relayScript),
         bindings,
-        queueProducers: { [config.producerBinding]: { queueName: "bench-ingest-handoff" } },
+        queueProducers: {
+          [config.producerBinding]: { queueName: "bench-ingest-handoff" },
+          ...Object.fromEntries(config.otherProducers.map((p) => [p.binding, { queueName: "bench-ingest-handoff" }])),
+        },
       },
       {
         ...common,

@@ -245,6 +245,33 @@ async function flow(page, relay) {
   await expectText(page, "line 32: birth_date");
   await screenshots(page, "customers");
 
+  log("customers: sync all to Bloomreach with progress, then erase one");
+  await page.getByRole("button", { name: "Sync all to Bloomreach" }).click();
+  await expectText(page, "Finished:");
+  await expectText(page, "0 failed");
+  const synced = (await (await fetch(`${relay.sandbox.url}/records`)).json()).records.filter(
+    (r) => r.kind === "customers" && /^imp\d+@example\.com$/.test(r.data.customer_ids?.registered ?? ""),
+  );
+  const perCustomer = new Map();
+  for (const r of synced)
+    perCustomer.set(r.data.customer_ids.registered, (perCustomer.get(r.data.customer_ids.registered) ?? 0) + 1);
+  assert.equal(perCustomer.size, 30, "the sandbox did not receive every imported customer");
+  assert.ok(
+    [...perCustomer.values()].every((n) => n === 1),
+    "a customer was synced twice",
+  );
+  await screenshots(page, "customers-synced");
+  await page.getByLabel("Antavo customer ID").fill("imp-0");
+  await page.getByRole("button", { name: "Look up" }).click();
+  await page.getByText("Erase this customer (GDPR)").click();
+  await page.getByLabel("I understand that this cannot be undone").check();
+  await page.getByRole("button", { name: "Erase customer" }).click();
+  await expectText(page, "Customer imp-0 was erased from the relay.");
+  const lookup = await fetch(`${relay.url}/api/customers/imp-0`, {
+    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` },
+  });
+  assert.equal(lookup.status, 404, "the erased customer is still in the mirror");
+
   log("dashboard with data");
   await nav(page, "Dashboard");
   await expectText(page, "Deliveries per hour");

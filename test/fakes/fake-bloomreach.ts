@@ -18,7 +18,7 @@ export interface FakeBloomreachOptions {
   now?: () => number;
 }
 
-export type FakeRoute = "time" | "batch" | "attributes";
+export type FakeRoute = "time" | "batch" | "attributes" | "anonymize";
 
 /** One scripted answer; consumed in order by the next request (on `route`, when given). */
 export type ScriptedResponse = {
@@ -41,6 +41,8 @@ export class FakeBloomreach {
   /** Commands Bloomreach accepted (success: true), in arrival order. */
   readonly commands: BloomreachCommand[] = [];
   readonly requests: { method: string; path: string }[] = [];
+  /** The customer_ids of each accepted anonymize request, in arrival order. */
+  readonly anonymized: Record<string, string>[] = [];
   calls = 0;
 
   private readonly opts: FakeBloomreachOptions;
@@ -137,6 +139,7 @@ export class FakeBloomreach {
     const auth = this.checkCredentials(request);
     if (auth) return auth;
     if (route.name === "batch") return this.batch(body, where);
+    if (route.name === "anonymize") return this.anonymize(body, where);
     return this.attributes(body, where);
   };
 
@@ -151,6 +154,7 @@ export class FakeBloomreach {
       ["time", "GET", /^\/track\/v2\/projects\/([^/]+)\/system\/time$/],
       ["batch", "POST", /^\/track\/v2\/projects\/([^/]+)\/batch$/],
       ["attributes", "POST", /^\/data\/v2\/projects\/([^/]+)\/customers\/attributes$/],
+      ["anonymize", "POST", /^\/data\/v2\/projects\/([^/]+)\/customers\/anonymize$/],
     ];
     for (const [name, m, re] of patterns) {
       const match = re.exec(rest);
@@ -290,6 +294,22 @@ export class FakeBloomreach {
       success: true,
       results: attributes.map((a) => ({ success: true, value: props[a.property] ?? null })),
     });
+  }
+
+  /** GDPR anonymization of one customer: `{customer_ids}` and nothing else. */
+  private anonymize(body: unknown, where: string): Response {
+    const ids = isRecord(body) ? body.customer_ids : undefined;
+    const extra = isRecord(body) ? Object.keys(body).filter((k) => k !== "customer_ids") : [];
+    const valid =
+      isRecord(ids) &&
+      Object.keys(ids).length > 0 &&
+      Object.values(ids).every((v) => typeof v === "string" && /[a-z0-9]/i.test(v));
+    if (!valid || extra.length > 0) {
+      this.flag(`${where}: malformed anonymize request ${JSON.stringify(body)}`);
+      return json(400, { success: false, message: "Invalid JSON" });
+    }
+    this.anonymized.push(ids as Record<string, string>);
+    return json(200, { success: true });
   }
 
   private takeScripted(route: FakeRoute): ScriptedResponse | undefined {

@@ -20,7 +20,7 @@ import { consumeEvents } from "../../src/queue/consumer";
 import { recordingQueue } from "./app";
 import { EVENTS_QUEUE } from "./pipeline";
 
-export type Overrides = Partial<RelayDeps> & { scanPageSize?: number };
+export type Overrides = Partial<RelayDeps> & { scanPageSize?: number; backfillPace?: number };
 
 const seconds = (at: Date | number | string) => Math.floor(new Date(at).getTime() / 1000);
 
@@ -31,7 +31,12 @@ const seconds = (at: Date | number | string) => Math.floor(new Date(at).getTime(
 export async function cronTick(at: string | number, overrides: Overrides = {}): Promise<DateScanMessage[]> {
   const recorder = recordingQueue(env.EVENTS_QUEUE as Queue<QueueMessage>);
   const controller = createScheduledController({ scheduledTime: new Date(at), cron: "* * * * *" });
-  await runScheduled(controller, { ...createDeps(env), queue: recorder.queue, ...overrides });
+  await runScheduled(controller, {
+    ...createDeps(env),
+    queue: recorder.queue,
+    backfillQueue: recorder.queue,
+    ...overrides,
+  });
   return (recorder.sent as QueueMessage[]).filter(isScan);
 }
 
@@ -45,7 +50,12 @@ export async function consume(messages: QueueMessage[], overrides: Overrides = {
     messages.map((body) => ({ id: `q-${++sequence}`, timestamp: new Date(), attempts: 1, body })),
   );
   const ctx = createExecutionContext();
-  await consumeEvents(batch as MessageBatch<unknown>, { ...createDeps(env), queue: recorder.queue, ...overrides });
+  await consumeEvents(batch as MessageBatch<unknown>, {
+    ...createDeps(env),
+    queue: recorder.queue,
+    backfillQueue: recorder.queue,
+    ...overrides,
+  });
   const result = await getQueueResult(batch, ctx);
   return { sent: recorder.sent as QueueMessage[], acked: result.explicitAcks, retried: result.retryMessages };
 }

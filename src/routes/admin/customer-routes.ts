@@ -3,8 +3,9 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
 import { type ImportFormat, importCustomers, MAX_IMPORT_BYTES } from "../../services/customer-import";
+import { eraseCustomer } from "../../services/erasure";
 import type { AppEnv } from "../middleware/deps";
-import { ADMIN, adminResponses, answer, createRoute, idParam, mount } from "../openapi";
+import { ADMIN, adminResponses, answer, createRoute, idParam, mount, z } from "../openapi";
 
 const FORMATS: Record<string, ImportFormat> = {
   "application/x-ndjson": "ndjson",
@@ -83,5 +84,33 @@ mount(
       snapshot: row.snapshot,
       updatedAt: row.updatedAt,
     });
+  },
+);
+mount(
+  customerRoutes,
+  createRoute({
+    method: "delete",
+    path: "/customers/{id}",
+    ...ADMIN,
+    summary: "Erase a customer from the relay (GDPR), optionally anonymizing it in Bloomreach",
+    description:
+      "Erases the mirror row, the inbound events, the CustomerSync object's storage and the personal data in the customer's delivery-log rows (replaced by `[erased]`; statuses and counts stay). Events received before the erasure and still queued are not sent. `?bloomreach=anonymize` also calls Bloomreach's anonymize endpoint (permission GDPR > Anonymize customer).",
+    request: {
+      params: idParam("the Antavo customer id"),
+      query: z.object({ bloomreach: z.enum(["anonymize", "keep"]).optional() }),
+    },
+    responses: adminResponses(
+      {
+        200: answer(
+          '`{erased: {mirror, events, deliveries}, bloomreach: "anonymized" | "skipped" | "failed: <reason>"}`',
+        ),
+      },
+      400,
+    ),
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const { bloomreach } = c.req.valid("query");
+    return c.json(await eraseCustomer(c.get("deps"), id, { anonymize: bloomreach === "anonymize" }));
   },
 );

@@ -19,7 +19,7 @@ import { ADMIN, adminResponses, answer, createRoute, idParam, mount } from "../o
  * string) or an ISO-8601 date-time, read like an event time (domain/workflow/calendar) so a bound
  * copied from an event or a log line means the same instant; 0 means "from the beginning".
  */
-const instant = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const instant = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const seconds = parseUnixTime(value);
   if (seconds === undefined) {
     ctx.addIssue({ code: "custom", message: "must be Unix seconds, milliseconds or an ISO-8601 date-time" });

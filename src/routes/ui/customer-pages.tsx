@@ -6,12 +6,15 @@
 import { Hono } from "hono";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
+import { cancelBackfill, getBackfill, latestBackfill, startBackfill } from "../../services/backfill";
 import { type ImportFormat, type ImportSummary, importCustomers } from "../../services/customer-import";
 import { listDeliveries } from "../../services/deliveries";
+import { type ErasureReport, eraseCustomer } from "../../services/erasure";
+import { exportBloomreachCsv } from "../../services/export";
 import { emptyState, type FormState } from "../../ui/form";
 import { CustomersPage } from "../../ui/pages/customers";
 import { type UiContext, type UiEnv, viewContext } from "./context";
-import { refusal, str, wantsJson } from "./forms";
+import { readForm, redirectWith, refusal, str, wantsJson } from "./forms";
 
 function formatOf(choice: string, file: File): ImportFormat | undefined {
   if (choice === "csv" || choice === "ndjson") return choice;
@@ -35,14 +38,21 @@ function shiftLines(summary: ImportSummary, offset: number): ImportSummary {
 
 async function page(
   c: UiContext,
-  options: { importState?: FormState; summary?: ImportSummary } = {},
-  status: 200 | 400 | 415 = 200,
+  options: {
+    importState?: FormState;
+    summary?: ImportSummary;
+    backfillError?: string;
+    erasureError?: string;
+    erasure?: { id: string; report: ErasureReport };
+  } = {},
+  status: 200 | 400 | 404 | 409 | 415 | 422 = 200,
 ) {
-  const id = str(c.req.query("id"));
+  const id = options.erasure ? options.erasure.id : str(c.req.query("id"));
   const db = c.get("deps").db;
   const [customer, deliveries] = id
     ? await Promise.all([readCustomer(db, id), listDeliveries(db, { customer: id, limit: 20 })])
     : [undefined, undefined];
+  const backfill = await latestBackfill(c.get("deps"));
   return c.html(
     <CustomersPage
       ctx={viewContext(c)}
@@ -51,6 +61,10 @@ async function page(
       deliveries={deliveries?.items}
       importState={options.importState ?? emptyState()}
       summary={options.summary}
+      backfill={backfill}
+      {...(options.backfillError ? { backfillError: options.backfillError } : {})}
+      {...(options.erasure ? { erasure: options.erasure } : {})}
+      {...(options.erasureError ? { erasureError: options.erasureError } : {})}
     />,
     status,
   );
@@ -58,6 +72,48 @@ async function page(
 
 export const customerPages = new Hono<UiEnv>()
   .get("/customers", (c) => page(c))
+  .post("/customers/backfill", async (c) => {
+    try {
+      const started = await startBackfill(c.get("deps"), {});
+      if (wantsJson(c)) return c.json(await getBackfill(c.get("deps"), started.id), 202);
+    } catch (error) {
+      if (wantsJson(c)) throw error;
+      const refused = refusal(error, {});
+      return page(c, { backfillError: refused.state.message ?? "The sync could not start." }, refused.status as 409);
+    }
+    return redirectWith(c, "/admin/customers");
+  })
+  .get("/customers/backfill/:id", async (c) => {
+    const job = await getBackfill(c.get("deps"), c.req.param("id"));
+    if (wantsJson(c)) return c.json(job);
+    return redirectWith(c, "/admin/customers");
+  })
+  .post("/customers/backfill/:id/cancel", async (c) => {
+    const job = await cancelBackfill(c.get("deps"), c.req.param("id"));
+    if (wantsJson(c)) return c.json(job);
+    return redirectWith(c, "/admin/customers");
+  })
+  .get("/customers/export.csv", async (c) => {
+    return new Response(await exportBloomreachCsv(c.get("deps")), {
+      headers: {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": 'attachment; filename="bloomreach-customers.csv"',
+        "cache-control": "no-store",
+      },
+    });
+  })
+  .post("/customers/erase", async (c) => {
+    const values = await readForm(c);
+    const id = str(values.id);
+    if (id === "" || str(values.confirm) === "") {
+      const message = id === "" ? "Say which customer to erase." : "Tick the box to confirm the erasure.";
+      if (wantsJson(c)) throw new RelayError("validation_failed", message, [{ path: id ? "confirm" : "id", message }]);
+      return page(c, { erasureError: message }, 400);
+    }
+    const report = await eraseCustomer(c.get("deps"), id, { anonymize: str(values.anonymize) !== "" });
+    if (wantsJson(c)) return c.json(report);
+    return page(c, { erasure: { id, report } });
+  })
   .post("/customers/import", async (c) => {
     const body = await c.req.parseBody();
     const file = body.file;

@@ -26,6 +26,8 @@ export interface DeliveryDeps extends ConfigDeps {
   nowMs?: () => number;
   /** Per-call timeout for Bloomreach and Antavo (the clients default to 10 s). */
   vendorTimeoutMs?: number;
+  /** `background` (a backfill) takes only the Bloomreach calls live deliveries leave spare. */
+  priority?: "live" | "background";
 }
 
 export interface DeliveryJob {
@@ -43,6 +45,8 @@ export type DeliveryOutcome =
 
 export interface DeliveryReport {
   outcomes: Map<string, DeliveryOutcome>;
+  /** How many commands each planned event has (0: nothing to send, e.g. every field unchanged). */
+  planned?: Map<string, number>;
   /** False when the delivery log could not be written; the caller retries so the log catches up. */
   logged: boolean;
 }

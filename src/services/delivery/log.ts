@@ -33,8 +33,10 @@ function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
 
 export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
   const outcomes = new Map<string, DeliveryOutcome>();
+  const planned = new Map<string, number>();
   const entries: DeliveryEntry[] = [];
   for (const [eventId, job] of p.jobs) {
+    planned.set(eventId, p.replies.get(eventId)?.commands.length ?? 0);
     const outcome = schedule(eventOutcome(p, eventId), job.attempt);
     outcomes.set(eventId, outcome);
     const attempts = p.attempts.get(eventId) ?? [];
@@ -62,7 +64,8 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
   const ran = new Set<string>();
   for (const reply of p.replies.values())
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
-  return { outcomes, logged: await tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }) };
+  const logged = await tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] });
+  return { outcomes, planned, logged };
 }
 
 /** The log, the mirror and the workflows' last runs: one D1 batch for the whole delivery batch. */

@@ -35,6 +35,8 @@ export interface CustomerStore {
   settle(customerId: string, results: SettleRequest[]): Promise<void>;
   /** The other direction: records the customer's Antavo events and marks what goes out in flight. */
   planAntavo(customerId: string, request: AntavoPlanRequest): Promise<PlanReply[]>;
+  /** Erases the customer's object (DESIGN 4.6); answers the snapshot it held. */
+  erase(customerId: string, at: number): Promise<{ snapshot?: Record<string, unknown> }>;
 }
 
 /** Where planned commands go: at most `maxCommands` a call, one outcome per command, never a throw. */
@@ -59,7 +61,7 @@ export interface DeliveryLog {
 }
 
 /** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
-type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect" | "planAntavo">;
+type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect" | "planAntavo" | "erase">;
 
 function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
   return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
@@ -72,13 +74,21 @@ export function customerStore(namespace: DurableObjectNamespace<CustomerSync>): 
       customerSyncStub(namespace, customerId).completeClaims(config, results),
     settle: (customerId, results) => customerSyncStub(namespace, customerId).settle(results),
     planAntavo: (customerId, request) => customerSyncStub(namespace, customerId).planAntavo(request),
+    erase: (customerId, at) => customerSyncStub(namespace, customerId).erase(at),
   };
 }
 
 export const sleepFor = (deps: Pick<DeliveryDeps, "sleep">) =>
   deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
-/** Bloomreach's batch endpoint under the project's calls-per-second budget, shared by all consumers. */
+/** The part of the project's burst a background job (a backfill) leaves for live deliveries. */
+export const LIVE_SHARE = 0.5;
+const BACKGROUND_ASKS = 20;
+
+/**
+ * Bloomreach's batch endpoint under the project's calls-per-second budget, shared by all consumers.
+ * Background work (a backfill) asks for spare permits only, so live webhooks keep their latency.
+ */
 export function bloomreachSink(
   deps: DeliveryDeps,
   credentials: BloomreachCredentials,
@@ -88,14 +98,28 @@ export function bloomreachSink(
   const limiter = deps.rateLimiter.get(deps.rateLimiter.idFromName(credentials.projectToken));
   const clock = deps.nowMs ?? Date.now;
   const sleep = sleepFor(deps);
+  const perSecond = settings.rateLimitPerSecond;
   return {
     name: "Bloomreach",
     target: "bloomreach",
     maxCommands: MAX_BATCH_COMMANDS,
     async send(commands) {
-      const wait = await limiter.reserve(settings.rateLimitPerSecond, clock());
+      const batch = commands.map(bloomreachOnly);
+      if (deps.priority === "background") {
+        // A backfill takes only the calls live deliveries leave spare; after a few refusals it
+        // queues like any caller, so it cannot be starved for ever either.
+        for (let asked = 0; asked < BACKGROUND_ASKS; asked++) {
+          const spare = await limiter.reserveSpare(perSecond, LIVE_SHARE, clock());
+          if (spare.granted) {
+            if (spare.waitMs > 0) await sleep(spare.waitMs);
+            return client.sendBatch(batch);
+          }
+          await sleep(spare.waitMs);
+        }
+      }
+      const wait = await limiter.reserve(perSecond, clock());
       if (wait > 0) await sleep(wait);
-      return client.sendBatch(commands.map(bloomreachOnly));
+      return client.sendBatch(batch);
     },
   };
 }

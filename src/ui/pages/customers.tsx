@@ -6,7 +6,9 @@
  */
 
 import type { readCustomer } from "../../db/customer-queries";
+import type { BackfillProgress } from "../../services/backfill";
 import type { ImportSummary } from "../../services/customer-import";
+import type { ErasureReport } from "../../services/erasure";
 import { CsrfField, ErrorSummary, Field, FieldError, type FormState, issueAt } from "../form";
 import { formatTime, prettyJson } from "../format";
 import { Page, type ViewContext } from "../layout";
@@ -31,8 +33,154 @@ export function ImportResult(props: { summary: ImportSummary }) {
   );
 }
 
-function Lookup(props: { id: string; customer?: MirroredCustomer; deliveries?: DeliveryList["items"] }) {
-  const { id, customer, deliveries } = props;
+const count = (n: number) => n.toLocaleString("en-US");
+
+/** What a sync run did, in words: how far it got, and who did not make it. */
+export function BackfillOutcome(props: { job: BackfillProgress }) {
+  const { job } = props;
+  const done = job.sent + job.skipped + job.failed;
+  const running = job.status === "running";
+  const headline = running
+    ? `Syncing… ${count(done)} of ${count(job.total)} customers`
+    : job.status === "done"
+      ? `Finished: ${count(done)} of ${count(job.total)} customers`
+      : job.status === "cancelled"
+        ? `Stopped: ${count(done)} of ${count(job.total)} customers were handled before it was stopped`
+        : `Could not finish: ${job.error ?? "the sync stopped"}`;
+  return (
+    <div
+      class={`notice ${job.failed > 0 || job.status === "failed" ? "warn" : running ? "info" : "ok"}`}
+      role="status"
+      aria-live="polite"
+      data-backfill-outcome
+    >
+      <label for="backfill-progress">{headline}</label>
+      <progress id="backfill-progress" max={Math.max(job.total, 1)} value={Math.min(done, job.total)} />
+      <p>{`${count(job.sent)} sent · ${count(job.skipped)} already up to date · ${count(job.failed)} failed`}</p>
+      {job.failures.length > 0 ? (
+        <>
+          <p>{job.failed > job.failures.length ? `The first ${job.failures.length} that failed:` : "These failed:"}</p>
+          <ul>
+            {job.failures.map((f) => (
+              <li>
+                <a href={`/admin/customers?id=${encodeURIComponent(f.customerId)}`}>{f.customerId}</a>
+                {`: ${f.error ?? f.status}`}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+function BackfillSection(props: { ctx: ViewContext; job?: BackfillProgress; error?: string }) {
+  const { ctx, job } = props;
+  const running = job?.status === "running";
+  return (
+    <section class="card" aria-labelledby="backfill-title">
+      <h2 id="backfill-title">Sync all to Bloomreach</h2>
+      <p class="hint">
+        Sends the loyalty fields of every customer in the relay to Bloomreach, so campaigns see full profiles before
+        each member's next event. Fields Bloomreach already got from the relay are skipped, and a newer value from a
+        live event is never replaced by an older one. Live events keep going while it runs.
+      </p>
+      {props.error ? (
+        <div class="notice bad" role="alert">
+          {props.error}
+        </div>
+      ) : null}
+      <div data-backfill-box {...(running ? { "data-backfill-poll": `/admin/customers/backfill/${job!.id}` } : {})}>
+        {job ? <BackfillOutcome job={job} /> : null}
+      </div>
+      <div class="actions">
+        <form method="post" action="/admin/customers/backfill" data-backfill>
+          <CsrfField token={ctx.csrf} />
+          <button type="submit" disabled={running}>
+            Sync all to Bloomreach
+          </button>
+        </form>
+        {running ? (
+          <>
+            <form method="post" action={`/admin/customers/backfill/${job!.id}/cancel`} data-backfill-cancel>
+              <CsrfField token={ctx.csrf} />
+              <button type="submit" class="secondary">
+                Stop
+              </button>
+            </form>
+            <a href="/admin/customers" class="button secondary">
+              Refresh
+            </a>
+          </>
+        ) : null}
+      </div>
+      <p class="hint">
+        Very large programs can use the <a href="/admin/customers/export.csv">Bloomreach import file</a> instead (see
+        the README).
+      </p>
+    </section>
+  );
+}
+
+function EraseForm(props: { ctx: ViewContext; id: string }) {
+  const { ctx, id } = props;
+  return (
+    <details>
+      <summary>Erase this customer (GDPR)</summary>
+      <form
+        method="post"
+        action="/admin/customers/erase"
+        data-confirm={`Erase customer ${id} from the relay? This cannot be undone.`}
+      >
+        <CsrfField token={ctx.csrf} />
+        <input type="hidden" name="id" value={id} />
+        <p class="hint">
+          Removes the customer's data from the relay: the mirrored profile, its stored events, what the relay remembers
+          about it, and the personal data in its delivery history (the history keeps only statuses). Events of this
+          customer still waiting to be sent are dropped.
+        </p>
+        <div class="check">
+          <input id="f-anonymize" name="anonymize" type="checkbox" value="1" />
+          <label for="f-anonymize">Also anonymize the customer in Bloomreach</label>
+        </div>
+        <div class="check">
+          <input id="f-confirm" name="confirm" type="checkbox" value="1" required />
+          <label for="f-confirm">I understand that this cannot be undone</label>
+        </div>
+        <div class="actions">
+          <button type="submit" class="danger">
+            Erase customer
+          </button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
+function ErasureResult(props: { id: string; report: ErasureReport }) {
+  const { erased, bloomreach } = props.report;
+  const failed = bloomreach.startsWith("failed");
+  const remote =
+    bloomreach === "anonymized"
+      ? "Bloomreach anonymized the customer."
+      : bloomreach === "skipped"
+        ? "Bloomreach was not asked to anonymize the customer."
+        : `Bloomreach could not anonymize the customer (${bloomreach.slice("failed: ".length)}).`;
+  return (
+    <div class={`notice ${failed ? "warn" : "ok"}`} role="status">
+      <strong>{`Customer ${props.id} was erased from the relay.`}</strong>
+      <p>{`Removed ${erased.mirror} profile(s) and ${erased.events} stored event(s); cleared ${erased.deliveries} delivery record(s). ${remote}`}</p>
+    </div>
+  );
+}
+
+function Lookup(props: {
+  ctx: ViewContext;
+  id: string;
+  customer?: MirroredCustomer;
+  deliveries?: DeliveryList["items"];
+}) {
+  const { ctx, id, customer, deliveries } = props;
   if (id === "") return null;
   return (
     <section aria-labelledby="customer-title">
@@ -68,6 +216,7 @@ function Lookup(props: { id: string; customer?: MirroredCustomer; deliveries?: D
       ) : (
         <p class="hint">No deliveries for this customer.</p>
       )}
+      {customer || (deliveries && deliveries.length > 0) ? <EraseForm ctx={ctx} id={id} /> : null}
     </section>
   );
 }
@@ -79,6 +228,10 @@ export function CustomersPage(props: {
   deliveries?: DeliveryList["items"];
   importState: FormState;
   summary?: ImportSummary;
+  backfill?: BackfillProgress;
+  backfillError?: string;
+  erasure?: { id: string; report: ErasureReport };
+  erasureError?: string;
 }) {
   const { ctx } = props;
   const fileErrors = issueAt(props.importState.issues, "file");
@@ -96,7 +249,14 @@ export function CustomersPage(props: {
           </div>
         </div>
       </form>
-      <Lookup id={props.id} customer={props.customer} deliveries={props.deliveries} />
+      {props.erasureError ? (
+        <div class="notice bad" role="alert">
+          {props.erasureError}
+        </div>
+      ) : null}
+      {props.erasure ? <ErasureResult id={props.erasure.id} report={props.erasure.report} /> : null}
+      <Lookup ctx={ctx} id={props.id} customer={props.customer} deliveries={props.deliveries} />
+      <BackfillSection ctx={ctx} job={props.backfill} error={props.backfillError} />
       <section class="card" aria-labelledby="import-title">
         <h2 id="import-title">Import customers</h2>
         <p class="hint">
