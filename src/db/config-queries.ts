@@ -11,8 +11,10 @@ import {
   TUNABLE_SETTINGS,
   type Tunables,
 } from "../domain/config";
+import type { StoredWorkflow } from "../domain/workflow/engine";
 import type { Database } from "./client";
 import { antavoConnection, bloomreachConnection, eventSync, fieldMappings, hardIdMapping, settings } from "./schema";
+import { activeWorkflowsQuery, toStoredWorkflows } from "./workflow-queries";
 
 const SINGLETON = 1;
 
@@ -54,11 +56,16 @@ export async function writeAntavoConnection(
   await db.insert(antavoConnection).values(row).onConflictDoUpdate({ target: antavoConnection.id, set: row });
 }
 
-export async function readMapping(db: Database): Promise<Mapping> {
-  const [hardId, fields] = await db.batch([
+const mappingQueries = (db: Database) =>
+  [
     db.select().from(hardIdMapping).where(eq(hardIdMapping.id, SINGLETON)),
     db.select().from(fieldMappings).orderBy(asc(fieldMappings.position)),
-  ]);
+  ] as const;
+
+function toMapping([hardId, fields]: readonly [
+  (typeof hardIdMapping.$inferSelect)[],
+  (typeof fieldMappings.$inferSelect)[],
+]): Mapping {
   const stored = hardId[0];
   return {
     hardId: stored ? { loyaltyField: stored.loyaltyField, remoteId: stored.remoteId } : null,
@@ -68,6 +75,10 @@ export async function readMapping(db: Database): Promise<Mapping> {
       ...(type ? { type: type as FieldType } : {}),
     })),
   };
+}
+
+export async function readMapping(db: Database): Promise<Mapping> {
+  return toMapping(await db.batch(mappingQueries(db)));
 }
 
 /** Replaces the whole mapping in one D1 batch (atomic: nothing half-stored). */
@@ -87,17 +98,55 @@ export async function writeMapping(db: Database, mapping: Mapping, nowSeconds: n
   ]);
 }
 
-export async function readSettings(db: Database): Promise<Settings> {
-  const [rows, events] = await db.batch([
+const settingsQueries = (db: Database) =>
+  [
     db.select().from(settings).where(eq(settings.id, SINGLETON)),
     db.select().from(eventSync).orderBy(asc(eventSync.action)),
-  ]);
+  ] as const;
+
+function toSettings([rows, events]: readonly [
+  (typeof settings.$inferSelect)[],
+  (typeof eventSync.$inferSelect)[],
+]): Settings {
   const row = rows[0];
   const tunables = Object.fromEntries(TUNABLE_SETTINGS.map((name) => [name, row?.[name] ?? DEFAULT_SETTINGS[name]]));
   return {
     ...(tunables as Tunables),
     asyncSync: row?.asyncSync ?? DEFAULT_SETTINGS.asyncSync,
     events: events.map(({ action, remoteEvent }) => ({ action, remoteEvent })),
+  };
+}
+
+export async function readSettings(db: Database): Promise<Settings> {
+  return toSettings(await db.batch(settingsQueries(db)));
+}
+
+export interface DeliveryConfigRows {
+  bloomreach?: BloomreachConnectionRow;
+  antavo?: AntavoConnectionRow;
+  mapping: Mapping;
+  settings: Settings;
+  workflows: StoredWorkflow[];
+}
+
+/**
+ * Everything a delivery batch reads before it plans (both connections, the mapping, the settings,
+ * the active workflows) in one D1 batch: one round trip instead of six.
+ */
+export async function readDeliveryConfig(db: Database): Promise<DeliveryConfigRows> {
+  const [bloomreach, antavo, hardId, fields, settingsRows, events, active] = await db.batch([
+    db.select().from(bloomreachConnection).where(eq(bloomreachConnection.id, SINGLETON)),
+    db.select().from(antavoConnection).where(eq(antavoConnection.id, SINGLETON)),
+    ...mappingQueries(db),
+    ...settingsQueries(db),
+    activeWorkflowsQuery(db),
+  ]);
+  return {
+    ...(bloomreach[0] ? { bloomreach: bloomreach[0] } : {}),
+    ...(antavo[0] ? { antavo: antavo[0] } : {}),
+    mapping: toMapping([hardId, fields]),
+    settings: toSettings([settingsRows, events]),
+    workflows: toStoredWorkflows(active),
   };
 }
 

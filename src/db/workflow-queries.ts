@@ -25,13 +25,18 @@ export function toStoredWorkflow(row: WorkflowRow): StoredWorkflow | undefined {
   };
 }
 
-export async function listActiveWorkflows(db: Database): Promise<StoredWorkflow[]> {
-  const rows = await db
+export const activeWorkflowsQuery = (db: Database) =>
+  db
     .select()
     .from(workflows)
     .where(eq(workflows.active, true))
     .orderBy(asc(workflows.priority), asc(workflows.createdAt), asc(workflows.id));
-  return rows.map(toStoredWorkflow).filter((w): w is StoredWorkflow => w !== undefined);
+
+export const toStoredWorkflows = (rows: WorkflowRow[]): StoredWorkflow[] =>
+  rows.map(toStoredWorkflow).filter((w): w is StoredWorkflow => w !== undefined);
+
+export async function listActiveWorkflows(db: Database): Promise<StoredWorkflow[]> {
+  return toStoredWorkflows(await activeWorkflowsQuery(db));
 }
 
 // ---- admin API -------------------------------------------------------------------------------

@@ -6,8 +6,11 @@
 import type { BloomreachCredentials } from "../bloomreach/client";
 import type { Database } from "../db/client";
 import {
+  type AntavoConnectionRow,
+  type BloomreachConnectionRow,
   readAntavoConnection,
   readBloomreachConnection,
+  readDeliveryConfig,
   readMapping,
   readSettings,
   setDeliveryState,
@@ -132,10 +135,16 @@ export async function putBloomreachConnection(deps: ConnectionDeps, input: Bloom
   return getBloomreachConnection(deps);
 }
 
-export async function loadBloomreachCredentials(
+export type LoadedBloomreachCredentials = BloomreachCredentials & { paused: boolean; pausedReason?: string };
+
+export async function loadBloomreachCredentials(deps: ConfigDeps): Promise<LoadedBloomreachCredentials | undefined> {
+  return bloomreachCredentialsOf(deps, await readBloomreachConnection(deps.db));
+}
+
+async function bloomreachCredentialsOf(
   deps: ConfigDeps,
-): Promise<(BloomreachCredentials & { paused: boolean; pausedReason?: string }) | undefined> {
-  const row = await readBloomreachConnection(deps.db);
+  row: BloomreachConnectionRow | undefined,
+): Promise<LoadedBloomreachCredentials | undefined> {
   if (!row?.apiSecretEnc) return undefined;
   return {
     baseUrl: row.baseUrl,
@@ -187,7 +196,13 @@ export async function putAntavoConnection(deps: ConnectionDeps, input: AntavoCon
 }
 
 export async function loadAntavoCredentials(deps: ConfigDeps): Promise<AntavoCredentials | undefined> {
-  const row = await readAntavoConnection(deps.db);
+  return antavoCredentialsOf(deps, await readAntavoConnection(deps.db));
+}
+
+async function antavoCredentialsOf(
+  deps: ConfigDeps,
+  row: AntavoConnectionRow | undefined,
+): Promise<AntavoCredentials | undefined> {
   if (!row?.apiSecretEnc) return undefined;
   return {
     baseUrl: row.baseUrl,
@@ -248,6 +263,26 @@ export async function putSettings(deps: ConfigDeps, input: SettingsInput): Promi
   await writeSettings(deps.db, settings, deps.now());
   settingsCache = undefined;
   return readSettings(deps.db);
+}
+
+export interface DeliveryContext {
+  bloomreach?: LoadedBloomreachCredentials;
+  antavo?: AntavoCredentials;
+  config: PlanConfig;
+}
+
+/** Everything a delivery batch needs before it plans: one D1 round trip (readDeliveryConfig). */
+export async function loadDeliveryContext(deps: ConfigDeps): Promise<DeliveryContext> {
+  const { bloomreach, antavo, mapping, settings, workflows } = await readDeliveryConfig(deps.db);
+  const [bloomreachCredentials, antavoCredentials] = await Promise.all([
+    bloomreachCredentialsOf(deps, bloomreach),
+    antavoCredentialsOf(deps, antavo),
+  ]);
+  return {
+    ...(bloomreachCredentials ? { bloomreach: bloomreachCredentials } : {}),
+    ...(antavoCredentials ? { antavo: antavoCredentials } : {}),
+    config: { mapping, settings, workflows },
+  };
 }
 
 /** Everything planning needs, read once per batch. */

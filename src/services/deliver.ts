@@ -16,7 +16,7 @@ import type { DeliveryEntry } from "../db/delivery-queries";
 import { readInboundRules } from "../db/inbound-rule-queries";
 import { retryDelaySeconds } from "../domain/retry-policy";
 import { sha256Hex } from "../lib/encoding";
-import { loadAntavoCredentials, loadBloomreachCredentials, loadPlanConfig, pauseBloomreachDelivery } from "./config";
+import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
 import type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeline } from "./delivery/batch";
 import { performClaims } from "./delivery/claim";
@@ -45,11 +45,7 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
 
 async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
-  const [credentials, config, antavoCredentials] = await Promise.all([
-    loadBloomreachCredentials(deps),
-    loadPlanConfig(deps),
-    loadAntavoCredentials(deps),
-  ]);
+  const { bloomreach: credentials, config, antavo: antavoCredentials } = await loadDeliveryContext(deps);
 
   if (!credentials || credentials.paused) {
     // Nothing can be sent: park the events (acked, logged as paused) until the connection is saved.
@@ -99,9 +95,8 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
 /** The other direction: Bloomreach events as Antavo events, under the budget every Antavo call shares. */
 async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
-  const [config, antavoCredentials, rules] = await Promise.all([
-    loadPlanConfig(deps),
-    loadAntavoCredentials(deps),
+  const [{ config, antavo: antavoCredentials }, rules] = await Promise.all([
+    loadDeliveryContext(deps),
     readInboundRules(deps.db),
   ]);
   if (!antavoCredentials) {
