@@ -68,6 +68,8 @@ export type PlanAnswer = PlanResult | { needsConfig: true };
 export class CustomerSync extends DurableObject<Env> {
   /** The last configuration a caller sent, while the object lives. */
   private config: { version: string; value: PlanConfig } | undefined;
+  /** Whether this instance has seen the prune alarm set (saves a storage read per call). */
+  private pruneAlarmSet = false;
 
   /** With the config in hand the object always plans; with a version only, it may ask for it. */
   async plan(call: PlanCall & { config: PlanConfig }): Promise<PlanResult>;
@@ -114,6 +116,7 @@ export class CustomerSync extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     await this.ctx.storage.put(ERASED_AT, at);
     this.config = undefined;
+    this.pruneAlarmSet = false;
     return snapshot ? { snapshot: snapshot.data } : {};
   }
 
@@ -133,6 +136,7 @@ export class CustomerSync extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    this.pruneAlarmSet = false;
     const stored = await this.ctx.storage.list<EventRecord>({ prefix: EVENT_PREFIX });
     const events = new Map([...stored].map(([key, record]) => [key.slice(EVENT_PREFIX.length), record]));
     const expired = expiredEvents(events, Math.floor(Date.now() / 1000)).map((id) => EVENT_PREFIX + id);
@@ -172,6 +176,10 @@ export class CustomerSync extends DurableObject<Env> {
 
   /** Pruning runs on the object's own clock: it answers to no caller. */
   private async ensurePruneAlarm() {
+    // Checked once per object instance, not per call: the alarm is only cleared by alarm() and
+    // erase(), which reset the flag, so a live instance that saw it set can trust it.
+    if (this.pruneAlarmSet) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_INTERVAL_MS);
+    this.pruneAlarmSet = true;
   }
 }
