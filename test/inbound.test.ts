@@ -10,6 +10,7 @@ import { env, SELF } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import type { RelayEvent } from "../src/domain/event";
+import { MAX_DELIVERY_ATTEMPTS } from "../src/domain/retry-policy";
 import { type DeliveryDeps, deliverEvents } from "../src/services/deliver";
 import { FakeAntavo } from "./fakes/fake-antavo";
 import { FakeBloomreach } from "./fakes/fake-bloomreach";
@@ -544,6 +545,31 @@ describe("the shared Antavo budget", () => {
     // 60 a minute is one a second: whichever came second waited for the first one's permit.
     expect(Math.abs(calls[1]!.at - calls[0]!.at)).toBeGreaterThanOrEqual(990);
     expect(time.slept.some((ms) => ms >= 990)).toBe(true);
+  });
+});
+
+describe("without the Antavo API connection", () => {
+  it("retries on the policy's schedule and ends dead once the attempts are spent", async () => {
+    const { antavo } = await relay();
+    await customer(antavo, "ant-noconn", "noconn@example.com");
+    const response = await postBloomreach(signup("noconn@example.com", { id: "noconn-1" }));
+    const [id] = (await json(response)).ids;
+    await env.DB.prepare("delete from antavo_connection").run();
+    const event = (await stored(id))!;
+    const deps = depsWith({});
+
+    const first = await deliverEvents(deps, [{ event, attempt: 1 }]);
+    expect(first.outcomes.get(id)).toMatchObject({
+      status: "retry",
+      error: expect.stringMatching(/Antavo API connection/),
+    });
+    expect(await deliveryRow(id)).toMatchObject({ status: "retrying", direction: "to_antavo" });
+    expect((await deliveryRow(id))?.next_attempt_at).toBeGreaterThan(0);
+
+    const last = await deliverEvents(deps, [{ event, attempt: MAX_DELIVERY_ATTEMPTS }]);
+    expect(last.outcomes.get(id)).toMatchObject({ status: "dead", error: expect.stringMatching(/gave up after/) });
+    expect(await deliveryRow(id)).toMatchObject({ status: "dead" });
+    expect(antavo.eventCalls).toBe(0);
   });
 });
 

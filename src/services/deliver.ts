@@ -12,16 +12,14 @@
  * Order of writes matters: the vendor's answer is recorded in the CustomerSync object before the
  * log and before any ack, so a crash after a successful call never sends the event again.
  */
-import type { DeliveryEntry } from "../db/delivery-queries";
 import { readInboundRules } from "../db/inbound-rule-queries";
-import { retryDelaySeconds } from "../domain/retry-policy";
 import { sha256Hex } from "../lib/encoding";
 import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
-import type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeline } from "./delivery/batch";
+import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
 import { performClaims } from "./delivery/claim";
 import { resolveAndPlanAntavo } from "./delivery/inbound";
-import { finish, tryLog } from "./delivery/log";
+import { finish, finishUnsent } from "./delivery/log";
 import { planAll } from "./delivery/plan";
 import { antavoEventsSink, bloomreachSink } from "./delivery/ports";
 import { sendCommands } from "./delivery/send";
@@ -52,37 +50,21 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
     const error = credentials
       ? `paused: ${credentials.pausedReason ?? "Bloomreach refused the credentials"}`
       : "the Bloomreach connection is not configured";
-    const outcomes = new Map(jobs.map((j) => [j.event.id, { status: "paused", error } as DeliveryOutcome]));
-    const entries = jobs.map(
-      (j): DeliveryEntry => ({
-        eventId: j.event.id,
-        customerId: j.event.customerId,
-        action: j.event.action,
-        status: "paused",
-        commands: [],
-        lastError: error,
-        attempts: [],
-      }),
-    );
-    return { outcomes, logged: await tryLog(deps.deliveryLog, entries, now) };
+    return finishUnsent(deps.deliveryLog, jobs, { status: "paused", error }, "to_bloomreach", now);
   }
 
-  const pipeline: Pipeline = {
-    now: deps.now,
-    config,
-    configVersion: await sha256Hex(JSON.stringify(config)),
-    store: deps.customerStore,
-    sink: bloomreachSink(deps, credentials, config.settings),
-    ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
-    log: deps.deliveryLog,
-    jobs: new Map(jobs.map((j) => [j.event.id, j])),
-    replies: new Map(),
-    extra: new Map(),
-    attempts: new Map(),
-    notes: new Map(),
-    mirrors: new Map(),
-    commandResults: new Map(),
-  };
+  const pipeline = newPipeline(
+    {
+      now: deps.now,
+      config,
+      configVersion: await sha256Hex(JSON.stringify(config)),
+      store: deps.customerStore,
+      sink: bloomreachSink(deps, credentials, config.settings),
+      ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
+      log: deps.deliveryLog,
+    },
+    jobs,
+  );
 
   await planAll(pipeline, now);
   await performClaims(pipeline);
@@ -102,40 +84,21 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
   if (!antavoCredentials) {
     // Like a reward claim: the events wait (retried with backoff) for the Antavo API connection.
     const error = "the Antavo API connection is not configured";
-    const outcomes = new Map<string, DeliveryOutcome>(
-      jobs.map((j) => [j.event.id, { status: "retry", error, delaySeconds: retryDelaySeconds(j.attempt) }]),
-    );
-    const entries = jobs.map(
-      (j): DeliveryEntry => ({
-        eventId: j.event.id,
-        customerId: j.event.customerId,
-        action: j.event.action,
-        direction: "to_antavo",
-        status: "retrying",
-        commands: [],
-        lastError: error,
-        attempts: [],
-      }),
-    );
-    return { outcomes, logged: await tryLog(deps.deliveryLog, entries, now) };
+    return finishUnsent(deps.deliveryLog, jobs, { status: "retry", error }, "to_antavo", now);
   }
   const antavo = antavoClientFor(deps, antavoCredentials, config.settings);
-  const pipeline: Pipeline = {
-    now: deps.now,
-    config: { ...config, workflows: [] },
-    configVersion: "",
-    store: deps.customerStore,
-    sink: antavoEventsSink(antavo),
-    antavo,
-    log: deps.deliveryLog,
-    jobs: new Map(jobs.map((j) => [j.event.id, j])),
-    replies: new Map(),
-    extra: new Map(),
-    attempts: new Map(),
-    notes: new Map(),
-    mirrors: new Map(),
-    commandResults: new Map(),
-  };
+  const pipeline = newPipeline(
+    {
+      now: deps.now,
+      config: { ...config, workflows: [] },
+      configVersion: "",
+      store: deps.customerStore,
+      sink: antavoEventsSink(antavo),
+      antavo,
+      log: deps.deliveryLog,
+    },
+    jobs,
+  );
   await resolveAndPlanAntavo(pipeline, { db: deps.db, rules, mapping: config.mapping }, now);
   await sendCommands(pipeline);
   await settleAll(pipeline);

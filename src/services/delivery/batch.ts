@@ -78,6 +78,23 @@ export interface Pipeline {
   commandResults: Map<string, CommandResult>;
 }
 
+/** A fresh batch state: what the caller chose, and empty results for the stages to fill. */
+export function newPipeline(
+  fields: Pick<Pipeline, "now" | "config" | "configVersion" | "store" | "sink" | "antavo" | "log">,
+  jobs: DeliveryJob[],
+): Pipeline {
+  return {
+    ...fields,
+    jobs: new Map(jobs.map((j) => [j.event.id, j])),
+    replies: new Map(),
+    extra: new Map(),
+    attempts: new Map(),
+    notes: new Map(),
+    mirrors: new Map(),
+    commandResults: new Map(),
+  };
+}
+
 export function byCustomer<T extends { customerId: string }>(items: T[]): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {

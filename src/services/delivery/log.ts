@@ -4,10 +4,11 @@
  */
 import type { BatchSideWrites, DeliveryEntry } from "../../db/delivery-queries";
 import { combineOutcomes, type EventOutcome } from "../../domain/delivery-outcome";
+import type { Direction } from "../../domain/event";
 import { directionOf } from "../../domain/event";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-policy";
 import { errorMessage, logger } from "../../lib/logger";
-import type { DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
+import type { DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
 import type { DeliveryLog } from "./ports";
 
 function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
@@ -66,6 +67,36 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
   const logged = await tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] });
   return { outcomes, planned, logged };
+}
+
+/**
+ * A batch that cannot be sent at all (no connection, or a paused one): each event gets `outcome`
+ * (a retry scheduled by the policy, like any other) and a log row saying why, without commands.
+ */
+export async function finishUnsent(
+  log: DeliveryLog,
+  jobs: DeliveryJob[],
+  outcome: Extract<EventOutcome, { status: "paused" | "retry" }>,
+  direction: Direction,
+  now: number,
+): Promise<DeliveryReport> {
+  const outcomes = new Map<string, DeliveryOutcome>();
+  const entries = jobs.map((job): DeliveryEntry => {
+    const scheduled = schedule(outcome, job.attempt);
+    outcomes.set(job.event.id, scheduled);
+    return {
+      eventId: job.event.id,
+      customerId: job.event.customerId,
+      action: job.event.action,
+      direction,
+      status: scheduled.status === "retry" ? "retrying" : scheduled.status,
+      commands: [],
+      lastError: outcome.error,
+      ...(scheduled.status === "retry" ? { nextAttemptAt: now + scheduled.delaySeconds } : {}),
+      attempts: [],
+    };
+  });
+  return { outcomes, logged: await tryLog(log, entries, now) };
 }
 
 /** The log, the mirror and the workflows' last runs: one D1 batch for the whole delivery batch. */
