@@ -1,6 +1,6 @@
 /**
  * A local Bloomreach Engagement stand-in for `npm start`: speaks the vendor's wire format (see
- * /work/shared/reference/vendor-apis.md), so the relay runs unchanged against it, and shows what
+ * docs/vendor-apis.md), so the relay runs unchanged against it, and shows what
  * the relay sent at `GET /` (HTML) and `GET /records` (JSON). It accepts every well-formed command,
  * like Bloomreach does; what real Bloomreach would silently misread (millisecond timestamps, empty
  * customer ids) is flagged as a warning on the record rather than refused, so a developer sees it.
@@ -38,6 +38,8 @@ export function startBloomreachSandbox(options = {}) {
   const opts = { ...SANDBOX_DEFAULTS, ...options };
   const records = [];
   let seq = 0;
+  /** `POST /fail`: the next calls answer this instead (to see retries, dead letters, a pause). */
+  let failing = { status: 0, remaining: 0 };
   const expectedAuth = `Basic ${Buffer.from(`${opts.apiKeyId}:${opts.apiSecret}`).toString("base64")}`;
 
   const record = (entry) => {
@@ -62,6 +64,14 @@ export function startBloomreachSandbox(options = {}) {
       records.length = 0;
       return send(res, 200, { cleared: true });
     }
+    if (req.method === "POST" && url.pathname === "/fail") {
+      const status = Number(url.searchParams.get("status") ?? 503);
+      const times = Number(url.searchParams.get("times") ?? 1);
+      if (!Number.isInteger(status) || status < 400 || status > 599 || !Number.isInteger(times) || times < 0)
+        return send(res, 400, { success: false, message: "use /fail?status=<400-599>&times=<n>" });
+      failing = { status, remaining: times };
+      return send(res, 200, { failing });
+    }
 
     const match = ROUTES.map(([name, method, re]) => ({ name, method, m: re.exec(url.pathname) })).find((r) => r.m);
     if (!match) return send(res, 404, { success: false, error: "Not found" });
@@ -69,6 +79,11 @@ export function startBloomreachSandbox(options = {}) {
     const token = decodeURIComponent(match.m[1]);
     if (token !== opts.projectToken) return send(res, 404, { success: false, error: "Project not found" });
     if (match.name === "time") return send(res, 200, { success: true, time: Date.now() / 1000 });
+    if (failing.remaining > 0) {
+      failing.remaining--;
+      record({ kind: "refused", name: match.name, data: null, warnings: [`failed on purpose: ${failing.status}`] });
+      return send(res, failing.status, { success: false, errors: [`sandbox failure on purpose (${failing.status})`] });
+    }
 
     const auth = req.headers.authorization ?? "";
     if (!auth.startsWith("Basic ")) return reject(res, 401, "Missing credentials", match.name);

@@ -10,6 +10,7 @@ import { copyFileSync, existsSync } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import { ANTAVO_SANDBOX_DEFAULTS, startAntavoSandbox } from "./antavo-sandbox.mjs";
 import { SANDBOX_DEFAULTS, startBloomreachSandbox } from "./bloomreach-sandbox.mjs";
 import { readDevVars } from "./dev-vars.mjs";
@@ -18,7 +19,21 @@ import { quietWranglerEnv } from "./quiet-env.mjs";
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const HOST = "127.0.0.1";
-const RELAY_PORT = 8787;
+// Ports: a flag wins over the environment, which wins over the defaults (8787, 8788, 8789).
+const { values: flags } = parseArgs({
+  options: { port: { type: "string" }, "bloomreach-port": { type: "string" }, "antavo-port": { type: "string" } },
+});
+function portFrom(flag, variable, fallback) {
+  const raw = flag ?? process.env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${variable} must be a port number, not ${raw}`);
+  return port;
+}
+const RELAY_PORT = portFrom(flags.port, "RELAY_PORT", 8787);
+const BLOOMREACH_SANDBOX_PORT = portFrom(flags["bloomreach-port"], "BLOOMREACH_SANDBOX_PORT", SANDBOX_DEFAULTS.port);
+const ANTAVO_SANDBOX_PORT = portFrom(flags["antavo-port"], "ANTAVO_SANDBOX_PORT", ANTAVO_SANDBOX_DEFAULTS.port);
 const RELAY = `http://${HOST}:${RELAY_PORT}`;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 5_000;
@@ -38,21 +53,27 @@ async function main() {
     if (!vars[name]) throw new Error(`.dev.vars has no ${name}; compare it with .dev.vars.example`);
   }
   if (await portOpen(RELAY_PORT))
-    throw new Error(`port ${RELAY_PORT} is already in use (another npm start or wrangler dev?)`);
+    throw new Error(
+      `port ${RELAY_PORT} is already in use (another npm start or wrangler dev?); choose another: npm start -- --port 8790`,
+    );
 
   log("applying D1 migrations to the local database");
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], { ...QUIET_ENV, CI: "true" });
 
   try {
-    sandbox = await startBloomreachSandbox({ host: HOST });
+    sandbox = await startBloomreachSandbox({ host: HOST, port: BLOOMREACH_SANDBOX_PORT });
   } catch (error) {
-    throw new Error(`the Bloomreach sandbox could not listen on ${HOST}:${SANDBOX_DEFAULTS.port}: ${error.message}`);
+    throw new Error(
+      `the Bloomreach sandbox could not listen on ${HOST}:${BLOOMREACH_SANDBOX_PORT} (choose another with --bloomreach-port): ${error.message}`,
+    );
   }
   log(`Bloomreach sandbox listening on ${sandbox.url}`);
   try {
-    antavoSandbox = await startAntavoSandbox({ host: HOST });
+    antavoSandbox = await startAntavoSandbox({ host: HOST, port: ANTAVO_SANDBOX_PORT });
   } catch (error) {
-    throw new Error(`the Antavo sandbox could not listen on ${HOST}:${ANTAVO_SANDBOX_DEFAULTS.port}: ${error.message}`);
+    throw new Error(
+      `the Antavo sandbox could not listen on ${HOST}:${ANTAVO_SANDBOX_PORT} (choose another with --antavo-port): ${error.message}`,
+    );
   }
   antavoSandbox.seedCustomer(DEMO_CUSTOMER);
   log(`Antavo sandbox listening on ${antavoSandbox.url}`);
@@ -301,7 +322,11 @@ function printBanner(vars) {
    webhook              POST ${RELAY}/webhooks/antavo  (Basic ${vars.WEBHOOK_BASIC_USER}:${vars.WEBHOOK_BASIC_PASSWORD})
    admin API            ${RELAY}/api/*  (Authorization: Bearer ${vars.ADMIN_TOKEN})
    Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
+                        project ${SANDBOX_DEFAULTS.projectToken}, API key ${SANDBOX_DEFAULTS.apiKeyId}, secret ${SANDBOX_DEFAULTS.apiSecret}
+                        make calls fail: curl -X POST '${sandbox.url}/fail?status=503&times=3'
+                        (503/429 retry, 400 ends dead, 401 pauses delivery)
    Antavo sandbox       ${antavoSandbox.url}/  (signed events the relay sent; JSON at /records)
+                        environment ${ANTAVO_SANDBOX_DEFAULTS.environment}, API key ${ANTAVO_SANDBOX_DEFAULTS.apiKey}, secret ${ANTAVO_SANDBOX_DEFAULTS.apiSecret}
    cron                 fired every minute by this script; now: curl '${RELAY}/__scheduled?cron=*+*+*+*+*'
 
  Send a sample Antavo opt_in event (it reaches the sandbox ~2 s later, the queue's batch timeout;
