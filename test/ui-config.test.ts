@@ -201,6 +201,19 @@ describe("Sync fields", () => {
     expect(page.html).toContain('id="f-fields-2-loyaltyField-error"');
     expect(page.html).toMatch(/href="#f-fields-1-remoteField"/);
     expect(page.html).not.toContain('id="f-fields-0-remoteField-error"');
+    // The summary names the row as the page numbers it, in the field's label, not its path.
+    expect(textOf(page.html)).toContain("Row 2, Bloomreach property : is mapped twice");
+    expect(textOf(page.html)).not.toContain("fields.1");
+  });
+
+  it("says what is wrong in the form's words, not the validator's", async () => {
+    const ui = await loggedIn();
+    const page = await ui.post("/admin/settings", { rateLimitPerSecond: "1000000", retentionDays: "0" });
+    expect(page.status).toBe(400);
+    const text = textOf(page.html);
+    expect(text).toMatch(/Bloomreach calls per second ?: must be at most \d+/);
+    expect(text).toMatch(/Keep the delivery log for \(days\) ?: must be at least 1/);
+    expect(text).not.toMatch(/Too (small|big)|expected (number|string)/);
   });
 
   it("saves the type chosen per field (GET /api/mapping shows it) and shows it selected again", async () => {

@@ -220,7 +220,7 @@ describe("workflows in the admin UI", () => {
       document: JSON.stringify({ name: "Broken", trigger: { type: "event", action: "x" }, actions: [] }),
     });
     expect(page.status).toBe(400);
-    expect(textOf(page.html)).toMatch(/actions\s*: needs at least one action/);
+    expect(textOf(page.html)).toMatch(/Actions\s*: needs at least one action/);
     const saved = await ui.post(`/admin/workflows/${first!.id}/json`, {
       document: JSON.stringify({
         name: "Renamed by JSON",

@@ -221,6 +221,51 @@ export function Checkbox(props: { path: string; label: string; state: FormState;
   );
 }
 
+/** The forms' field labels, as the pages write them; any other name is spelled out from its camelCase. */
+const FIELD_LABELS: Record<string, string> = {
+  baseUrl: "API base URL",
+  apiSecret: "API secret",
+  apiKey: "API key",
+  apiKeyId: "API key ID",
+  projectToken: "Project token",
+  loyaltyField: "Loyalty field",
+  remoteField: "Bloomreach property",
+  remoteId: "Bloomreach ID name",
+  hardId: "Hard ID",
+  remoteEvent: "Bloomreach event name",
+  action: "Antavo action",
+  eventType: "Bloomreach event type",
+  antavoAction: "Antavo action",
+  rewardId: "Reward ID",
+  eventPrefix: "Event name prefix",
+  at: "Date",
+  rateLimitPerSecond: "Bloomreach calls per second",
+  retentionDays: "Keep the delivery log for (days)",
+  dedupeWindowSeconds: "Redelivery window (seconds)",
+  enrichmentTtlSeconds: "Ask Antavo about a customer at most every (seconds)",
+  antavoRateLimitPerMinute: "Antavo API calls per minute",
+};
+
+const LISTS = new Set(["params", "data", "fields", "rules", "events", "filters", "actions"]);
+
+/**
+ * `fields.0.loyaltyField` as the page says it: "Row 1, Antavo field". Row numbers count from 1, as
+ * the rows on the page do; "$" is the form as a whole.
+ */
+export function fieldLabel(path: string): string {
+  if (path === "$" || path === "") return "The form";
+  const parts = path.split(".");
+  const words: string[] = [];
+  for (const part of parts) {
+    if (/^\d+$/.test(part)) words.push(`row ${Number(part) + 1}`);
+    // The list a row belongs to is the page's section, so "row 2" says enough.
+    else if (!(LISTS.has(part) && parts.length > 1))
+      words.push(FIELD_LABELS[part] ?? part.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase());
+  }
+  const text = words.join(", ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /** The form-level error box: the message, and every issue linked to its field. */
 export function ErrorSummary(props: { state: FormState; title?: string; scope?: string }) {
   const { issues, message } = props.state;
@@ -232,8 +277,7 @@ export function ErrorSummary(props: { state: FormState; title?: string; scope?: 
         <ul>
           {issues.map((issue) => (
             <li>
-              <a href={`#${scopedId(issue.path, props.scope)}`}>{issue.path === "$" ? "The form" : issue.path}</a>:{" "}
-              {issue.message}
+              <a href={`#${scopedId(issue.path, props.scope)}`}>{fieldLabel(issue.path)}</a>: {issue.message}
             </li>
           ))}
         </ul>
