@@ -170,9 +170,19 @@ describe("deliveries and dashboard in the admin UI", () => {
     expect(JSON.parse(script.html)).toEqual({ replayed: 3, remaining: 0 });
 
     await runQueue(events.map((e) => asMessage(e)));
-    const page = await ui.post("/admin/deliveries/replay", { since: "", until: "", done: "0" });
+    // A blank window is every dead delivery: it asks first, and replays nothing until confirmed.
+    const asked = await ui.post("/admin/deliveries/replay", { since: "", until: "", done: "0" });
+    expect(asked.status).toBe(200);
+    expect(textOf(asked.html)).toContain("this replays every dead delivery");
+    expect(asked.html).toContain('name="confirmAll" value="yes"');
+    expect(textOf(asked.html)).toContain("Yes, replay every dead delivery");
+    const scriptAsked = await ui.post("/admin/deliveries/replay", {}, { headers: { accept: "application/json" } });
+    expect(scriptAsked.status).toBe(400);
+    expect((await json(await admin("/deliveries?status=dead"))).items).toHaveLength(3);
+
+    const page = await ui.post("/admin/deliveries/replay", { since: "", until: "", done: "0", confirmAll: "yes" });
     expect(page.status).toBe(200);
     expect(page.html).toMatch(/<progress id="replay-progress" max="3" value="3"/);
-    expect(textOf(page.html)).toContain("Done: 3 deliveries replayed.");
+    expect(textOf(page.html)).toContain("Done: 3 deliveries queued for replay");
   });
 });

@@ -64,6 +64,13 @@ export const SCRIPT = `
   document.querySelectorAll("form[data-replay]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      var blank = !form.elements.since.value && !form.elements.until.value;
+      if (blank && !form.querySelector("input[name=confirmAll]")) {
+        if (!window.confirm("Both dates are blank: replay every dead delivery?")) return;
+        var yes = document.createElement("input");
+        yes.type = "hidden"; yes.name = "confirmAll"; yes.value = "yes";
+        form.appendChild(yes);
+      }
       var p = progressParts(form);
       var done = 0, total = null;
       p.box.hidden = false;
@@ -80,7 +87,7 @@ export const SCRIPT = `
             p.bar.value = Math.min(done, total);
             // Stop at the first count too: replayed events that die again re-enter the window.
             var more = r.remaining > 0 && r.replayed > 0 && done < total;
-            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " replayed.";
+            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " queued for replay; reload the list to follow them.";
             if (more) return step();
           });
         });

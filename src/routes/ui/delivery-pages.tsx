@@ -110,6 +110,28 @@ export const deliveryPages = new Hono<UiEnv>()
         );
       return listPage(c, { state: { values: form, issues: window.issues, message: "The window is not valid." } }, 400);
     }
+    // A window with neither end replays every dead delivery: only when the admin said so.
+    const everything = form.since === "" && form.until === "";
+    if (everything && str(values.confirmAll) !== "yes" && !(Number(str(values.done)) > 0)) {
+      const issues = [{ path: "since", message: "is blank, as is the end: confirm to replay every dead delivery" }];
+      if (wantsJson(c))
+        return c.json(
+          errorBody("validation_failed", "confirm the replay of every dead delivery", c.get("requestId"), issues),
+          400,
+        );
+      return listPage(
+        c,
+        {
+          state: {
+            values: { ...form, confirmAll: "yes" },
+            issues: [],
+            message:
+              "Both dates are blank, so this replays every dead delivery. Press the button again to confirm, or choose a window.",
+          },
+        },
+        200,
+      );
+    }
     const result = await replayDeliveries(c.get("deps"), {
       since: window.since,
       until: window.until,

@@ -81,6 +81,7 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
 function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { done: number; remaining: number } }) {
   const { progress } = props;
   const total = progress ? progress.done + progress.remaining : 0;
+  const confirming = valueAt(props.state.values, "confirmAll") === "yes";
   return (
     <section class="card" aria-labelledby="replay-title">
       <h2 id="replay-title">Replay dead deliveries</h2>
@@ -88,11 +89,18 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
         Sends every dead delivery created in the window (UTC; blank = no limit) back through the pipeline, a page at a
         time.
       </p>
-      <ErrorSummary state={props.state} scope="replay" />
+      {confirming ? (
+        <p class="notice warn" role="alert">
+          {props.state.message}
+        </p>
+      ) : (
+        <ErrorSummary state={props.state} scope="replay" />
+      )}
       <form method="post" action="/admin/deliveries/replay" novalidate data-replay>
         <CsrfField token={props.ctx.csrf} />
         <input type="hidden" name="done" value={String(progress?.done ?? 0)} />
         <input type="hidden" name="direction" value={String(valueAt(props.state.values, "direction") ?? "")} />
+        {confirming ? <input type="hidden" name="confirmAll" value="yes" /> : null}
         <div class="grid two">
           {/* Scoped ids: the filter form above has inputs with the same names. */}
           <Field scope="replay" path="since" label="Created from (UTC)" type="datetime-local" state={props.state} />
@@ -110,13 +118,17 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
             {progress
               ? progress.remaining > 0
                 ? `${progress.done} replayed, ${progress.remaining} still dead in the window.`
-                : `Done: ${plural(progress.done, "delivery", "deliveries")} replayed.`
+                : `Done: ${plural(progress.done, "delivery", "deliveries")} queued for replay; the list below shows them as they are delivered.`
               : ""}
           </p>
         </div>
         <div class="actions">
           <button type="submit" class="secondary">
-            {progress && progress.remaining > 0 ? "Replay the next page" : "Replay dead deliveries"}
+            {progress && progress.remaining > 0
+              ? "Replay the next page"
+              : confirming
+                ? "Yes, replay every dead delivery"
+                : "Replay dead deliveries"}
           </button>
         </div>
       </form>
