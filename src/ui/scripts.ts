@@ -3,6 +3,7 @@
  * enhances markup that already works without JavaScript, and attaches by data attribute:
  * - [data-rows]: add/remove rows in place instead of a server round trip;
  * - [data-confirm]: ask before a destructive submit;
+ * - [data-enter-moves]: Enter in a field moves to the next one instead of saving a half-filled form;
  * - [data-replay]: loop the page-by-page replay with a <progress>;
  * - [data-live-preview]: re-run "Try it" as the sample is edited;
  * - [data-import]: send a large file in slices within the import's per-request row limit;
@@ -48,6 +49,19 @@ export const SCRIPT = `
         var target = next ? next.querySelector("input") : box.querySelector("[data-add-row]");
         if (target) target.focus();
       }
+    });
+  });
+
+  document.querySelectorAll("form[data-enter-moves]").forEach(function (form) {
+    form.addEventListener("keydown", function (event) {
+      var t = event.target;
+      if (event.key !== "Enter" || t.tagName !== "INPUT" || t.type === "submit" || t.type === "checkbox") return;
+      event.preventDefault();
+      var fields = Array.prototype.filter.call(form.querySelectorAll("input,select,textarea,button"), function (f) {
+        return !f.disabled && f.type !== "hidden" && f.tabIndex >= 0 && f.offsetParent !== null;
+      });
+      var next = fields[fields.indexOf(t) + 1];
+      if (next) next.focus();
     });
   });
 

@@ -191,6 +191,20 @@ async function flow(page, relay) {
     .getByText('"event_type": "loyalty_welcome"')
     .waitFor({ timeout: STEP_TIMEOUT_MS });
   await screenshots(page, "workflow-editor");
+  // Enter in the Name field moves on to the next field; it does not save a half-edited workflow.
+  const editorUrl = page.url();
+  await page.locator("#f-name").fill("Welcome, edited");
+  await page.locator("#f-name").press("Enter");
+  assert.equal(page.url(), editorUrl, "Enter in the Name field submitted the form");
+  const focus = await page.evaluate(() => ({
+    id: document.activeElement?.id,
+    inEditor: Boolean(document.activeElement?.closest("form[data-enter-moves]")),
+  }));
+  assert.ok(
+    focus.inEditor && focus.id !== "f-name",
+    `Enter did not move the focus to the next field: ${JSON.stringify(focus)}`,
+  );
+  await page.locator("#f-name").fill("Welcome");
   await page.getByRole("link", { name: "All workflows" }).click();
   await expectText(page, "on Antavo event opt_in");
   await screenshots(page, "workflows");

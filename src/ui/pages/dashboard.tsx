@@ -18,14 +18,22 @@ export interface DashboardData {
   activeWorkflows?: number;
 }
 
-function Stat(props: { n: number; label: string; href: string; status: string }) {
-  return (
-    <a class="stat" href={props.href}>
+/** A count, linking to the list it counts; a sum of other cards (no one list shows it) is plain. */
+function Stat(props: { n: number; label: string; href?: string; status: string }) {
+  const body = (
+    <>
       <span class="n">{props.n}</span>
       <span class="l">
         <span class={`badge ${props.status}`}>{props.label}</span>
       </span>
+    </>
+  );
+  return props.href ? (
+    <a class="stat" href={props.href}>
+      {body}
     </a>
+  ) : (
+    <div class="stat">{body}</div>
   );
 }
 
@@ -66,7 +74,7 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
         <Stat n={counts.delivered} label="delivered" status="delivered" href="/admin/deliveries?status=delivered" />
         <Stat n={counts.dead} label="dead" status="dead" href="/admin/deliveries?status=dead" />
         <Stat n={counts.paused} label="paused" status="paused" href="/admin/deliveries?status=paused" />
-        <Stat n={inQueue} label="in queue" status="muted" href="/admin/deliveries?status=retrying" />
+        <Stat n={inQueue} label="in queue (pending + retrying)" status="muted" />
       </div>
       {props.data.inbound ? (
         <>

@@ -248,7 +248,7 @@ export function WorkflowEditorPage(props: EditorProps) {
         </div>
       ) : null}
       <ErrorSummary state={state} />
-      <form method="post" action={base} novalidate>
+      <form method="post" action={base} novalidate data-enter-moves>
         <DefaultSubmit />
         <CsrfField token={ctx.csrf} />
         <div class="card">
