@@ -206,6 +206,19 @@ describe("Sync fields", () => {
     expect(textOf(page.html)).not.toContain("fields.1");
   });
 
+  it("refuses an event name with a space (a typo that would never match) at its row", async () => {
+    const ui = await loggedIn();
+    const page = await ui.post("/admin/settings", {
+      "events[0][action]": "opt_in",
+      "events[1][action]": "reward claim",
+    });
+    expect(page.status).toBe(400);
+    expect(page.html).toMatch(/id="f-events-1-action-error">has a space: Antavo action names have none/);
+    expect((await json(await admin("/settings"))).events).not.toContainEqual(
+      expect.objectContaining({ action: "reward claim" }),
+    );
+  });
+
   it("says what is wrong in the form's words, not the validator's", async () => {
     const ui = await loggedIn();
     const page = await ui.post("/admin/settings", { rateLimitPerSecond: "1000000", retentionDays: "0" });

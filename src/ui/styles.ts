@@ -64,6 +64,7 @@ button.small{padding:.25rem .6rem;min-height:2rem;font-size:.9rem}
 .notice{border-radius:8px;padding:.7rem 1rem;margin:0 0 1rem;border:1px solid}
 .notice.ok{background:var(--ok-bg);border-color:var(--ok)}
 .notice.bad{background:var(--bad-bg);border-color:var(--bad)}
+::placeholder{color:#8a8f98;font-style:italic;opacity:1}
 .notice.warn{background:var(--warn-bg);border-color:var(--warn)}
 .notice.info{background:var(--info-bg);border-color:#54aeff}
 .notice ul{margin:.3rem 0 0;padding-left:1.2rem}

@@ -68,6 +68,8 @@ export function parseWith<S extends z.ZodType>(schema: S, input: unknown, values
  * form. The admin API keeps zod's messages; a page's reader is a marketer, not a client library.
  */
 export function plainMessage(issue: z.core.$ZodIssue): string {
+  // A message the schema wrote itself ("is mapped twice") is already in the form's words.
+  if (!/^(Invalid|Too small|Too big|Unrecognized)/.test(issue.message)) return issue.message;
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined || issue.input === null || issue.input === "") return "is required";

@@ -45,7 +45,7 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
           label="API base URL"
           type="url"
           state={state}
-          placeholder="https://api.<environment>.antavo.com"
+          placeholder="e.g. https://api.<environment>.antavo.com"
           hint="An Antavo API host on antavo.com, over https."
           required
         />

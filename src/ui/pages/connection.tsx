@@ -83,7 +83,7 @@ export function ConnectionPage(props: {
           label="API base URL"
           type="url"
           state={state}
-          placeholder="https://api.exponea.com"
+          placeholder="e.g. https://api.exponea.com"
           hint="Project settings › Access management › API: the API base URL of your instance."
           required
         />

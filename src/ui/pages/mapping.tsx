@@ -50,7 +50,7 @@ function HardId(props: { locked: Mapping["hardId"]; state: FormState }) {
           state={state}
           list={LOYALTY_FIELDS_LIST}
           readonly={Boolean(locked)}
-          placeholder="email"
+          placeholder="e.g. email"
         />
         <Field
           path="hardId.remoteId"
@@ -58,7 +58,7 @@ function HardId(props: { locked: Mapping["hardId"]; state: FormState }) {
           state={state}
           list={HARD_IDS_LIST}
           readonly={Boolean(locked)}
-          placeholder="registered"
+          placeholder="e.g. registered"
         />
       </div>
       <FieldError path="hardId" messages={messages} />
@@ -95,8 +95,8 @@ export function MappingPage(props: {
           legend="Synced fields"
           hint="Loyalty fields are dot paths into the Antavo customer (tiers.0.name, properties.favourite_store); tier is the current tier's name. Send as: the type Bloomreach gets; a value that cannot take it is left out, with a warning in the delivery log. Antavo's point and count fields are numbers even when left as sent. Clear a row to remove it."
           columns={[
-            { key: "loyaltyField", label: "Loyalty field", list: LOYALTY_FIELDS_LIST, placeholder: "score" },
-            { key: "remoteField", label: "Bloomreach property", placeholder: "loyalty_points" },
+            { key: "loyaltyField", label: "Loyalty field", list: LOYALTY_FIELDS_LIST, placeholder: "e.g. score" },
+            { key: "remoteField", label: "Bloomreach property", placeholder: "e.g. loyalty_points" },
             { key: "type", label: "Send as", options: FIELD_TYPE_OPTIONS },
           ]}
           state={state}

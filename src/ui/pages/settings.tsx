@@ -31,8 +31,8 @@ export function SettingsPage(props: { ctx: ViewContext; state: FormState; unsave
           legend="Synced events"
           hint="Each Antavo action listed here is tracked in Bloomreach as an event with the event's data as properties. Leave the Bloomreach name blank to use the action's name. Clear a row to remove it."
           columns={[
-            { key: "action", label: "Antavo action", list: ACTIONS_LIST, placeholder: "opt_in" },
-            { key: "remoteEvent", label: "Bloomreach event name", placeholder: "loyalty_opt_in" },
+            { key: "action", label: "Antavo action", list: ACTIONS_LIST, placeholder: "e.g. opt_in" },
+            { key: "remoteEvent", label: "Bloomreach event name", placeholder: "blank = same as the action" },
           ]}
           state={state}
           rows={Array.isArray(events) ? events : []}

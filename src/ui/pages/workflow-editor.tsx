@@ -73,7 +73,7 @@ function TriggerNode(props: { state: FormState; form: WorkflowForm }) {
             label="Antavo action"
             list={ACTIONS_LIST}
             state={state}
-            placeholder="tier_change"
+            placeholder="e.g. tier_change"
             hint="As your Antavo workspace names it."
           />
         </div>
@@ -119,7 +119,7 @@ function FilterNode(props: { state: FormState; index: number; filter: FilterForm
             label="Attribute (dot path)"
             list={LOYALTY_FIELDS_LIST}
             state={state}
-            placeholder="tier"
+            placeholder="e.g. tier"
           />
           <Select path={`${path}.operator`} label="Operator" options={FILTER_OPERATORS} state={state} />
           <Field
@@ -152,7 +152,12 @@ function ActionNode(props: { state: FormState; index: number; action: ActionForm
         <FieldError path={`${path}.type`} messages={issueAt(state.issues, `${path}.type`)} />
         {action.type === "sync_event" ? (
           <>
-            <Field path={`${path}.event`} label="Bloomreach event name" state={state} placeholder="loyalty_tier_gold" />
+            <Field
+              path={`${path}.event`}
+              label="Bloomreach event name"
+              state={state}
+              placeholder="e.g. loyalty_tier_gold"
+            />
             <TextArea
               path={`${path}.properties`}
               label="Event properties"
