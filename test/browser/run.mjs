@@ -9,76 +9,31 @@
  * a downloaded browser. Any console error (CSP violations included) fails the run.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
+import * as kit from "./kit.mjs";
 import { SANDBOX, SECRETS, startLocalRelay } from "./local-relay.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const ARTIFACTS = join(ROOT, "test-artifacts", "browser");
+const { ARTIFACTS, STEP_TIMEOUT_MS, expectText, layoutProblems, log, nav, postWebhook, screenshots } = kit;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const WIDTHS = [375, 1440];
-const STEP_TIMEOUT_MS = 15_000;
+const SCENARIOS = join(dirname(fileURLToPath(import.meta.url)), "scenarios");
 
-const log = (message) => console.log(`[browser] ${message}`);
-
-let shot = 0;
-const layoutProblems = [];
-
-async function screenshots(page, name) {
-  shot += 1;
-  const original = page.viewportSize();
-  for (const width of WIDTHS) {
-    await page.setViewportSize({ width, height: 900 });
-    // Readable at 375 px means no sideways scrolling of the page itself (wide tables scroll inside their box).
-    const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (scrollWidth > width) layoutProblems.push(`${name} at ${width} px is ${scrollWidth} px wide`);
-    if (width === WIDTHS[0]) {
-      // Every visible control needs an accessible name from a <label> (or aria-label).
-      const unlabeled = await page.evaluate(() =>
-        [...document.querySelectorAll("input:not([type=hidden]), select, textarea")]
-          .filter(
-            (el) =>
-              !el.closest("template") &&
-              el.getAttribute("aria-hidden") !== "true" &&
-              el.labels.length === 0 &&
-              !el.getAttribute("aria-label"),
-          )
-          .map((el) => el.outerHTML.slice(0, 80)),
-      );
-      for (const control of unlabeled) layoutProblems.push(`${name}: control without a label: ${control}`);
-      const duplicates = await page.evaluate(() => {
-        const ids = [...document.querySelectorAll("[id]")].filter((el) => !el.closest("template")).map((el) => el.id);
-        return ids.filter((id, index) => ids.indexOf(id) !== index);
-      });
-      for (const id of duplicates) layoutProblems.push(`${name}: duplicate id ${id}`);
-    }
-    await page.screenshot({
-      path: join(ARTIFACTS, `${String(shot).padStart(2, "0")}-${name}-${width}.png`),
-      fullPage: true,
-    });
+/**
+ * Each file of scenarios/ exports a default `async (page, relay, kit)`, run in name order after the
+ * main flow (logged in, Bloomreach connected, fields mapped, one workflow active) on the same page.
+ */
+async function scenarios(page, relay) {
+  const files = readdirSync(SCENARIOS)
+    .filter((name) => name.endsWith(".mjs"))
+    .sort();
+  for (const file of files) {
+    log(`scenario ${file}`);
+    const { default: run } = await import(pathToFileURL(join(SCENARIOS, file)).href);
+    await run(page, relay, kit);
   }
-  await page.setViewportSize(original);
-}
-
-/** A section link of the side navigation (other links share some names). */
-const nav = (page, name) =>
-  page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name, exact: true }).click();
-
-async function expectText(page, text) {
-  await page.getByText(text, { exact: false }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-}
-
-async function postWebhook(relayUrl, event) {
-  const auth = Buffer.from(`${SECRETS.WEBHOOK_BASIC_USER}:${SECRETS.WEBHOOK_BASIC_PASSWORD}`).toString("base64");
-  const response = await fetch(`${relayUrl}/webhooks/antavo`, {
-    method: "POST",
-    headers: { authorization: `Basic ${auth}`, "content-type": "application/json" },
-    body: JSON.stringify(event),
-  });
-  assert.equal(response.status, 202, `webhook answered ${response.status}: ${await response.text()}`);
 }
 
 async function flow(page, relay) {
@@ -285,6 +240,8 @@ async function flow(page, relay) {
     headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}` },
   });
   assert.equal(lookup.status, 404, "the erased customer is still in the mirror");
+
+  await scenarios(page, relay);
 
   log("dashboard with data");
   await nav(page, "Dashboard");
