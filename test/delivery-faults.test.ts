@@ -153,6 +153,28 @@ describe("crashes and D1 faults", () => {
     expect(await deliveryRow("crash-1")).toMatchObject({ status: "delivered" });
   });
 
+  it("acks a delivered event whose object could not record it, and says so in its log row once", async () => {
+    const { bloomreach } = await relay();
+    const real = createDeps(env);
+    const event = relayEvent({ id: "unrecorded-1", customerId: "unrecorded-c" });
+    const result = await consumeWith([asMessage(event)], {
+      customerStore: {
+        ...real.customerStore,
+        settle: async () => {
+          throw new Error("the object is overloaded");
+        },
+      },
+    });
+    // Bloomreach has it: a resend would duplicate it, so the event stays delivered.
+    expect(result.explicitAcks).toEqual(["msg-unrecorded-1"]);
+    expect(bloomreach.events()).toHaveLength(1);
+    const row = await deliveryRow("unrecorded-1");
+    expect(row).toMatchObject({ status: "delivered", attempts: 1 });
+    expect(JSON.parse(String(row!.warnings))).toEqual([
+      "the customer's object could not record the outcome: the object is overloaded",
+    ]);
+  });
+
   it("resends on retry the commands planned but not yet delivered", async () => {
     const { bloomreach } = await relay();
     bloomreach.script({ status: 502 });

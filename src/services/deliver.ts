@@ -2,15 +2,15 @@
  * Delivery: takes a batch of events (from the queue consumer, sync mode or a replay) through the
  * stages in services/delivery, in order: plan (each customer's CustomerSync object), enrich
  * (Antavo's record, once per customer per TTL), claim (reward claims), send (<= 50-command
- * Bloomreach calls under the project's rate limit), settle (each command's fate recorded with its
- * object), log (the delivery log, the mirror and the workflows' last runs in one D1 batch). It
- * returns one outcome per event; the caller turns them into ack / retry.
+ * Bloomreach calls under the project's rate limit), then settle (each command's fate recorded with
+ * its object) alongside log (the delivery log, the mirror and the workflows' last runs in one D1
+ * batch). It returns one outcome per event; the caller turns them into ack / retry.
  *
  * Events from Bloomreach's webhook (DESIGN 4.4) take the other direction through the same stages:
  * resolve + plan (services/delivery/inbound), then send to the Antavo events sink, settle and log.
  *
- * Order of writes matters: the vendor's answer is recorded in the CustomerSync object before the
- * log and before any ack, so a crash after a successful call never sends the event again.
+ * Order of writes matters: the vendor's answer is recorded in the CustomerSync object before any
+ * ack, so a crash after a successful call never sends the event again.
  */
 import { readInboundRules } from "../db/inbound-rule-queries";
 import { sha256Hex } from "../lib/encoding";
@@ -70,8 +70,7 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
   await performClaims(pipeline);
   const paused = await sendCommands(pipeline);
   if (paused) await pauseBloomreachDelivery(deps, paused);
-  await settleAll(pipeline);
-  return finish(pipeline, now);
+  return finish(pipeline, now, settleAll(pipeline));
 }
 
 /** The other direction: Bloomreach events as Antavo events, under the budget every Antavo call shares. */
@@ -101,6 +100,5 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
   );
   await resolveAndPlanAntavo(pipeline, { db: deps.db, rules, mapping: config.mapping }, now);
   await sendCommands(pipeline);
-  await settleAll(pipeline);
-  return finish(pipeline, now);
+  return finish(pipeline, now, settleAll(pipeline));
 }

@@ -32,7 +32,16 @@ function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
   return { ...outcome, delaySeconds: retryDelaySeconds(attempt, { retryAfterSeconds: outcome.retryAfterSeconds }) };
 }
 
-export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
+/**
+ * Writes the log while `settling` records the outcomes in the objects (the two are independent;
+ * the ack waits for both). An event whose object could not record its outcome gets the note in a
+ * second, small write: rare, and cheaper than making every batch wait for the settle first.
+ */
+export async function finish(
+  p: Pipeline,
+  now: number,
+  settling: Promise<Map<string, string>>,
+): Promise<DeliveryReport> {
   const outcomes = new Map<string, DeliveryOutcome>();
   const planned = new Map<string, number>();
   const entries: DeliveryEntry[] = [];
@@ -65,8 +74,20 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
   const ran = new Set<string>();
   for (const reply of p.replies.values())
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
-  const logged = await tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] });
-  return { outcomes, planned, logged };
+  const [logged, unrecorded] = await Promise.all([
+    tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }),
+    settling,
+  ]);
+  if (unrecorded.size === 0) return { outcomes, planned, logged };
+  // Same rows again with the note only: no attempts (the row's count adds what a write carries).
+  const noted = entries
+    .filter((e) => unrecorded.has(e.eventId))
+    .map(({ unloggedCalls: _calls, ...e }) => ({
+      ...e,
+      attempts: [],
+      warnings: [...(e.warnings ?? []), unrecorded.get(e.eventId)!],
+    }));
+  return { outcomes, planned, logged: (await tryLog(p.log, noted, now)) && logged };
 }
 
 /**

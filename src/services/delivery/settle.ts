@@ -1,13 +1,16 @@
 /**
- * Stage 5, settle: the sink's answers recorded in each customer's object before the log and the
- * ack, so a crash after a successful call never sends the event again (invariants 2, 3). For a sink
- * that guards in-flight commands (Antavo), a retry releases them, so only a crash leaves them in flight.
+ * Stage 5, settle: the sink's answers recorded in each customer's object before the ack, so a crash
+ * after a successful call never sends the event again (invariants 2, 3). It runs alongside the log
+ * write (stage 6): both must finish before the ack, neither needs the other. For a sink that guards
+ * in-flight commands (Antavo), a retry releases them, so only a crash leaves them in flight.
  */
 import type { SettleRequest } from "../../durable/customer-sync";
 import { logger } from "../../lib/logger";
 import { byCustomer, type Pipeline } from "./batch";
 
-export async function settleAll(p: Pipeline) {
+/** Answers the events whose object could not record the outcome, with the note for their log row. */
+export async function settleAll(p: Pipeline): Promise<Map<string, string>> {
+  const unrecorded = new Map<string, string>();
   const settles: (SettleRequest & { customerId: string })[] = [];
   for (const reply of p.replies.values()) {
     if (reply.pending.length === 0) continue;
@@ -43,8 +46,9 @@ export async function settleAll(p: Pipeline) {
         // and the log says the object could not record it.
         const note = `the customer's object could not record the outcome: ${(error as Error).message}`;
         logger.error(note, { customerId });
-        for (const { eventId } of batch) p.notes.set(eventId, [...(p.notes.get(eventId) ?? []), note]);
+        for (const { eventId } of batch) unrecorded.set(eventId, note);
       }
     }),
   );
+  return unrecorded;
 }
