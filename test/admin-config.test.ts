@@ -96,6 +96,24 @@ describe("mapping and settings", () => {
     });
   });
 
+  it("words a refused body the way the pages do, by path (the same message catalogue)", async () => {
+    const response = await admin("/settings", {
+      method: "PUT",
+      body: { asyncSync: "yes", rateLimitPerSecond: 0, events: [{ action: "", remoteEvent: "x" }] },
+    });
+    expect(response.status).toBe(400);
+    const { error } = await json(response);
+    expect(error.code).toBe("validation_failed");
+    expect(error.issues).toEqual(
+      expect.arrayContaining([
+        { path: "asyncSync", message: "must be a boolean" },
+        { path: "rateLimitPerSecond", message: "must be at least 1" },
+        { path: "events.0.action", message: "is required" },
+      ]),
+    );
+    expect(JSON.stringify(error)).not.toMatch(/Too small|Invalid input|expected/);
+  });
+
   it("round-trips the mapping and locks the hard ID once set", async () => {
     const put = await admin("/mapping", { body: demoMapping });
     expect(await json(put)).toEqual(demoMapping);

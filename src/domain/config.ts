@@ -66,7 +66,7 @@ export type Mapping = z.infer<typeof MappingSchema>;
 
 export const EventSyncSchema = z.object({
   // Antavo action names are identifiers (reward_claim): a space is a typo that would never match.
-  action: name.regex(/^\S+$/, "has a space: Antavo action names have none (reward_claim, not reward claim)"),
+  action: name.regex(/^\S*$/, "has a space: Antavo action names have none (reward_claim, not reward claim)"),
   remoteEvent: remoteName.optional(),
 });
 

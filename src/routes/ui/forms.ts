@@ -59,45 +59,8 @@ export type Parsed<T> = { ok: true; data: T } | { ok: false; state: FormState };
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, values: unknown): Parsed<z.infer<S>> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, data: result.data };
-  const plain = { issues: result.error.issues.map((issue) => ({ ...issue, message: plainMessage(issue) })) };
-  return { ok: false, state: { values, issues: zodIssues(plain), message: "Some values need a change." } };
+  return { ok: false, state: { values, issues: zodIssues(result.error), message: "Some values need a change." } };
 }
-
-/**
- * The validator's wording ("Too small: expected string to have >=1 characters") in the words of the
- * form. The admin API keeps zod's messages; a page's reader is a marketer, not a client library.
- */
-export function plainMessage(issue: z.core.$ZodIssue): string {
-  // A message the schema wrote itself ("is mapped twice") is already in the form's words.
-  if (!/^(Invalid|Too small|Too big|Unrecognized)/.test(issue.message)) return issue.message;
-  switch (issue.code) {
-    case "invalid_type":
-      if (issue.input === undefined || issue.input === null || issue.input === "") return "is required";
-      return issue.expected === "number" ? "must be a number" : `must be ${article(issue.expected)}`;
-    case "too_small":
-      if (issue.origin === "string")
-        return Number(issue.minimum) <= 1 ? "is required" : `needs at least ${issue.minimum} characters`;
-      if (issue.origin === "array" || issue.origin === "set")
-        return Number(issue.minimum) <= 1 ? "needs at least one entry" : `needs at least ${issue.minimum} entries`;
-      return `must be ${issue.inclusive === false ? "more than" : "at least"} ${issue.minimum}`;
-    case "too_big":
-      if (issue.origin === "string") return `can be at most ${issue.maximum} characters long`;
-      if (issue.origin === "array" || issue.origin === "set") return `can have at most ${issue.maximum} entries`;
-      return `must be ${issue.inclusive === false ? "less than" : "at most"} ${issue.maximum}`;
-    case "invalid_format":
-      if (issue.format === "url") return "must be a web address such as https://api.example.com";
-      if (issue.format === "email") return "must be an e-mail address";
-      return "is not in the expected format";
-    case "invalid_value":
-      return `must be one of: ${issue.values.map(String).join(", ")}`;
-    case "unrecognized_keys":
-      return `has fields this form does not know: ${issue.keys.join(", ")}`;
-    default:
-      return issue.message;
-  }
-}
-
-const article = (noun: string) => (/^[aeiou]/.test(noun) ? `an ${noun}` : `a ${noun}`);
 
 /** An expected service refusal (validation, lock, not configured) becomes a form to show again. */
 export function refusal(error: unknown, values: unknown): { state: FormState; status: RelayError["status"] } {
