@@ -1,5 +1,5 @@
 /** Workflow rows: the document is stored as validated JSON and parsed again on the way out. */
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, inArray } from "drizzle-orm";
 import { type WorkflowDocument, WorkflowDocumentSchema } from "../domain/workflow/document";
 import type { StoredWorkflow } from "../domain/workflow/engine";
 import { logger } from "../lib/logger";
@@ -99,4 +99,14 @@ export async function setWorkflowActive(db: Database, id: string, active: boolea
 export async function deleteWorkflowRow(db: Database, id: string): Promise<boolean> {
   const rows = await db.delete(workflows).where(eq(workflows.id, id)).returning({ id: workflows.id });
   return rows.length > 0;
+}
+
+/** id → name of the workflows among `ids` that still exist (for labels, e.g. date-run deliveries). */
+export async function readWorkflowNames(db: Database, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: workflows.id, name: workflows.name })
+    .from(workflows)
+    .where(inArray(workflows.id, [...ids]));
+  return new Map(rows.map((row) => [row.id, row.name]));
 }

@@ -59,6 +59,15 @@ const MAX_SNAPSHOT_BYTES = 100_000;
 export const dateRunEventId = (workflowId: string, customerId: string, occurrence: string) =>
   `date:${workflowId}:${customerId}:${occurrence}`;
 
+/** The action every date-run event carries; the delivery log shows the workflow's name instead. */
+export const DATE_RUN_ACTION = "workflow_date_run";
+
+/** The workflow of a date-run event id (workflow ids are `wf_…`, never with a colon). */
+export function dateRunWorkflowId(eventId: string): string | undefined {
+  const match = /^date:([^:]+):/.exec(eventId);
+  return match?.[1];
+}
+
 export interface StartedScan {
   workflowId: string;
   occurrence: string;
@@ -155,7 +164,7 @@ export async function scanDatePage(deps: DateRunDeps, message: DateScanMessage):
     if (!customer || !matchDateWorkflow(workflow, customer, at)) continue;
     const event: RelayEvent = {
       id: dateRunEventId(workflow.id, row.id, occurrence),
-      action: "workflow_date_run",
+      action: DATE_RUN_ACTION,
       customerId: row.id,
       customer,
       data: { workflow_id: workflow.id, occurrence },

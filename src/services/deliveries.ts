@@ -29,6 +29,7 @@ import {
 import { type Direction, directionOf, type RelayEvent, RelayEventSchema } from "../domain/event";
 import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
+import { withActionLabels } from "./date-run-names";
 import { sendMessages } from "./producer";
 
 export interface DeliveriesDeps {
@@ -71,7 +72,10 @@ export async function listDeliveries(db: Database, query: DeliveryQuery) {
   const rows = await selectDeliveriesPage(db, { status, customer, since, until, direction }, cursor, query.limit + 1);
   const page = rows.slice(0, query.limit).map(publicDelivery);
   const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
-  return { items: page, nextCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null };
+  return {
+    items: await withActionLabels(db, page),
+    nextCursor: last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+  };
 }
 
 /** Pending = accepted but not yet through the pipeline: an inbound event without a delivery row. */
@@ -92,7 +96,10 @@ async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) 
     updatedAt: r.receivedAt,
   }));
   const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
-  return { items, nextCursor: last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null };
+  return {
+    items: await withActionLabels(db, items),
+    nextCursor: last ? encodeCursor({ at: last.receivedAt, id: last.id }) : null,
+  };
 }
 
 function publicDelivery(row: DeliveryRow) {
@@ -104,7 +111,11 @@ export async function getDelivery(db: Database, id: string) {
   const { delivery: row, attempts, inbound } = await selectDeliveryRecord(db, id);
   const event = inbound ? (JSON.parse(inbound.payload) as RelayEvent) : undefined;
   if (!row && !event) throw new RelayError("not_found", `no delivery ${id}`);
+  const [labelled] = await withActionLabels(db, [
+    { action: row?.action ?? event!.action, eventId: row?.eventId ?? id },
+  ]);
   return {
+    ...(labelled?.actionLabel ? { actionLabel: labelled.actionLabel } : {}),
     ...(row
       ? { ...publicDelivery(row), commands: JSON.parse(row.commands) as unknown[] }
       : {

@@ -2,6 +2,8 @@
  * The one inline script (allowed by the CSP nonce), loaded on every page. Each feature only
  * enhances markup that already works without JavaScript, and attaches by data attribute:
  * - [data-rows]: add/remove rows in place instead of a server round trip;
+ * - [data-flow]: the workflow editor's "Add a filter", "+ Track event", ... and "Remove" in place,
+ *   from its <template data-node-template>s (same names the server renders, so saving is unchanged);
  * - [data-confirm]: ask before a destructive submit;
  * - [data-enter-moves]: Enter in a field moves to the next one instead of saving a half-filled form;
  * - [data-replay]: loop the page-by-page replay with a <progress>;
@@ -47,6 +49,53 @@ export const SCRIPT = `
         var next = row.nextElementSibling || row.previousElementSibling;
         row.remove();
         var target = next ? next.querySelector("input") : box.querySelector("[data-add-row]");
+        if (target) target.focus();
+      }
+    });
+  });
+
+  // Workflow editor: nodes take the next free index (the server reads them in index order and
+  // renumbers on save), so a gap left by a removed node is harmless.
+  var CONTROLS = "input:not([type=hidden]),select,textarea";
+  document.querySelectorAll("[data-flow]").forEach(function (flow) {
+    var form = flow.closest("form");
+    function renumber() {
+      ["filter", "action"].forEach(function (kind) {
+        flow.querySelectorAll("[data-node=" + kind + "]").forEach(function (node, i) {
+          node.querySelectorAll("[data-node-number]").forEach(function (n) { n.textContent = String(i + 1); });
+          var then = node.querySelector("[data-node-then]");
+          if (then) then.textContent = i === 0 ? "Then" : "And then";
+        });
+      });
+      var summary = flow.querySelector("[data-filters-summary]");
+      if (summary) summary.textContent = summary.getAttribute(flow.querySelector("[data-node=filter]") ? "data-some" : "data-none");
+    }
+    flow.addEventListener("click", function (event) {
+      var add = event.target.closest("[data-add-node]");
+      var remove = event.target.closest("[data-remove-node]");
+      if (add) {
+        var type = add.getAttribute("data-add-node");
+        var template = form.querySelector("template[data-node-template=" + type + "]");
+        if (!template) return;
+        event.preventDefault();
+        var kind = type === "filter" ? "filter" : "action";
+        var counter = kind === "filter" ? "data-next-filter" : "data-next-action";
+        var index = Number(flow.getAttribute(counter)) || 0;
+        flow.setAttribute(counter, String(index + 1));
+        var holder = document.createElement("ol");
+        holder.innerHTML = template.innerHTML.split("__i__").join(String(index));
+        var node = holder.firstElementChild;
+        flow.insertBefore(node, add.closest("li"));
+        renumber();
+        var first = node.querySelector(CONTROLS);
+        if (first) first.focus();
+      } else if (remove) {
+        event.preventDefault();
+        var gone = remove.closest("[data-node]");
+        var next = gone.nextElementSibling;
+        gone.remove();
+        renumber();
+        var target = next && (next.querySelector(CONTROLS) || next.querySelector("button"));
         if (target) target.focus();
       }
     });

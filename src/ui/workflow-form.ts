@@ -45,8 +45,9 @@ export interface WorkflowForm {
 
 export const ACTION_TYPES = ["sync_event", "sync_fields", "reward_claim"] as const;
 
-export const blankFilter = (): FilterForm => ({
-  type: "event_attribute",
+/** A date workflow has no event, so its new filters look at the customer. */
+export const blankFilter = (triggerType = "event"): FilterForm => ({
+  type: triggerType === "date" ? "customer_attribute" : "event_attribute",
   attribute: "",
   operator: "equals",
   value: "",
@@ -259,7 +260,7 @@ export function formToDocument(form: WorkflowForm): { document: Record<string, u
 
 /** The "Add …" / "Remove" buttons of the editor: edit the model without saving it. */
 export function editWorkflowForm(form: WorkflowForm, values: FormValues): WorkflowForm | undefined {
-  if (values._add_filter !== undefined) return { ...form, filters: [...form.filters, blankFilter()] };
+  if (values._add_filter !== undefined) return { ...form, filters: [...form.filters, blankFilter(form.trigger.type)] };
   if (typeof values._add_action === "string" && (ACTION_TYPES as readonly string[]).includes(values._add_action)) {
     return { ...form, actions: [...form.actions, blankAction(values._add_action)] };
   }

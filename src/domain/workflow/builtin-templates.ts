@@ -11,7 +11,10 @@ import { validateWorkflowDocument, type WorkflowDocument, type WorkflowDocumentI
 
 export interface TemplateParam {
   name: string;
+  /** What the UI calls it (the name is the API's key). */
+  label: string;
   type: "string" | "string[]" | "time";
+  /** Shown as the input's hint. */
   description: string;
   required?: boolean;
   default?: string | string[];
@@ -22,6 +25,11 @@ export interface TemplateCatalogEntry {
   title: string;
   description: string;
   params: TemplateParam[];
+  /**
+   * Its workflows claim Antavo rewards, which go through the Antavo API connection: without one
+   * they are created and can run, but every claim waits (retrying) until the connection is set up.
+   */
+  usesAntavoApi?: boolean;
 }
 
 type Params = Record<string, string | string[]>;
@@ -48,8 +56,20 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
     description:
       "On opt-in, track a Bloomreach welcome event with the opt-in date and the points added (event data `points`).",
     params: [
-      { name: "action", type: "string", default: "opt_in", description: "Antavo event that starts the workflow" },
-      { name: "event", type: "string", default: "loyalty_welcome", description: "Bloomreach event to track" },
+      {
+        name: "action",
+        label: "Antavo action",
+        type: "string",
+        default: "opt_in",
+        description: "The Antavo event that starts the workflow, as your workspace names it",
+      },
+      {
+        name: "event",
+        label: "Bloomreach event name",
+        type: "string",
+        default: "loyalty_welcome",
+        description: "The event tracked in Bloomreach (letters, digits and _)",
+      },
     ],
     build: (p) => [
       {
@@ -68,20 +88,40 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
   {
     name: "birthday_reward",
     title: "Birthday reward",
+    usesAntavoApi: true,
     description:
       "Daily at the given UTC time, claims a free Antavo reward for each customer whose birthday is today " +
       "(Feb 29 birthdays on Feb 28 in non-leap years) and tracks a Bloomreach event with the coupon from the claim " +
       "answer (`coupon.code`, `coupon.value`, `coupon.type`, `coupon.expires_at`).",
     params: [
-      { name: "rewardId", type: "string", required: true, description: "Antavo reward to claim" },
-      { name: "at", type: "time", default: "09:00", description: "Time of day (HH:MM, UTC)" },
+      {
+        name: "rewardId",
+        label: "Antavo reward ID",
+        type: "string",
+        required: true,
+        description: "The Antavo reward given for free on the birthday, as its ID in Antavo's reward list",
+      },
+      {
+        name: "at",
+        label: "Time of day (UTC)",
+        type: "time",
+        default: "09:00",
+        description: "When the daily run starts, HH:MM in UTC",
+      },
       {
         name: "attribute",
+        label: "Birth date field",
         type: "string",
         default: "birth_date",
-        description: "Customer field holding the birth date",
+        description: "The customer field (dot path) holding the birth date, YYYY-MM-DD",
       },
-      { name: "event", type: "string", default: "loyalty_birthday_reward", description: "Bloomreach event to track" },
+      {
+        name: "event",
+        label: "Bloomreach event name",
+        type: "string",
+        default: "loyalty_birthday_reward",
+        description: "The event tracked in Bloomreach, with the coupon from the claim",
+      },
     ],
     build: (p) => [
       {
@@ -115,11 +155,18 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
     params: [
       {
         name: "action",
+        label: "Antavo action",
         type: "string",
         default: "reward_claim",
         description: "Antavo reward-claim event (may be `reward` in your workspace)",
       },
-      { name: "event", type: "string", default: "loyalty_reward_claim", description: "Bloomreach event to track" },
+      {
+        name: "event",
+        label: "Bloomreach event name",
+        type: "string",
+        default: "loyalty_reward_claim",
+        description: "The event tracked in Bloomreach",
+      },
     ],
     build: (p) => [
       {
@@ -147,29 +194,38 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
     name: "tier_upgrade",
     title: "Tier upgrade",
     description:
-      "One workflow per tier: when the tier-change event names that tier, tracks `<eventPrefix><tier>` " +
-      "(e.g. loyalty_tier_gold) with the tier and the customer's points, and stores the upgrade time in " +
+      "One workflow per tier: when the tier-change event names that tier, tracks an event named the prefix " +
+      "and the tier (e.g. loyalty_tier_gold) with the tier and the customer's points, and stores the upgrade time in " +
       "`last_tier_upgrade`.",
     params: [
       {
         name: "action",
+        label: "Antavo action",
         type: "string",
         default: "tier_change",
         description: "Antavo tier-change event (may be `tier_up`)",
       },
       {
         name: "tiers",
+        label: "Tier names",
         type: "string[]",
         default: ["Silver", "Gold", "Platinum"],
         description: "Tier names, as Antavo sends them",
       },
       {
         name: "attribute",
+        label: "Tier field in the event data",
         type: "string",
         default: "tier",
         description: "Event data field holding the new tier's name",
       },
-      { name: "eventPrefix", type: "string", default: "loyalty_tier_", description: "Bloomreach event name prefix" },
+      {
+        name: "eventPrefix",
+        label: "Bloomreach event name prefix",
+        type: "string",
+        default: "loyalty_tier_",
+        description: "Put before each tier's name: loyalty_tier_ and Gold track loyalty_tier_gold",
+      },
     ],
     build: (p) =>
       list(p, "tiers").map((tier) => ({
@@ -203,9 +259,10 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
     params: [
       {
         name: "actions",
+        label: "Antavo purchase actions",
         type: "string[]",
         default: ["checkout", "checkout_accept"],
-        description: "Antavo purchase events",
+        description: "The Antavo purchase events, one workflow each",
       },
     ],
     build: (p) =>
@@ -228,11 +285,12 @@ const TEMPLATES: readonly BuiltinTemplate[] = [
 ];
 
 export const TEMPLATE_CATALOG: readonly TemplateCatalogEntry[] = TEMPLATES.map(
-  ({ name, title, description, params }) => ({
+  ({ name, title, description, params, usesAntavoApi }) => ({
     name,
     title,
     description,
     params,
+    ...(usesAntavoApi ? { usesAntavoApi } : {}),
   }),
 );
 

@@ -301,3 +301,11 @@ export function validateWorkflowDocument(input: unknown): WorkflowValidation {
     issues: result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
   };
 }
+
+/**
+ * Whether the workflow calls Antavo's API: a reward_claim does (enrichment aside, the only action
+ * that does), so it needs the Antavo API connection to do its work.
+ */
+export function claimsRewards(document: { actions?: readonly { type?: unknown }[] }): boolean {
+  return Array.isArray(document.actions) && document.actions.some((action) => action?.type === "reward_claim");
+}

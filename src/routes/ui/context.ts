@@ -31,6 +31,8 @@ const NOTICES = {
   saved: "Saved.",
   created: "Workflow created (inactive until you activate it).",
   activated: "Workflow activated.",
+  "activated-needs-antavo":
+    "Workflow activated. It claims Antavo rewards and no Antavo API connection is configured: each claim waits (retrying) until the connection is set up under Antavo API.",
   deactivated: "Workflow deactivated.",
   deleted: "Workflow deleted.",
   replayed: "Delivery queued for replay.",

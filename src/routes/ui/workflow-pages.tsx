@@ -6,8 +6,10 @@
 import { Hono } from "hono";
 import { normaliseEvent } from "../../domain/normalise";
 import { TEMPLATE_CATALOG } from "../../domain/workflow/builtin-templates";
-import { validateWorkflowDocument } from "../../domain/workflow/document";
+import { claimsRewards, validateWorkflowDocument, type WorkflowDocument } from "../../domain/workflow/document";
+import { explainMatch, type MatchExplanation } from "../../domain/workflow/explain";
 import type { ErrorIssue } from "../../lib/errors";
+import { getAntavoConnection } from "../../services/config";
 import { previewEvent } from "../../services/preview";
 import {
   activateWorkflow,
@@ -31,6 +33,7 @@ import {
   type WorkflowForm,
   workflowToForm,
 } from "../../ui/workflow-form";
+import { sampleFor } from "../../ui/workflow-sample";
 import { PreviewSchema } from "../admin/schemas";
 import { zodIssues } from "../validation";
 import { type UiContext, type UiEnv, viewContext } from "./context";
@@ -40,46 +43,6 @@ type Status = 200 | 400 | 404 | 409 | 422;
 
 const workflowPath = (id: string) => `/admin/workflows/${encodeURIComponent(id)}`;
 
-/**
- * A sample event that passes the workflow's simple filters, so "Try it" shows something at once
- * (a birthday filter gets a birth date of today's month and day).
- */
-function sampleEvent(document: Record<string, unknown>, now: number): string {
-  const trigger = document.trigger as { type?: string; action?: string } | undefined;
-  const data: Record<string, unknown> = {};
-  const customer: Record<string, unknown> = {
-    id: "sample-customer-1",
-    email: "sample.customer@example.com",
-    first_name: "Sam",
-    score: 120,
-    spendable: 80,
-    tiers: [{ name: "Silver" }],
-  };
-  for (const filter of (Array.isArray(document.filters) ? document.filters : []) as {
-    type?: string;
-    attribute?: string;
-    operator?: string;
-    value?: unknown;
-  }[]) {
-    if (
-      filter.operator === "in_date" &&
-      filter.type === "customer_attribute" &&
-      filter.attribute &&
-      !filter.attribute.includes(".")
-    ) {
-      customer[filter.attribute] = `1990-${new Date(now * 1000).toISOString().slice(5, 10)}`;
-      continue;
-    }
-    if (filter.operator !== "equals" || !filter.attribute || filter.attribute.includes(".")) continue;
-    (filter.type === "customer_attribute" ? customer : data)[filter.attribute] = filter.value;
-  }
-  return prettyJson({
-    action: trigger?.type === "event" && trigger.action ? trigger.action : "opt_in",
-    customer,
-    data,
-  });
-}
-
 interface EditorOptions {
   form?: WorkflowForm;
   state?: FormState;
@@ -88,8 +51,11 @@ interface EditorOptions {
   trial?: EditorProps["trial"];
 }
 
+/** Reward claims go through the Antavo API connection: the pages warn while there is none. */
+const antavoConfigured = async (c: UiContext) => (await getAntavoConnection(c.get("deps"))).configured;
+
 async function editorPage(c: UiContext, id: string | undefined, options: EditorOptions = {}, status: Status = 200) {
-  const workflow = id ? await getWorkflow(c.get("deps"), id) : undefined;
+  const [workflow, antavo] = await Promise.all([id ? getWorkflow(c.get("deps"), id) : undefined, antavoConfigured(c)]);
   const document = (workflow?.document ?? {}) as Record<string, unknown>;
   const form = options.form ?? (workflow ? workflowToForm(document) : blankWorkflow());
   const state = options.state ?? emptyState(form);
@@ -99,7 +65,7 @@ async function editorPage(c: UiContext, id: string | undefined, options: EditorO
     open: false,
   };
   const trial = workflow
-    ? (options.trial ?? { sample: sampleEvent(document, c.get("deps").now()), state: emptyState() })
+    ? (options.trial ?? { sample: sampleFor(document, c.get("deps").now()), state: emptyState() })
     : undefined;
   return c.html(
     <WorkflowEditorPage
@@ -110,6 +76,7 @@ async function editorPage(c: UiContext, id: string | undefined, options: EditorO
       unsaved={options.unsaved}
       json={json}
       trial={trial}
+      antavoConfigured={antavo}
     />,
     status,
   );
@@ -180,11 +147,26 @@ function sampleIssues(issues: ErrorIssue[]): ErrorIssue[] {
   }));
 }
 
-async function tryWorkflow(
-  c: UiContext,
-  workflowId: string,
-  sample: string,
-): Promise<{ preview?: PreviewView; state: FormState }> {
+/**
+ * A date workflow has no event: its sample is the customer (`{"customer": {...}}`, or the customer
+ * object itself), planned as the run the scan would make for them.
+ */
+function dateRunSample(value: unknown): unknown {
+  if (!value || typeof value !== "object" || Array.isArray(value) || "action" in value) return value;
+  const customer = "customer" in value ? (value as { customer: unknown }).customer : value;
+  return { action: "workflow_date_run", customer };
+}
+
+interface Trial {
+  preview?: PreviewView;
+  explanation?: MatchExplanation;
+  state: FormState;
+}
+
+async function tryWorkflow(c: UiContext, workflowId: string, sample: string): Promise<Trial> {
+  const deps = c.get("deps");
+  const workflow = await getWorkflow(deps, workflowId);
+  const dated = workflow.trigger?.type === "date";
   const parsed = parseJsonDocument(sample);
   if (!parsed.ok)
     return {
@@ -194,26 +176,39 @@ async function tryWorkflow(
         message: "The sample is not valid JSON.",
       },
     };
-  const request = PreviewSchema.safeParse({ event: parsed.value });
+  const request = PreviewSchema.safeParse({ event: dated ? dateRunSample(parsed.value) : parsed.value });
   if (!request.success)
     return {
       state: {
         values: {},
         issues: sampleIssues(zodIssues(request.error)),
-        message: "The sample is not a valid Antavo event.",
+        message: dated
+          ? "The sample is not a customer the relay can plan for."
+          : "The sample is not a valid Antavo event.",
       },
     };
-  const deps = c.get("deps");
   const { event } = await normaliseEvent(request.data.event, deps.now(), 0);
   const preview = await previewEvent(deps, event, { workflowId });
-  return { preview, state: emptyState() };
+  // Explained against the very event and customer the preview planned with (a date run's tick included).
+  const explanation = workflow.valid
+    ? explainMatch(workflow.document as WorkflowDocument, preview.event, preview.customer, deps.now())
+    : undefined;
+  return { preview, explanation, state: emptyState() };
 }
 
 export const workflowPages = new Hono<UiEnv>()
   .get("/workflows", async (c) =>
     c.html(<WorkflowsPage ctx={viewContext(c)} items={(await listWorkflows(c.get("deps"))).items} />),
   )
-  .get("/workflows/new", (c) => c.html(<NewWorkflowPage ctx={viewContext(c)} templates={TEMPLATE_CATALOG} />))
+  .get("/workflows/new", async (c) =>
+    c.html(
+      <NewWorkflowPage
+        ctx={viewContext(c)}
+        templates={TEMPLATE_CATALOG}
+        antavoConfigured={await antavoConfigured(c)}
+      />,
+    ),
+  )
   .get("/workflows/new/blank", (c) => editorPage(c, undefined))
   .post("/workflows/from-template", async (c) => {
     const values = await readForm(c);
@@ -227,6 +222,7 @@ export const workflowPages = new Hono<UiEnv>()
           ctx={viewContext(c)}
           templates={TEMPLATE_CATALOG}
           failed={{ template, state: created.state }}
+          antavoConfigured={await antavoConfigured(c)}
         />,
         created.status as Status,
       );
@@ -296,7 +292,9 @@ export const workflowPages = new Hono<UiEnv>()
         { state: { ...done.state, message: `Not activated: ${done.state.message}` } },
         done.status as Status,
       );
-    return redirectWith(c, backTo(values, id), "activated");
+    // Allowed, because the claims wait for the connection rather than fail; but said where the admin lands.
+    const waits = claimsRewards(done.data.document) && !(await antavoConfigured(c));
+    return redirectWith(c, backTo(values, id), waits ? "activated-needs-antavo" : "activated");
   })
   .post("/workflows/:id/deactivate", async (c) => {
     const id = c.req.param("id");
@@ -316,7 +314,7 @@ export const workflowPages = new Hono<UiEnv>()
     if (c.req.header("x-ui-fragment")) {
       return c.html(
         result.preview ? (
-          <PreviewResult preview={result.preview} workflowId={id} />
+          <PreviewResult preview={result.preview} workflowId={id} explanation={result.explanation} />
         ) : (
           <ErrorSummary state={result.state} />
         ),
@@ -325,7 +323,14 @@ export const workflowPages = new Hono<UiEnv>()
     return editorPage(
       c,
       id,
-      { trial: { sample, state: { ...result.state, values: { sample } }, preview: result.preview } },
+      {
+        trial: {
+          sample,
+          state: { ...result.state, values: { sample } },
+          preview: result.preview,
+          explanation: result.explanation,
+        },
+      },
       result.preview ? 200 : 400,
     );
   });

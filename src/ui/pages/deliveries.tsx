@@ -60,7 +60,7 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
                 <StatusBadge status={d.status} />
               </td>
               <td>
-                {d.action}
+                {d.actionLabel ?? d.action}
                 {d.direction === "to_antavo" ? <span class="badge muted">from Bloomreach to Antavo</span> : null}
               </td>
               {props.showCustomer !== false ? (
@@ -227,7 +227,7 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
           <dt>Direction</dt>
           <dd>{delivery.direction === "to_antavo" ? "Bloomreach to Antavo" : "Antavo to Bloomreach"}</dd>
           <dt>Action</dt>
-          <dd>{delivery.action}</dd>
+          <dd>{delivery.actionLabel ?? delivery.action}</dd>
           <dt>Customer</dt>
           <dd class="mono">
             <a href={`/admin/customers?id=${encodeURIComponent(delivery.customerId)}`}>{delivery.customerId}</a>

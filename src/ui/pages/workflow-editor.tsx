@@ -1,10 +1,13 @@
 /**
  * The workflow editor: the document drawn as a flow that reads top to bottom, trigger → filters →
  * actions, each node a small form. Adding or removing a node is a submit button the server answers
- * with the edited, unsaved form, so it works without JavaScript. A JSON textarea covers what the
- * node forms do not (and pasting a document from elsewhere); "Try it" previews a sample event.
+ * with the edited, unsaved form, so it works without JavaScript; with it, the page script does the
+ * same in place from the <template>s below (no reload: focus and scroll stay where the admin is).
+ * A JSON textarea covers what the node forms do not (and pasting a document from elsewhere); "Try
+ * it" previews a sample event.
  */
-import { FILTER_OPERATORS, IN_DATE_RANGES, REPEAT_KINDS } from "../../domain/workflow/document";
+import { claimsRewards, REPEAT_KINDS } from "../../domain/workflow/document";
+import type { MatchExplanation } from "../../domain/workflow/explain";
 import type { getWorkflow } from "../../services/workflows";
 import { ACTIONS_LIST, ActionsList, LOYALTY_FIELDS_LIST, LoyaltyFieldsList } from "../datalists";
 import {
@@ -21,17 +24,31 @@ import {
 import { formatTime } from "../format";
 import { Page, type ViewContext } from "../layout";
 import { DefaultSubmit } from "../rows";
-import type { ActionForm, FilterForm, WorkflowForm } from "../workflow-form";
+import {
+  ACTION_TYPES,
+  type ActionForm,
+  blankAction,
+  blankFilter,
+  type FilterForm,
+  type WorkflowForm,
+} from "../workflow-form";
+import { ACTION_TITLES, OPERATOR_OPTIONS } from "../workflow-labels";
 import { PreviewResult, type PreviewView } from "./preview";
-import { StatusToggle } from "./workflows";
+import { AntavoMissingNotice, StatusToggle } from "./workflows";
 
 export type WorkflowView = Awaited<ReturnType<typeof getWorkflow>>;
 
-const ACTION_TITLES: Record<string, string> = {
-  sync_event: "Track a Bloomreach event",
-  sync_fields: "Update Bloomreach customer properties",
-  reward_claim: "Claim an Antavo reward",
-};
+/** The index a <template> node carries until the script gives it the next free one. */
+const NODE_INDEX = "__i__";
+
+const VALUE_HINT =
+  "For “is one of”, separate values with commas; for “exists”, true or false; for “in date”, today, this_week or this_month.";
+
+const NO_FILTERS = "(no filters: every matching event)";
+const SOME_FILTERS = "all filters above pass";
+
+/** A node's position as shown ("filter 2"); the script renumbers these after an in-place edit. */
+const Num = (props: { n: number | string }) => <span data-node-number>{String(props.n)}</span>;
 
 const TEMPLATE_HINT =
   'One name = value per line. Values may use {{event.<path>}}, {{customer.<path>}} and {{now}} (and {{claim.<path>}} after a reward claim). Text that is valid JSON (5, true, "quoted") is sent as that JSON value.';
@@ -93,15 +110,18 @@ function TriggerNode(props: { state: FormState; form: WorkflowForm }) {
   );
 }
 
-function FilterNode(props: { state: FormState; index: number; filter: FilterForm }) {
+function FilterNode(props: { state: FormState; index: number | string; filter: FilterForm }) {
   const { state, index } = props;
   const path = `filters.${index}`;
+  const n = typeof index === "number" ? index + 1 : index;
   return (
-    <li>
+    <li data-node="filter">
       <fieldset class="node filter">
-        <legend class="visually-hidden">{`Filter ${index + 1}`}</legend>
+        <legend class="visually-hidden">
+          Filter <Num n={n} />
+        </legend>
         <h3>
-          <span class="kind">Only if</span> filter {index + 1}
+          <span class="kind">Only if</span> filter <Num n={n} />
         </h3>
         <FieldError path={path} messages={issueAt(state.issues, path)} />
         <div class="grid two">
@@ -121,31 +141,39 @@ function FilterNode(props: { state: FormState; index: number; filter: FilterForm
             state={state}
             placeholder="e.g. tier"
           />
-          <Select path={`${path}.operator`} label="Operator" options={FILTER_OPERATORS} state={state} />
-          <Field
-            path={`${path}.value`}
-            label="Value"
-            state={state}
-            hint={`in: comma-separated; exists: true or false; in_date: ${IN_DATE_RANGES.join(", ")}.`}
-          />
+          <Select path={`${path}.operator`} label="Operator" options={OPERATOR_OPTIONS} state={state} />
+          <Field path={`${path}.value`} label="Value" state={state} hint={VALUE_HINT} />
         </div>
-        <button type="submit" name="_remove_filter" value={String(index)} class="danger small" formnovalidate>
-          Remove filter {index + 1}
+        <button
+          type="submit"
+          name="_remove_filter"
+          value={String(index)}
+          class="danger small"
+          data-remove-node
+          formnovalidate
+        >
+          Remove filter <Num n={n} />
         </button>
       </fieldset>
     </li>
   );
 }
 
-function ActionNode(props: { state: FormState; index: number; action: ActionForm }) {
+function ActionNode(props: { state: FormState; index: number | string; action: ActionForm }) {
   const { state, index, action } = props;
   const path = `actions.${index}`;
+  const n = typeof index === "number" ? index + 1 : index;
   return (
-    <li>
+    <li data-node="action">
       <fieldset class="node action">
-        <legend class="visually-hidden">{`Action ${index + 1}`}</legend>
+        <legend class="visually-hidden">
+          Action <Num n={n} />
+        </legend>
         <h3>
-          <span class="kind">{index === 0 ? "Then" : "And then"}</span> {ACTION_TITLES[action.type] ?? action.type}
+          <span class="kind" data-node-then>
+            {index === 0 ? "Then" : "And then"}
+          </span>{" "}
+          {ACTION_TITLES[action.type] ?? action.type}
         </h3>
         <input type="hidden" name={`actions[${index}][type]`} value={action.type} />
         <FieldError path={path} messages={issueAt(state.issues, path)} />
@@ -190,8 +218,15 @@ function ActionNode(props: { state: FormState; index: number; action: ActionForm
             />
           </>
         ) : null}
-        <button type="submit" name="_remove_action" value={String(index)} class="danger small" formnovalidate>
-          Remove action {index + 1}
+        <button
+          type="submit"
+          name="_remove_action"
+          value={String(index)}
+          class="danger small"
+          data-remove-node
+          formnovalidate
+        >
+          Remove action <Num n={n} />
         </button>
       </fieldset>
     </li>
@@ -206,13 +241,39 @@ export interface EditorProps {
   state: FormState;
   unsaved?: boolean;
   json: { text: string; state: FormState; open: boolean };
-  trial?: { sample: string; state: FormState; preview?: PreviewView };
+  trial?: { sample: string; state: FormState; preview?: PreviewView; explanation?: MatchExplanation };
+  /** Whether the Antavo API connection is set up (reward claims need it). */
+  antavoConfigured: boolean;
+}
+
+/** The empty nodes the page script copies in place of the "Add …" round trip. */
+function NodeTemplates(props: { form: WorkflowForm }) {
+  const empty: FormState = { values: {}, issues: [] };
+  const filter = blankFilter(props.form.trigger.type);
+  return (
+    <>
+      <template data-node-template="filter">
+        <FilterNode
+          state={{ values: { filters: { [NODE_INDEX]: filter } }, issues: [] }}
+          index={NODE_INDEX}
+          filter={filter}
+        />
+      </template>
+      {ACTION_TYPES.map((type) => (
+        <template data-node-template={type}>
+          <ActionNode state={empty} index={NODE_INDEX} action={blankAction(type)} />
+        </template>
+      ))}
+    </>
+  );
 }
 
 export function WorkflowEditorPage(props: EditorProps) {
   const { ctx, workflow, form, state } = props;
   const base = workflow ? `/admin/workflows/${encodeURIComponent(workflow.id)}` : "/admin/workflows";
   const title = workflow ? workflow.name : "New workflow";
+  const antavoMissing =
+    !props.antavoConfigured && claimsRewards(workflow ? workflow.document : { actions: form.actions });
   return (
     <Page ctx={ctx} title={title}>
       {workflow ? (
@@ -233,6 +294,7 @@ export function WorkflowEditorPage(props: EditorProps) {
             <StatusToggle ctx={ctx} id={workflow.id} active={workflow.status === "active"} name={workflow.name} />
             <a href="/admin/workflows">All workflows</a>
           </div>
+          {antavoMissing ? <AntavoMissingNotice when={workflow.status === "active" ? "active" : "workflow"} /> : null}
           {workflow.recentRuns.length > 0 ? (
             <details>
               <summary>Recent date runs</summary>
@@ -281,7 +343,13 @@ export function WorkflowEditorPage(props: EditorProps) {
           </div>
         </div>
         <h2>Flow</h2>
-        <ol class="flow" aria-label="Workflow flow: trigger, filters, actions">
+        <ol
+          class="flow"
+          aria-label="Workflow flow: trigger, filters, actions"
+          data-flow
+          data-next-filter={String(form.filters.length)}
+          data-next-action={String(form.actions.length)}
+        >
           <TriggerNode state={state} form={form} />
           {form.filters.map((filter, index) => (
             <FilterNode state={state} index={index} filter={filter} />
@@ -290,9 +358,18 @@ export function WorkflowEditorPage(props: EditorProps) {
             <div class="node filter">
               <h3>
                 <span class="kind">Only if</span>{" "}
-                {form.filters.length === 0 ? "(no filters: every matching event)" : "all filters above pass"}
+                <span data-filters-summary data-none={NO_FILTERS} data-some={SOME_FILTERS}>
+                  {form.filters.length === 0 ? NO_FILTERS : SOME_FILTERS}
+                </span>
               </h3>
-              <button type="submit" name="_add_filter" value="1" class="secondary small" formnovalidate>
+              <button
+                type="submit"
+                name="_add_filter"
+                value="1"
+                class="secondary small"
+                data-add-node="filter"
+                formnovalidate
+              >
                 Add a filter
               </button>
             </div>
@@ -307,19 +384,41 @@ export function WorkflowEditorPage(props: EditorProps) {
               </h3>
               <FieldError path="actions" messages={issueAt(state.issues, "actions")} />
               <div class="actions">
-                <button type="submit" name="_add_action" value="sync_event" class="secondary small" formnovalidate>
+                <button
+                  type="submit"
+                  name="_add_action"
+                  value="sync_event"
+                  class="secondary small"
+                  data-add-node="sync_event"
+                  formnovalidate
+                >
                   + Track event
                 </button>
-                <button type="submit" name="_add_action" value="sync_fields" class="secondary small" formnovalidate>
+                <button
+                  type="submit"
+                  name="_add_action"
+                  value="sync_fields"
+                  class="secondary small"
+                  data-add-node="sync_fields"
+                  formnovalidate
+                >
                   + Update customer
                 </button>
-                <button type="submit" name="_add_action" value="reward_claim" class="secondary small" formnovalidate>
+                <button
+                  type="submit"
+                  name="_add_action"
+                  value="reward_claim"
+                  class="secondary small"
+                  data-add-node="reward_claim"
+                  formnovalidate
+                >
                   + Claim reward
                 </button>
               </div>
             </div>
           </li>
         </ol>
+        <NodeTemplates form={form} />
         <div class="actions">
           <button type="submit">{workflow ? "Save workflow" : "Create workflow"}</button>
         </div>
@@ -327,7 +426,9 @@ export function WorkflowEditorPage(props: EditorProps) {
       <LoyaltyFieldsList />
       <ActionsList />
 
-      {workflow && props.trial ? <TryIt ctx={ctx} base={base} trial={props.trial} workflow={workflow} /> : null}
+      {workflow && props.trial ? (
+        <TryIt ctx={ctx} base={base} trial={props.trial} workflow={workflow} antavoMissing={antavoMissing} />
+      ) : null}
 
       <details class="card" open={props.json.open}>
         <summary>Edit as JSON</summary>
@@ -367,6 +468,7 @@ function TryIt(props: {
   base: string;
   workflow: WorkflowView;
   trial: NonNullable<EditorProps["trial"]>;
+  antavoMissing: boolean;
 }) {
   const { trial, workflow } = props;
   const dateTriggered = workflow.trigger?.type === "date";
@@ -376,17 +478,27 @@ function TryIt(props: {
 
       <p class="hint">
         {dateTriggered
-          ? "Plans this workflow's run for one customer as today's scan would (give the customer's id, or the customer object, in the sample), and shows the Bloomreach commands."
+          ? "Plans this workflow's run for the sample customer as today's scan would (fields the sample leaves out are read from the customer mirror), and shows what would be sent."
           : "Plans a sample Antavo event exactly as the relay would, with the saved mapping, event sync and active workflows, and shows the Bloomreach commands."}{" "}
         Nothing is sent or stored.
         {workflow.status !== "active" ? " This workflow is inactive; it is included here as if it were active." : ""}
       </p>
+      {props.antavoMissing ? (
+        <p class="notice warn">
+          No Antavo API connection is configured: this shows the reward claim, but the relay cannot make it until the
+          connection is set up under <a href="/admin/antavo">Antavo API</a>; the claim waits (retrying) until then.
+        </p>
+      ) : null}
       <ErrorSummary state={trial.state} />
       <form method="post" action={`${props.base}/try`} novalidate data-live-preview>
         <CsrfField token={props.ctx.csrf} />
         <TextArea
           path="sample"
-          label="Sample event (JSON, as Antavo posts it)"
+          label={
+            dateTriggered
+              ? "Sample customer (JSON, as the customer mirror holds it)"
+              : "Sample event (JSON, as Antavo posts it)"
+          }
           state={trial.state}
           value={trial.sample}
           rows={10}
@@ -396,7 +508,9 @@ function TryIt(props: {
         </button>
       </form>
       <div data-preview-output aria-live="polite">
-        {trial.preview ? <PreviewResult preview={trial.preview} workflowId={workflow.id} /> : null}
+        {trial.preview ? (
+          <PreviewResult preview={trial.preview} workflowId={workflow.id} explanation={trial.explanation} />
+        ) : null}
       </div>
     </section>
   );

@@ -90,7 +90,27 @@ function paramText(value: unknown): string {
   return value === undefined || value === null ? "" : String(value);
 }
 
-function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry; state?: FormState }) {
+/** Shown on a template that claims rewards, and on its workflows, while Antavo is not connected. */
+export function AntavoMissingNotice(props: { when: "template" | "workflow" | "active" }) {
+  const lead =
+    props.when === "template"
+      ? "Needs the Antavo API connection, which is not set up yet: this workflow claims its reward through Antavo's API. You can create it now; until the connection is set up, every claim waits (and is retried) and the event after it is not sent."
+      : props.when === "active"
+        ? "This workflow is active and claims Antavo rewards, but no Antavo API connection is configured: every claim waits (and is retried) until one is set up, and the actions after it with it."
+        : "This workflow claims Antavo rewards, and no Antavo API connection is configured: activate it once the connection is set up, or its claims will wait (and be retried) until then.";
+  return (
+    <div class="notice warn" role="note">
+      {lead} <a href="/admin/antavo">Set up the Antavo API connection</a>
+    </div>
+  );
+}
+
+function TemplateForm(props: {
+  ctx: ViewContext;
+  template: TemplateCatalogEntry;
+  state?: FormState;
+  antavoConfigured: boolean;
+}) {
   const { template } = props;
   const state: FormState = props.state ?? {
     values: { params: Object.fromEntries(template.params.map((p) => [p.name, paramText(p.default)])) },
@@ -102,6 +122,7 @@ function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry;
       <p class="hint">
         <Prose text={template.description} />
       </p>
+      {template.usesAntavoApi && !props.antavoConfigured ? <AntavoMissingNotice when="template" /> : null}
       <ErrorSummary state={state} scope={template.name} />
       <form method="post" action="/admin/workflows/from-template" novalidate>
         <CsrfField token={props.ctx.csrf} />
@@ -110,7 +131,7 @@ function TemplateForm(props: { ctx: ViewContext; template: TemplateCatalogEntry;
           <Field
             scope={template.name}
             path={`params.${param.name}`}
-            label={`${param.name}${param.required ? " (required)" : ""}`}
+            label={`${param.label}${param.required ? " (required)" : ""}`}
             type={param.type === "time" ? "time" : "text"}
             state={state}
             hint={
@@ -132,6 +153,7 @@ export function NewWorkflowPage(props: {
   ctx: ViewContext;
   templates: readonly TemplateCatalogEntry[];
   failed?: { template: string; state: FormState };
+  antavoConfigured: boolean;
 }) {
   const { ctx } = props;
   return (
@@ -153,6 +175,7 @@ export function NewWorkflowPage(props: {
           <TemplateForm
             ctx={ctx}
             template={template}
+            antavoConfigured={props.antavoConfigured}
             state={props.failed?.template === template.name ? props.failed.state : undefined}
           />
         ))}
