@@ -432,6 +432,16 @@ describe("the workflow editor in place, in Antavo's words, with Try it and date 
     const triedText = textOf(tried.html);
     expect(triedText).toContain("this workflow matched");
     expect(triedText).toContain("Claim reward rw-try for customer sample-customer-1, free");
+    // A customer whose birthday is not today is named with the filter that stopped the run.
+    const otherMonth = String(((new Date().getUTCMonth() + 6) % 12) + 1).padStart(2, "0");
+    const notToday = { customer: { ...sample.customer, birth_date: `1990-${otherMonth}-15` } };
+    expect(
+      textOf(
+        (await ui.post(`/admin/workflows/${idFrom(birthday.location)}/try`, { sample: JSON.stringify(notToday) })).html,
+      ),
+    ).toContain(
+      `This workflow did not match: filter 1 (the customer's birth_date in date today) did not pass: the customer's birth_date is “1990-${otherMonth}-15”.`,
+    );
 
     const purchase = await ui.post("/admin/workflows/from-template", {
       template: "last_purchase",

@@ -32,7 +32,7 @@ const NOTICES = {
   created: "Workflow created (inactive until you activate it).",
   activated: "Workflow activated.",
   "activated-needs-antavo":
-    "Workflow activated. It claims Antavo rewards and no Antavo API connection is configured: each claim waits (retrying) until the connection is set up under Antavo API.",
+    "Workflow activated. It claims Antavo rewards and no Antavo API connection is configured: each claim is retried for a day or two, then ends dead, until the connection is set up under Antavo API.",
   deactivated: "Workflow deactivated.",
   deleted: "Workflow deleted.",
   replayed: "Delivery queued for replay.",

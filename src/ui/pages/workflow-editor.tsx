@@ -486,7 +486,8 @@ function TryIt(props: {
       {props.antavoMissing ? (
         <p class="notice warn">
           No Antavo API connection is configured: this shows the reward claim, but the relay cannot make it until the
-          connection is set up under <a href="/admin/antavo">Antavo API</a>; the claim waits (retrying) until then.
+          connection is set up under <a href="/admin/antavo">Antavo API</a>; until then it is retried, and after a day
+          or two ends dead.
         </p>
       ) : null}
       <ErrorSummary state={trial.state} />

@@ -94,10 +94,10 @@ function paramText(value: unknown): string {
 export function AntavoMissingNotice(props: { when: "template" | "workflow" | "active" }) {
   const lead =
     props.when === "template"
-      ? "Needs the Antavo API connection, which is not set up yet: this workflow claims its reward through Antavo's API. You can create it now; until the connection is set up, every claim waits (and is retried) and the event after it is not sent."
+      ? "Needs the Antavo API connection, which is not set up yet: this workflow claims its reward through Antavo's API. You can create it now; until the connection is set up, every claim (and the event after it) is retried for a day or two, then ends dead in the delivery log."
       : props.when === "active"
-        ? "This workflow is active and claims Antavo rewards, but no Antavo API connection is configured: every claim waits (and is retried) until one is set up, and the actions after it with it."
-        : "This workflow claims Antavo rewards, and no Antavo API connection is configured: activate it once the connection is set up, or its claims will wait (and be retried) until then.";
+        ? "This workflow is active and claims Antavo rewards, but no Antavo API connection is configured: every claim (and the actions after it) is retried for a day or two, then ends dead; set the connection up, then replay those deliveries."
+        : "This workflow claims Antavo rewards, and no Antavo API connection is configured: activate it once the connection is set up, or its claims are retried for a day or two and then end dead.";
   return (
     <div class="notice warn" role="note">
       {lead} <a href="/admin/antavo">Set up the Antavo API connection</a>
