@@ -43,6 +43,18 @@ export interface BatchResult {
   authFailure?: { status: 401 | 403; message: string };
   requestBody: string;
   responseBody?: string;
+  /**
+   * Bloomreach's own batch answer, read per command (redacted, each result bounded), so the log
+   * can keep each event's part of it: which command it refused, in its words. Only for a 2xx JSON body.
+   */
+  answer?: BatchAnswer;
+}
+
+export interface BatchAnswer {
+  /** The answer's scalar top-level fields (`success`, `start_time`, `end_time`). */
+  fields: Record<string, unknown>;
+  /** One per command, in request order; a result over 1 KiB is kept as its truncated JSON text. */
+  results: unknown[];
 }
 
 export type ConnectionCheckName = "reachability" | "credentials" | "permissions";
@@ -110,7 +122,12 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
 
     const verdict = readVendorStatus(status, headers.get("retry-after"), now());
     if (verdict.kind === "ok") {
-      return { ...withResponse, outcomes: perCommandOutcomes(commands.length, text, status, redact) };
+      const answer = readAnswer(redact(text), commands.length);
+      return {
+        ...withResponse,
+        outcomes: perCommandOutcomes(commands.length, text, status, redact),
+        ...(answer ? { answer } : {}),
+      };
     }
     const message = redact(errorMessage(status, text));
     if (verdict.kind === "dead") return { ...withResponse, outcomes: all({ status: "dead", error: message }) };
@@ -237,6 +254,24 @@ function perCommandOutcomes(
     }
   }
   return outcomes;
+}
+
+const MAX_RECORDED_RESULT = 1024;
+
+/** The batch answer as the log keeps it: small scalars, and each command's result bounded. */
+function readAnswer(text: string, count: number): BatchAnswer | undefined {
+  const body = parseJson(text);
+  if (!isRecord(body) || !Array.isArray(body.results)) return undefined;
+  const fields = Object.fromEntries(
+    Object.entries(body)
+      .filter(([key, value]) => key !== "results" && (value === null || typeof value !== "object"))
+      .map(([key, value]) => [key, typeof value === "string" ? truncate(value, 200) : value]),
+  );
+  const results = (body.results as unknown[]).slice(0, count).map((result) => {
+    const json = JSON.stringify(result) ?? "null";
+    return json.length <= MAX_RECORDED_RESULT ? result : truncate(json, MAX_RECORDED_RESULT);
+  });
+  return { fields, results };
 }
 
 function reachabilityCheck(result: Exchange, origin: string): ConnectionCheck {

@@ -14,11 +14,24 @@ export type DeliveryRow = typeof deliveries.$inferSelect;
 
 export interface DeliveryLogFilter {
   status?: Exclude<DeliveryStatus, "pending">;
+  /** The event (= delivery) id, exactly: the unique index finds it among any number of rows. */
+  eventId?: string;
   customer?: string;
+  /** The Antavo action (or the Bloomreach event type of a `to_antavo` delivery), exactly. */
+  action?: string;
+  /** A Bloomreach event name one of the delivery's commands sends (`event_type`), exactly. */
+  remoteEvent?: string;
   since?: number;
   until?: number;
   direction?: Direction;
 }
+
+/**
+ * The commands column holds `[{id, source, command: {name, data}}]`. No index can serve this one:
+ * it reads the JSON of the rows the other conditions (and the time order) leave, until a page is full.
+ */
+const sendsRemoteEvent = (name: string) =>
+  sql`exists (select 1 from json_each(${deliveries.commands}) c where json_extract(c.value, '$.command.name') = 'customers/events' and json_extract(c.value, '$.command.data.event_type') = ${name})`;
 
 /** The last row of the previous page: the next page starts strictly after it. */
 export interface PageCursor {
@@ -35,7 +48,10 @@ export function selectDeliveriesPage(
 ): Promise<DeliveryRow[]> {
   const conditions: (SQL | undefined)[] = [
     filter.status ? eq(deliveries.status, filter.status) : undefined,
+    filter.eventId ? eq(deliveries.eventId, filter.eventId) : undefined,
     filter.customer ? eq(deliveries.customerId, filter.customer) : undefined,
+    filter.action ? eq(deliveries.action, filter.action) : undefined,
+    filter.remoteEvent ? sendsRemoteEvent(filter.remoteEvent) : undefined,
     filter.direction ? eq(deliveries.direction, filter.direction) : undefined,
     filter.since !== undefined ? gte(deliveries.createdAt, filter.since) : undefined,
     filter.until !== undefined ? lte(deliveries.createdAt, filter.until) : undefined,
@@ -51,16 +67,21 @@ export function selectDeliveriesPage(
     .limit(limit);
 }
 
-/** Up to `limit` accepted events without a delivery row (pending), newest first, after the cursor. */
+/**
+ * Up to `limit` accepted events without a delivery row (pending), newest first, after the cursor.
+ * A pending event has no commands yet, so a Bloomreach event filter is the caller's to answer.
+ */
 export function selectPendingPage(
   db: Database,
-  filter: Omit<DeliveryLogFilter, "status">,
+  filter: Omit<DeliveryLogFilter, "status" | "remoteEvent">,
   cursor: PageCursor | undefined,
   limit: number,
 ) {
   const conditions: (SQL | undefined)[] = [
     isNull(deliveries.id),
+    filter.eventId ? eq(inboundEvents.id, filter.eventId) : undefined,
     filter.customer ? eq(inboundEvents.customerId, filter.customer) : undefined,
+    filter.action ? eq(inboundEvents.action, filter.action) : undefined,
     // A pending event has no delivery row yet: its direction is in its stored payload.
     filter.direction
       ? filter.direction === "to_antavo"

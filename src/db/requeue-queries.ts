@@ -6,7 +6,7 @@
 import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import type { Direction } from "../domain/event";
 import { chunk, type Database, rowsPerStatement } from "./client";
-import { deliveries, inboundEvents } from "./schema";
+import { deliveries, deliveryAttempts, inboundEvents } from "./schema";
 
 export interface TimeWindow {
   /** The settled status to replay: `dead` (the default) or `outcome_unknown`. */
@@ -30,18 +30,41 @@ export async function selectInboundPayloads(db: Database, ids: string[]): Promis
   return payloads;
 }
 
-/** Marks the deliveries retrying from `now`; a replay also notes it ahead of the last error. */
+/** How a replay is noted ahead of the last error; the next log write replaces it with the outcome. */
+export const REPLAY_NOTE = "replay requested; was: ";
+/** The attempt-log row a replay leaves, so the detail can tell the replay's attempts from the first run's. */
+export const REPLAY_MARKER = { target: "relay", outcome: "replay_requested" } as const;
+
+/**
+ * Marks the deliveries retrying from `now`. A replay also notes it ahead of the last error and
+ * leaves a marker in the attempt log: the replay's queue message counts its attempts from 1 again.
+ */
 export async function markDeliveriesRetrying(db: Database, ids: string[], now: number, replay: boolean) {
   for (const part of chunk(ids, 90)) {
-    await db
+    const mark = db
       .update(deliveries)
       .set({
         status: "retrying",
         nextAttemptAt: now,
         updatedAt: now,
-        ...(replay ? { lastError: sql`'replay requested; was: ' || coalesce(${deliveries.lastError}, '')` } : {}),
+        ...(replay ? { lastError: sql`${REPLAY_NOTE} || coalesce(${deliveries.lastError}, '')` } : {}),
       })
       .where(inArray(deliveries.id, part));
+    if (!replay) {
+      await mark;
+      continue;
+    }
+    const markers = part.map((deliveryId) => ({
+      deliveryId,
+      attempt: 0,
+      ...REPLAY_MARKER,
+      durationMs: 0,
+      startedAt: now,
+    }));
+    await db.batch([
+      mark,
+      ...chunk(markers, rowsPerStatement(10)).map((rows) => db.insert(deliveryAttempts).values(rows)),
+    ]);
   }
 }
 

@@ -178,6 +178,8 @@ export const deliveries = sqliteTable(
     index("deliveries_customer").on(t.customerId, t.createdAt),
     index("deliveries_created").on(t.createdAt),
     index("deliveries_direction").on(t.direction, t.createdAt),
+    // The Deliveries search by Antavo action (migrations/0005_delivery_search.sql).
+    index("deliveries_action").on(t.action, t.createdAt),
   ],
 );
 

@@ -18,6 +18,7 @@ import {
   countDeadDeliveries,
   insertDeliveryRowsIfAbsent,
   markDeliveriesRetrying,
+  REPLAY_NOTE,
   selectDeadDeliveryIds,
   selectDeliveryStatus,
   selectInboundPayloads,
@@ -29,6 +30,7 @@ import {
 import { type Direction, directionOf, type RelayEvent, RelayEventSchema } from "../domain/event";
 import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
+import { readAttemptLog } from "./attempt-log";
 import { withActionLabels } from "./date-run-names";
 import { sendMessages } from "./producer";
 
@@ -41,7 +43,10 @@ export interface DeliveriesDeps {
 export interface DeliveryQuery {
   status?: DeliveryStatus;
   direction?: Direction;
+  eventId?: string;
   customer?: string;
+  action?: string;
+  remoteEvent?: string;
   since?: number;
   until?: number;
   cursor?: string;
@@ -67,9 +72,9 @@ function decodeCursor(text: string): Cursor {
 /** Newest first, paged by (time, id) so pages stay stable while new deliveries arrive. */
 export async function listDeliveries(db: Database, query: DeliveryQuery) {
   const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-  const { status, customer, since, until, direction } = query;
+  const { status, cursor: _, limit: __, ...filter } = query;
   if (status === "pending") return listPending(db, query, cursor);
-  const rows = await selectDeliveriesPage(db, { status, customer, since, until, direction }, cursor, query.limit + 1);
+  const rows = await selectDeliveriesPage(db, { ...filter, ...(status ? { status } : {}) }, cursor, query.limit + 1);
   const page = rows.slice(0, query.limit).map(publicDelivery);
   const last = rows.length > query.limit ? rows[query.limit - 1] : undefined;
   return {
@@ -80,8 +85,10 @@ export async function listDeliveries(db: Database, query: DeliveryQuery) {
 
 /** Pending = accepted but not yet through the pipeline: an inbound event without a delivery row. */
 async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) {
-  const { customer, since, until, direction } = query;
-  const rows = await selectPendingPage(db, { customer, since, until, direction }, cursor, query.limit + 1);
+  // Nothing is planned for a pending event yet: no Bloomreach event to match.
+  if (query.remoteEvent) return { items: [], nextCursor: null };
+  const { status: _, remoteEvent: __, cursor: ___, limit: ____, ...filter } = query;
+  const rows = await selectPendingPage(db, filter, cursor, query.limit + 1);
   const items = rows.slice(0, query.limit).map((r) => ({
     id: r.id,
     eventId: r.id,
@@ -92,6 +99,7 @@ async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) 
     attempts: 0,
     lastError: null,
     nextAttemptAt: null,
+    replayQueued: false,
     createdAt: r.receivedAt,
     updatedAt: r.receivedAt,
   }));
@@ -104,11 +112,17 @@ async function listPending(db: Database, query: DeliveryQuery, cursor?: Cursor) 
 
 function publicDelivery(row: DeliveryRow) {
   const { commands: _, warnings, ...rest } = row;
-  return { ...rest, warnings: warnings ? (JSON.parse(warnings) as string[]) : [] };
+  return {
+    ...rest,
+    warnings: warnings ? (JSON.parse(warnings) as string[]) : [],
+    // Replayed and not yet through the pipeline again (its next log write replaces the note).
+    replayQueued: row.status === "retrying" && (row.lastError ?? "").startsWith(REPLAY_NOTE),
+  };
 }
 
 export async function getDelivery(db: Database, id: string) {
   const { delivery: row, attempts, inbound } = await selectDeliveryRecord(db, id);
+  const log = readAttemptLog(row, attempts);
   const event = inbound ? (JSON.parse(inbound.payload) as RelayEvent) : undefined;
   if (!row && !event) throw new RelayError("not_found", `no delivery ${id}`);
   const [labelled] = await withActionLabels(db, [
@@ -130,48 +144,9 @@ export async function getDelivery(db: Database, id: string) {
           warnings: [] as string[],
         }),
     event,
-    attemptLog: [
-      ...attempts.map((a) => ({
-        ...a,
-        request: a.request?.startsWith("[") ? jsonOrText(a.request) : a.request,
-        response: a.response?.startsWith("{") ? jsonOrText(a.response) : a.response,
-      })),
-      ...(row ? firstTryAttempt(row, attempts) : []),
-    ],
+    attemptLog: log.attempts,
+    replays: log.replays,
   };
-}
-
-/** Attempt bodies are JSON, except where an erasure left its marker (`[erased]`). */
-function jsonOrText(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
-/**
- * A first try that Bloomreach took in full is not kept as an attempt row (it would repeat the
- * delivery's commands); the log shows it from the delivery row instead.
- */
-function firstTryAttempt(row: DeliveryRow, attempts: { target: string }[]) {
-  const target = row.direction === "to_antavo" ? "antavo" : "bloomreach";
-  if (row.status !== "delivered" || row.attempts === 0 || attempts.some((a) => a.target === target)) return [];
-  const commands = JSON.parse(row.commands) as { command: unknown }[];
-  return [
-    {
-      attempt: 1,
-      target,
-      outcome: "delivered",
-      httpStatus: 200,
-      error: null,
-      // Not kept for a healthy first try: the call's time is in the consumer's batch, not per event.
-      durationMs: null,
-      request: commands.map((c) => c.command),
-      response: { results: commands.map(() => ({ status: "delivered" })) },
-      startedAt: row.createdAt,
-    },
-  ];
 }
 
 // ---- putting events back on the queue ---------------------------------------------------------

@@ -6,7 +6,7 @@
  *   from its <template data-node-template>s (same names the server renders, so saving is unchanged);
  * - [data-confirm]: ask before a destructive submit;
  * - [data-enter-moves]: Enter in a field moves to the next one instead of saving a half-filled form;
- * - [data-replay]: loop the page-by-page replay with a <progress>;
+ * - [data-replay]: loop the page-by-page replay with a <progress>, then refresh [data-delivery-list];
  * - [data-live-preview]: re-run "Try it" as the sample is edited;
  * - [data-import]: send a large file in slices within the import's per-request row limit;
  * - [data-backfill]: start "Sync all to Bloomreach" in place and follow its progress
@@ -150,12 +150,21 @@ export const SCRIPT = `
             p.bar.value = Math.min(done, total);
             // Stop at the first count too: replayed events that die again re-enter the window.
             var more = r.remaining > 0 && r.replayed > 0 && done < total;
-            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " queued for replay; reload the list to follow them.";
+            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " queued for replay; the list above shows them as they are now (reload it to follow them).";
             if (more) return step();
           });
         });
       }
-      step().catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(function () { p.button.disabled = false; });
+      // The rows replayed are no longer dead: show the list as the server has it now.
+      function refreshList() {
+        var box = document.querySelector("[data-delivery-list]");
+        if (!box) return;
+        return fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
+          var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("[data-delivery-list]");
+          if (fresh) box.innerHTML = fresh.innerHTML;
+        });
+      }
+      step().catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(refreshList).catch(function () {}).then(function () { p.button.disabled = false; });
     });
   });
 

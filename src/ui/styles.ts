@@ -78,6 +78,15 @@ table{border-collapse:collapse;width:100%;font-size:.92rem}
 th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--bg);font-weight:600;white-space:nowrap}
 tr:last-child td{border-bottom:0}
+tr.linked{position:relative}
+tr.linked:hover td,tr.linked:focus-within td{background:var(--bg)}
+a.row-link::after{content:"";position:absolute;inset:0}
+tr.linked td a:not(.row-link){position:relative;z-index:1}
+.command-results{margin:.3rem 0 .5rem;padding-left:1.4rem}
+.command-results li{margin:.15rem 0}
+.command-results li.refused,.card.refused{border-left:4px solid var(--bad);padding-left:.5rem}
+.error-text{color:var(--bad);font-weight:600}
+.replay-divider{padding:.4rem .75rem;border-left:4px solid var(--accent);background:var(--bg);border-radius:4px}
 td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}
 pre{max-width:100%;background:#0d1117;color:#e6edf3;padding:.75rem;border-radius:6px;overflow-x:auto;font-size:.82rem;margin:.3rem 0;max-height:28rem}
 details>summary{cursor:pointer;font-weight:600;padding:.2rem 0}

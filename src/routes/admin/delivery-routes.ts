@@ -30,10 +30,22 @@ export const instant = z.union([z.number(), z.string()]).transform((value, ctx) 
 
 const direction = z.enum(DIRECTIONS as [Direction, ...Direction[]]);
 
+/** An exact-match search term; blank means "any", as in the UI's search form. */
+const term = z
+  .string()
+  .trim()
+  .max(200)
+  .optional()
+  .transform((value) => (value === "" ? undefined : value));
+
 const ListQuerySchema = z.object({
   status: z.enum(DELIVERY_STATUSES as [DeliveryStatus, ...DeliveryStatus[]]).optional(),
   direction: direction.optional(),
+  /** Exact matches, each on an indexed column except `remoteEvent` (read from the commands). */
+  eventId: term,
   customer: z.string().trim().min(1).optional(),
+  action: term,
+  remoteEvent: term,
   since: instant.optional(),
   until: instant.optional(),
   cursor: z.string().optional(),

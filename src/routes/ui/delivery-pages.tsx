@@ -15,6 +15,10 @@ import { type UiContext, type UiEnv, viewContext } from "./context";
 import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
 
 const PAGE_SIZE = 50;
+/** Statuses of a delivery that has not been through the pipeline since it was queued. */
+const WAITING: readonly string[] = ["pending", "retrying"];
+/** As in `/api/deliveries`: ids and names are short; a longer term cannot match anything. */
+const MAX_TERM = 200;
 
 /**
  * `datetime-local` values have no zone and are read as UTC (the inputs say so); Unix seconds or
@@ -43,9 +47,12 @@ async function listPage(
 ) {
   const query = c.req.query();
   const filter: DeliveryFilter = {
+    eventId: str(query.eventId),
     status: str(query.status),
     direction: str(query.direction),
     customer: str(query.customer),
+    action: str(query.action),
+    remoteEvent: str(query.remoteEvent),
     since: str(query.since),
     until: str(query.until),
   };
@@ -60,13 +67,18 @@ async function listPage(
   const direction = DIRECTIONS.find((d) => d === filter.direction);
   if (filter.direction !== "" && !direction)
     issues.push({ path: "direction", message: `must be one of ${DIRECTIONS.join(", ")}` });
+  for (const path of ["eventId", "customer", "action", "remoteEvent"] as const)
+    if (filter[path].length > MAX_TERM) issues.push({ path, message: `must be at most ${MAX_TERM} characters` });
   const listed =
     issues.length > 0
       ? undefined
       : await attempt(filter, () =>
           listDeliveries(c.get("deps").db, {
             ...(filter.status ? { status: filter.status as DeliveryStatus } : {}),
+            ...(filter.eventId ? { eventId: filter.eventId } : {}),
             ...(filter.customer ? { customer: filter.customer } : {}),
+            ...(filter.action ? { action: filter.action } : {}),
+            ...(filter.remoteEvent ? { remoteEvent: filter.remoteEvent } : {}),
             ...(direction ? { direction } : {}),
             ...(window.since !== undefined ? { since: window.since } : {}),
             ...(window.until !== undefined ? { until: window.until } : {}),
@@ -144,9 +156,14 @@ export const deliveryPages = new Hono<UiEnv>()
       progress: { done, remaining: result.replayed === 0 ? 0 : result.remaining },
     });
   })
-  .get("/deliveries/:id", async (c) =>
-    c.html(<DeliveryPage ctx={viewContext(c)} delivery={await getDelivery(c.get("deps").db, c.req.param("id"))} />),
-  )
+  .get("/deliveries/:id", async (c) => {
+    const delivery = await getDelivery(c.get("deps").db, c.req.param("id"));
+    const ctx = viewContext(c);
+    // "Queued for replay" stays true only until the replay ran: a reload after it says nothing stale.
+    const { notice: _, ...withoutNotice } = ctx;
+    const stale = c.req.query("notice") === "replayed" && !WAITING.includes(delivery.status);
+    return c.html(<DeliveryPage ctx={stale ? withoutNotice : ctx} delivery={delivery} />);
+  })
   .post("/deliveries/:id/replay", async (c) => {
     const id = c.req.param("id");
     const replayed = await attempt({}, () => replayDelivery(c.get("deps"), id));

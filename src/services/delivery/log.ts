@@ -52,8 +52,10 @@ export async function finish(
     const attempts = p.attempts.get(eventId) ?? [];
     // A first try that Bloomreach took in full needs no attempt rows: the delivery row holds its
     // commands, and the detail view shows that attempt from it (most of the log's size otherwise).
+    // A replay's first try is kept: the log already holds the run it follows.
     const healthy =
       job.attempt === 1 &&
+      !job.replay &&
       outcome.status === "delivered" &&
       attempts.length > 0 &&
       attempts.every((a) => a.target === p.sink.target && a.outcome === "delivered");

@@ -86,19 +86,20 @@ function resendIfHarmless(command: OutgoingCommand, outcome: CommandResult): Com
 }
 
 function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedAt: number, pausedReason?: string) {
-  const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[] }>();
+  const perEvent = new Map<string, { commands: OutgoingCommand[]; outcomes: CommandResult[]; answers: unknown[] }>();
   call.forEach(({ eventId, command }, index) => {
     const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
     const commandResult: CommandResult = result.authFailure
       ? { status: "paused", error: pausedReason! }
       : resendIfHarmless(command, outcome);
     p.commandResults.set(command.id, commandResult);
-    const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [] };
+    const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [], answers: [] };
     entry.commands.push(command);
     entry.outcomes.push(commandResult);
+    if (result.answer) entry.answers.push(result.answer.results[index] ?? null);
     perEvent.set(eventId, entry);
   });
-  for (const [eventId, { commands, outcomes }] of perEvent) {
+  for (const [eventId, { commands, outcomes, answers }] of perEvent) {
     const combined = combineOutcomes(outcomes);
     addAttempt(p, eventId, {
       attempt: p.jobs.get(eventId)!.attempt,
@@ -108,12 +109,14 @@ function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedA
       ...(combined.status !== "delivered" ? { error: combined.error } : {}),
       request: JSON.stringify(commands.map((c) => c.command)),
       // The event's own results; the raw body only when the call failed as a whole (it holds the
-      // reason), so a healthy batch is not stored once per event it carried.
+      // reason), so a healthy batch is not stored once per event it carried. A batch answer is kept
+      // as the event's part of it (its commands' results, in Bloomreach's words).
       response: JSON.stringify({
         httpStatus: result.httpStatus,
         results: outcomes,
         batchSize: call.length,
         ...(result.httpStatus !== 200 && result.responseBody ? { body: result.responseBody } : {}),
+        ...(result.answer ? { body: JSON.stringify({ ...result.answer.fields, results: answers }) } : {}),
       }),
       durationMs: result.durationMs,
       startedAt,

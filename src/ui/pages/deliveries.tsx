@@ -1,47 +1,46 @@
 /**
- * The delivery log: a filtered list, one delivery with every attempt (request sent, answer got),
- * and the replays. Replaying a window runs page by page (the service answers {replayed,
- * remaining}); the page script loops with a <progress>, and without it each click does one page.
+ * The delivery log: a search (event id, customer, action, Bloomreach event, status, direction,
+ * window) over the list, and the replays. Replaying a window runs page by page (the service answers
+ * {replayed, remaining}); the page script loops with a <progress> and then reloads the list, and
+ * without it each click does one page and answers the list as it is now. One delivery's page is
+ * delivery-detail.tsx.
  */
 import { DELIVERY_STATUSES } from "../../db/delivery-queries";
-import type { getDelivery, listDeliveries } from "../../services/deliveries";
+import type { listDeliveries } from "../../services/deliveries";
 import { CsrfField, ErrorSummary, Field, type FormState, Select, valueAt } from "../form";
-import { expandJsonStrings, formatTime, plural, prettyJson } from "../format";
+import { formatTime, plural } from "../format";
 import { Page, type ViewContext } from "../layout";
+import { StatusBadge } from "./delivery-detail";
+
+export { type DeliveryDetail, DeliveryPage, StatusBadge } from "./delivery-detail";
 
 export type DeliveryList = Awaited<ReturnType<typeof listDeliveries>>;
-export type DeliveryDetail = Awaited<ReturnType<typeof getDelivery>>;
-
 export interface DeliveryFilter {
+  /** Exact; the first field, as support usually starts from an event id. */
+  eventId: string;
   status: string;
   /** "" (both), to_bloomreach or to_antavo. */
   direction: string;
   customer: string;
+  /** The Antavo action, exactly. */
+  action: string;
+  /** A Bloomreach event name one of the delivery's commands sends, exactly. */
+  remoteEvent: string;
   since: string;
   until: string;
 }
 
-/** Attempt outcomes are the delivery-outcome words plus the Antavo client's; colour the known ones. */
-const OUTCOME_CLASS: Record<string, string> = {
-  delivered: "delivered",
-  ok: "delivered",
-  claimed: "delivered",
-  retry: "retrying",
-  paused: "paused",
-  dead: "dead",
-  outcome_unknown: "dead",
-};
-
-export function StatusBadge(props: { status: string }) {
-  return <span class={`badge ${props.status}`}>{props.status}</span>;
-}
-
+/**
+ * The first cell's link is the row's way in; its ::after covers the row (styles.ts `tr.linked`),
+ * so the whole row is a hit area without JS, while the other links stay above it.
+ */
 export function DeliveryTable(props: { items: DeliveryList["items"]; showCustomer?: boolean }) {
   return (
     <div class="table-wrap">
       <table>
         <thead>
           <tr>
+            <th scope="col">Event</th>
             <th scope="col">Created</th>
             <th scope="col">Status</th>
             <th scope="col">Action</th>
@@ -52,12 +51,19 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
         </thead>
         <tbody>
           {props.items.map((d) => (
-            <tr>
-              <td class="nowrap">
-                <a href={`/admin/deliveries/${encodeURIComponent(d.id)}`}>{formatTime(d.createdAt)}</a>
+            <tr class="linked">
+              <td class="mono">
+                <a class="row-link" href={`/admin/deliveries/${encodeURIComponent(d.id)}`}>
+                  {d.eventId}
+                </a>
               </td>
+              <td class="nowrap">{formatTime(d.createdAt)}</td>
               <td>
                 <StatusBadge status={d.status} />
+                {d.replayQueued ? <span class="hint"> queued for replay</span> : null}
+                {d.status === "retrying" && d.nextAttemptAt && !d.replayQueued ? (
+                  <span class="hint">{` next ${formatTime(d.nextAttemptAt)}`}</span>
+                ) : null}
               </td>
               <td>
                 {d.actionLabel ?? d.action}
@@ -78,7 +84,13 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
   );
 }
 
-function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { done: number; remaining: number } }) {
+function ReplayWindow(props: {
+  ctx: ViewContext;
+  state: FormState;
+  progress?: { done: number; remaining: number };
+  /** The list's search, so the page answered after a replay lists what the admin was looking at. */
+  listQuery: string;
+}) {
   const { progress } = props;
   const total = progress ? progress.done + progress.remaining : 0;
   const confirming = valueAt(props.state.values, "confirmAll") === "yes";
@@ -96,7 +108,12 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
       ) : (
         <ErrorSummary state={props.state} scope="replay" />
       )}
-      <form method="post" action="/admin/deliveries/replay" novalidate data-replay>
+      <form
+        method="post"
+        action={`/admin/deliveries/replay${props.listQuery ? `?${props.listQuery}` : ""}`}
+        novalidate
+        data-replay
+      >
         <CsrfField token={props.ctx.csrf} />
         <input type="hidden" name="done" value={String(progress?.done ?? 0)} />
         <input type="hidden" name="direction" value={String(valueAt(props.state.values, "direction") ?? "")} />
@@ -118,7 +135,7 @@ function ReplayWindow(props: { ctx: ViewContext; state: FormState; progress?: { 
             {progress
               ? progress.remaining > 0
                 ? `${progress.done} replayed, ${progress.remaining} still dead in the window.`
-                : `Done: ${plural(progress.done, "delivery", "deliveries")} queued for replay; the list below shows them as they are delivered.`
+                : `Done: ${plural(progress.done, "delivery", "deliveries")} queued for replay; the list above shows them as they are now (reload it to follow them).`
               : ""}
           </p>
         </div>
@@ -146,15 +163,17 @@ export function DeliveriesPage(props: {
 }) {
   const { ctx, filter, list } = props;
   const filtered = Object.values(filter).some((v) => v !== "");
+  const listQuery = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== "")).toString();
   return (
     <Page
       ctx={ctx}
       title="Deliveries"
       lead="Every accepted event and what became of it: Antavo events sent to Bloomreach, and Bloomreach events sent to Antavo. Newest first."
     >
-      <form method="get" action="/admin/deliveries" class="card" role="search" aria-label="Filter deliveries">
+      <form method="get" action="/admin/deliveries" class="card" role="search" aria-label="Search deliveries">
         <ErrorSummary state={props.filterState} />
         <div class="filters">
+          <Field path="eventId" label="Event ID" type="search" state={props.filterState} />
           <Select
             path="status"
             label="Status"
@@ -172,159 +191,38 @@ export function DeliveriesPage(props: {
             state={props.filterState}
           />
           <Field path="customer" label="Customer ID" type="search" state={props.filterState} />
+          <Field path="action" label="Antavo action" type="search" state={props.filterState} />
+          <Field path="remoteEvent" label="Bloomreach event" type="search" state={props.filterState} />
           <Field path="since" label="From (UTC)" type="datetime-local" state={props.filterState} />
           <Field path="until" label="Until (UTC)" type="datetime-local" state={props.filterState} />
           <div class="actions">
-            <button type="submit">Filter</button>
+            <button type="submit">Search</button>
             {filtered ? <a href="/admin/deliveries">Clear</a> : null}
           </div>
         </div>
       </form>
-      {list.items.length === 0 ? (
-        <div class="empty">
+      {/* The replay script swaps this part for a fresh copy once it is done. */}
+      <div data-delivery-list>
+        {list.items.length === 0 ? (
+          <div class="empty">
+            <p>
+              {filtered
+                ? "No deliveries match these filters."
+                : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}
+            </p>
+          </div>
+        ) : (
+          <DeliveryTable items={list.items} />
+        )}
+        {props.nextHref ? (
           <p>
-            {filtered
-              ? "No deliveries match these filters."
-              : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}
+            <a href={props.nextHref} class="button secondary">
+              Older deliveries
+            </a>
           </p>
-        </div>
-      ) : (
-        <DeliveryTable items={list.items} />
-      )}
-      {props.nextHref ? (
-        <p>
-          <a href={props.nextHref} class="button secondary">
-            Older deliveries
-          </a>
-        </p>
-      ) : null}
-      <ReplayWindow ctx={ctx} state={props.replay.state} progress={props.replay.progress} />
-    </Page>
-  );
-}
-
-export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail; error?: string }) {
-  const { ctx, delivery } = props;
-  const d = delivery as DeliveryDetail & {
-    lastError?: string | null;
-    createdAt?: number;
-    updatedAt?: number;
-    nextAttemptAt?: number | null;
-  };
-  return (
-    <Page ctx={ctx} title={`Delivery ${delivery.id}`}>
-      {props.error ? (
-        <div class="notice bad" role="alert">
-          {props.error}
-        </div>
-      ) : null}
-      <div class="card">
-        <dl class="kv">
-          <dt>Status</dt>
-          <dd>
-            <StatusBadge status={delivery.status} />
-          </dd>
-          <dt>Direction</dt>
-          <dd>{delivery.direction === "to_antavo" ? "Bloomreach to Antavo" : "Antavo to Bloomreach"}</dd>
-          <dt>Action</dt>
-          <dd>{delivery.actionLabel ?? delivery.action}</dd>
-          <dt>Customer</dt>
-          <dd class="mono">
-            <a href={`/admin/customers?id=${encodeURIComponent(delivery.customerId)}`}>{delivery.customerId}</a>
-          </dd>
-          <dt>Attempts</dt>
-          <dd>{delivery.attempts}</dd>
-          {d.createdAt !== undefined ? (
-            <>
-              <dt>Created</dt>
-              <dd>{formatTime(d.createdAt)}</dd>
-              <dt>Updated</dt>
-              <dd>{formatTime(d.updatedAt)}</dd>
-            </>
-          ) : null}
-          {d.nextAttemptAt ? (
-            <>
-              <dt>Next attempt</dt>
-              <dd>{formatTime(d.nextAttemptAt)}</dd>
-            </>
-          ) : null}
-          {d.lastError ? (
-            <>
-              <dt>Last error</dt>
-              <dd>{d.lastError}</dd>
-            </>
-          ) : null}
-        </dl>
-        {delivery.status === "outcome_unknown" ? (
-          <p class="hint">
-            Bloomreach answered, but its answer did not say whether it applied these commands. The relay does not resend
-            events on its own (that could track them twice); replay it if you know it did not arrive.
-          </p>
-        ) : null}
-        {delivery.status === "dead" || delivery.status === "outcome_unknown" ? (
-          <form method="post" action={`/admin/deliveries/${encodeURIComponent(delivery.id)}/replay`} class="actions">
-            <CsrfField token={ctx.csrf} />
-            <button type="submit">Replay this delivery</button>
-          </form>
         ) : null}
       </div>
-      {delivery.warnings.length > 0 ? (
-        <div class="notice warn" id="delivery-warnings">
-          <strong>{`Warnings from planning (${delivery.warnings.length})`}</strong>
-          <ul>
-            {delivery.warnings.map((warning) => (
-              <li>{warning}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
-      <h2>{`Attempts (${delivery.attemptLog.length})`}</h2>
-      {delivery.attemptLog.length === 0 ? (
-        <div class="empty">
-          <p>No attempts yet{delivery.status === "pending" ? ": the event is waiting in the queue." : "."}</p>
-        </div>
-      ) : (
-        <ol class="rows">
-          {delivery.attemptLog.map((a) => (
-            <li class="card">
-              <p>
-                <strong>{`Attempt ${a.attempt}`}</strong> to {a.target}:{" "}
-                <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
-                {a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""}
-                {a.durationMs === null ? "" : ` · ${a.durationMs} ms`} · {formatTime(a.startedAt)}
-              </p>
-              {a.error ? <p class="error">{a.error}</p> : null}
-              {a.request ? (
-                <details>
-                  <summary>Request sent</summary>
-                  <pre>{prettyJson(a.request)}</pre>
-                </details>
-              ) : null}
-              {a.response ? (
-                <details>
-                  <summary>Answer</summary>
-                  <pre>{prettyJson(expandJsonStrings(a.response))}</pre>
-                </details>
-              ) : null}
-            </li>
-          ))}
-        </ol>
-      )}
-      <h2>Bloomreach commands</h2>
-      {delivery.commands.length === 0 ? (
-        <p class="hint">None planned (yet).</p>
-      ) : (
-        <pre>{prettyJson(delivery.commands)}</pre>
-      )}
-      <h2>Event as received</h2>
-      {delivery.event ? (
-        <pre>{prettyJson(delivery.event)}</pre>
-      ) : (
-        <p class="hint">No longer stored (past the retention).</p>
-      )}
-      <p>
-        <a href="/admin/deliveries">All deliveries</a>
-      </p>
+      <ReplayWindow ctx={ctx} state={props.replay.state} progress={props.replay.progress} listQuery={listQuery} />
     </Page>
   );
 }
