@@ -53,23 +53,23 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
         <tbody>
           {props.items.map((d) => (
             <tr>
-              <td class="nowrap">
+              <td class="nowrap" data-label="Created">
                 <a href={`/admin/deliveries/${encodeURIComponent(d.id)}`}>{formatTime(d.createdAt)}</a>
               </td>
-              <td>
+              <td data-label="Status">
                 <StatusBadge status={d.status} />
               </td>
-              <td>
+              <td data-label="Action">
                 {d.action}
                 {d.direction === "to_antavo" ? <span class="badge muted">from Bloomreach to Antavo</span> : null}
               </td>
               {props.showCustomer !== false ? (
-                <td class="mono">
+                <td class="mono" data-label="Customer">
                   <a href={`/admin/customers?id=${encodeURIComponent(d.customerId)}`}>{d.customerId}</a>
                 </td>
               ) : null}
-              <td>{d.attempts}</td>
-              <td>{d.lastError ?? ""}</td>
+              <td data-label="Attempts">{d.attempts}</td>
+              <td data-label="Last error">{d.lastError ?? ""}</td>
             </tr>
           ))}
         </tbody>
