@@ -1,8 +1,11 @@
-/** The D1 customer mirror: written by CustomerSync objects and the import, read by date workflows. */
-import { eq, inArray, sql } from "drizzle-orm";
+/**
+ * The D1 customer mirror: written by CustomerSync objects and the import, read by date workflows,
+ * and searched by the admin (by id, or by the hard-ID value on its index).
+ */
+import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { readPath } from "../domain/paths";
 import { chunk, type Database, rowsPerStatement } from "./client";
-import { customers } from "./schema";
+import { customers, deliveries } from "./schema";
 
 export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeconds: number) {
   const email = readPath(snapshot, "email");
@@ -80,4 +83,46 @@ export async function findCustomersByHardId(db: Database, values: string[]): Pro
     for (const row of rows) found.set(row.hardId!, [...(found.get(row.hardId!) ?? []), row.id]);
   }
   return found;
+}
+
+/** A character above every other in UTF-8 byte order: `prefix + it` bounds the prefix's range. */
+const MAX_CHAR = "\u{10FFFF}";
+
+/**
+ * Customers whose hard-ID value starts with `prefix` (case kept, like the hard ID), in value order.
+ * A range on the `customers_hard_id` index rather than LIKE: SQLite's LIKE ignores case and so
+ * cannot use a case-sensitive index, and a range has no wildcards for a typed `%` or `_` to trip.
+ */
+export function selectCustomersByHardIdPrefix(db: Database, prefix: string, limit: number) {
+  return db
+    .select({ id: customers.id, hardId: customers.hardId, email: customers.email, updatedAt: customers.updatedAt })
+    .from(customers)
+    .where(and(gte(customers.hardId, prefix), lt(customers.hardId, prefix + MAX_CHAR)))
+    .orderBy(asc(customers.hardId), asc(customers.id))
+    .limit(limit);
+}
+
+/**
+ * The customer's latest delivered deliveries to Bloomreach with their commands, newest first (the
+ * `deliveries_customer` index): what Bloomreach last took from the relay, as long as the log keeps it.
+ */
+export function selectDeliveredCommands(db: Database, customerId: string, limit: number) {
+  return db
+    .select({
+      id: deliveries.id,
+      action: deliveries.action,
+      commands: deliveries.commands,
+      createdAt: deliveries.createdAt,
+      updatedAt: deliveries.updatedAt,
+    })
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.customerId, customerId),
+        eq(deliveries.status, "delivered"),
+        eq(deliveries.direction, "to_bloomreach"),
+      ),
+    )
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(limit);
 }

@@ -1,8 +1,8 @@
 /**
  * Read-only aggregates only the dashboard needs (the delivery service has no use for them): status
- * counts and deliveries per hour. Nothing here writes.
+ * counts, deliveries per hour and the latest failures. Nothing here writes.
  */
-import { and, count, eq, gte, inArray, isNull, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, inArray, isNull, sql } from "drizzle-orm";
 import type { Direction } from "../domain/event";
 import type { Database } from "./client";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "./delivery-queries";
@@ -34,7 +34,8 @@ export async function deliveryStatusCounts(db: Database, direction?: Direction):
   return counts;
 }
 
-export const CHART_STATUSES = ["delivered", "retrying", "dead"] as const;
+/** `paused` too: parked events are the first sign of a broken connection, so the chart shows them. */
+export const CHART_STATUSES = ["delivered", "retrying", "dead", "paused"] as const;
 export type ChartStatus = (typeof CHART_STATUSES)[number];
 /** `toAntavo`: how many of the hour's deliveries went the other way (from Bloomreach to Antavo). */
 export type HourBucket = { hour: number; toAntavo: number } & Record<ChartStatus, number>;
@@ -55,6 +56,7 @@ export async function deliveriesPerHour(db: Database, now: number): Promise<Hour
     delivered: 0,
     retrying: 0,
     dead: 0,
+    paused: 0,
   }));
   for (const row of rows) {
     const bucket = buckets[(row.hour - firstHour) / 3600];
@@ -63,4 +65,46 @@ export async function deliveriesPerHour(db: Database, now: number): Promise<Hour
     if (row.direction === "to_antavo") bucket.toAntavo += row.n;
   }
   return buckets;
+}
+
+/** Statuses that need an admin: refused (dead) and sent without a readable answer. */
+export const FAILED_STATUSES = ["dead", "outcome_unknown"] as const;
+
+export interface RecentFailure {
+  id: string;
+  customerId: string;
+  action: string;
+  status: (typeof FAILED_STATUSES)[number];
+  direction: string;
+  lastError: string | null;
+  createdAt: number;
+}
+
+/**
+ * The latest failed deliveries, newest first. Each status is read on its own through the
+ * `deliveries_status` (status, created_at) index, so a day with a million dead rows still reads
+ * `limit` rows per status instead of sorting them all.
+ */
+function failedOf(db: Database, status: string, limit: number) {
+  return db
+    .select({
+      id: deliveries.id,
+      customerId: deliveries.customerId,
+      action: deliveries.action,
+      status: deliveries.status,
+      direction: deliveries.direction,
+      lastError: deliveries.lastError,
+      createdAt: deliveries.createdAt,
+    })
+    .from(deliveries)
+    .where(eq(deliveries.status, status))
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(limit);
+}
+
+export async function recentFailures(db: Database, limit = 10): Promise<RecentFailure[]> {
+  const [dead, unknown] = await db.batch([failedOf(db, "dead", limit), failedOf(db, "outcome_unknown", limit)]);
+  return ([...dead, ...unknown] as RecentFailure[])
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1))
+    .slice(0, limit);
 }

@@ -11,11 +11,16 @@
  *   keeps its leading zero), except the Customer API's numeric fields (ANTAVO_NUMERIC_FIELDS), which must
  *   be plain decimal numbers and are stored as numbers. NDJSON numeric fields are held to the same
  *   rule, so a score exported as "120" is stored as 120.
+ *
+ * A row without a value for the hard-ID field is kept (date workflows and filters can still use it)
+ * with a warning: Bloomreach knows customers only by that value, so it cannot be matched there yet.
  */
 import { z } from "zod";
 import type { Database } from "../db/client";
+import { readMapping } from "../db/config-queries";
 import { mirrorRow, upsertCustomersReportingExisting } from "../db/customer-queries";
 import { ANTAVO_NUMERIC_FIELDS } from "../domain/antavo-fields";
+import { readPath } from "../domain/paths";
 import { parseDateOnly } from "../domain/workflow/calendar";
 import { formatPath, RelayError } from "../lib/errors";
 import { inputIssues, isPrototypeKey, MAX_DEPTH } from "../lib/input-limits";
@@ -41,6 +46,9 @@ export interface ImportSummary {
   /** The first MAX_REPORTED_REJECTIONS rejected rows. */
   rejected: { line: number; reason: string }[];
   rejectedCount: number;
+  /** The first MAX_REPORTED_REJECTIONS kept rows with something to know (e.g. no hard-ID value). */
+  warnings: { line: number; message: string }[];
+  warningCount: number;
   /** Data rows read (header and blank lines not counted). */
   total: number;
   /** Set when the upload had more than `maxRows` rows: nothing from `nextLine` on was read. */
@@ -247,6 +255,9 @@ async function flush(deps: ImportDeps, pending: Pending, summary: ImportSummary)
   pending.superseded = 0;
 }
 
+/** As the mirror's hard-ID trigger reads it: trimmed text, so blanks count as missing. */
+const hasValue = (value: unknown) => value !== undefined && value !== null && String(value).trim() !== "";
+
 export async function importCustomers(
   deps: ImportDeps,
   format: ImportFormat,
@@ -254,7 +265,17 @@ export async function importCustomers(
   options: ImportOptions = {},
 ): Promise<ImportSummary> {
   const maxRows = options.maxRows ?? MAX_IMPORT_ROWS;
-  const summary: ImportSummary = { imported: 0, updated: 0, rejected: [], rejectedCount: 0, total: 0 };
+  const summary: ImportSummary = {
+    imported: 0,
+    updated: 0,
+    rejected: [],
+    rejectedCount: 0,
+    warnings: [],
+    warningCount: 0,
+    total: 0,
+  };
+  // Read once: the hard ID is locked once set, so it cannot change under a running import.
+  const hardIdField = (await readMapping(deps.db)).hardId?.loyaltyField;
   const pending: Pending = { rows: new Map(), superseded: 0 };
   const lines = readLines(body, MAX_LINE_CHARS, options.maxBytes ?? MAX_IMPORT_BYTES);
   const rows = format === "csv" ? csvRows(lines) : ndjsonRows(lines);
@@ -276,6 +297,14 @@ export async function importCustomers(
         if (summary.rejected.length < MAX_REPORTED_REJECTIONS)
           summary.rejected.push({ line: result.line, reason: result.reason });
         continue;
+      }
+      if (hardIdField !== undefined && !hasValue(readPath(result.customer, hardIdField))) {
+        summary.warningCount++;
+        if (summary.warnings.length < MAX_REPORTED_REJECTIONS)
+          summary.warnings.push({
+            line: result.line,
+            message: `no ${hardIdField} value; this customer can't be matched in Bloomreach until it has one`,
+          });
       }
       if (pending.rows.has(result.customer.id)) pending.superseded++;
       pending.rows.set(result.customer.id, result);

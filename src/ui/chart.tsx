@@ -5,8 +5,8 @@
  */
 import type { HourBucket } from "../db/dashboard-queries";
 
-const COLORS = { delivered: "#2da44e", retrying: "#d4a72c", dead: "#cf222e" } as const;
-const ORDER = ["delivered", "retrying", "dead"] as const;
+const COLORS = { delivered: "#2da44e", retrying: "#d4a72c", dead: "#cf222e", paused: "#8250df" } as const;
+const ORDER = ["delivered", "retrying", "dead", "paused"] as const;
 
 /** Two drawings of the same data: text in an SVG scales with it, so a phone gets its own layout. */
 const LAYOUTS = {
@@ -45,7 +45,7 @@ function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max:
       focusable="false"
     >
       <desc id={descId}>
-        Stacked bars per hour: delivered, retrying and dead deliveries. The table below has the same numbers.
+        Stacked bars per hour: delivered, retrying, dead and paused deliveries. The table below has the same numbers.
       </desc>
       {ticks.map((tick) => (
         <g>
@@ -60,7 +60,7 @@ function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max:
         let base = 0;
         return (
           <g>
-            <title>{`${hourLabel(bucket.hour)}: ${bucket.delivered} delivered, ${bucket.retrying} retrying, ${bucket.dead} dead`}</title>
+            <title>{`${hourLabel(bucket.hour)}: ${bucket.delivered} delivered, ${bucket.retrying} retrying, ${bucket.dead} dead, ${bucket.paused} paused`}</title>
             {ORDER.map((status) => {
               const value = bucket[status];
               if (value === 0) return null;
@@ -97,7 +97,8 @@ function Bars(props: { buckets: HourBucket[]; layout: keyof typeof LAYOUTS; max:
 
 export function HourlyChart(props: { buckets: HourBucket[] }) {
   const { buckets } = props;
-  const totals = buckets.map((b) => b.delivered + b.retrying + b.dead);
+  const totals = buckets.map((b) => b.delivered + b.retrying + b.dead + b.paused);
+  const paused = buckets.reduce((a, b) => a + b.paused, 0);
   const max = niceMax(Math.max(0, ...totals));
   const sum = totals.reduce((a, b) => a + b, 0);
   const toAntavo = buckets.reduce((a, b) => a + b.toAntavo, 0);
@@ -105,7 +106,7 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
     <figure class="chart card" aria-labelledby="chart-title">
       <figcaption id="chart-title">
         <strong>Deliveries per hour, last 24 hours (UTC)</strong> — {sum} in total: {sum - toAntavo} to Bloomreach,{" "}
-        {toAntavo} to Antavo
+        {toAntavo} to Antavo; {paused} paused
       </figcaption>
       <Bars buckets={buckets} layout="wide" max={max} total={sum} />
       <Bars buckets={buckets} layout="narrow" max={max} total={sum} />
@@ -127,6 +128,7 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
                 <th scope="col">Delivered</th>
                 <th scope="col">Retrying</th>
                 <th scope="col">Dead</th>
+                <th scope="col">Paused</th>
                 <th scope="col">Of them to Antavo</th>
               </tr>
             </thead>
@@ -137,6 +139,7 @@ export function HourlyChart(props: { buckets: HourBucket[] }) {
                   <td>{b.delivered}</td>
                   <td>{b.retrying}</td>
                   <td>{b.dead}</td>
+                  <td>{b.paused}</td>
                   <td>{b.toAntavo}</td>
                 </tr>
               ))}

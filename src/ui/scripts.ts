@@ -208,7 +208,7 @@ export const SCRIPT = `
         var first = format === "csv" ? 1 : 0;
         var header = format === "csv" ? lines[0] : null;
         var rows = Math.max(lines.length - first, 0);
-        var totals = { imported: 0, updated: 0, rejectedCount: 0, total: 0, rejected: [] };
+        var totals = { imported: 0, updated: 0, rejectedCount: 0, total: 0, rejected: [], warningCount: 0, warnings: [] };
         p.bar.max = Math.max(rows, 1);
         p.bar.value = 0;
         function quotes(line) { return (line.match(/"/g) || []).length; }
@@ -230,6 +230,8 @@ export const SCRIPT = `
             return response.json().then(function (s) {
               totals.imported += s.imported; totals.updated += s.updated; totals.rejectedCount += s.rejectedCount; totals.total += s.total;
               totals.rejected = totals.rejected.concat(s.rejected).slice(0, 100);
+              totals.warningCount += s.warningCount || 0;
+              totals.warnings = totals.warnings.concat(s.warnings || []).slice(0, 100);
               p.bar.value = end - first;
               p.text.textContent = (end - first) + " of " + rows + " rows sent: " + totals.imported + " new, " + totals.updated + " updated, " + totals.rejectedCount + " rejected.";
               return slice(end);
@@ -238,12 +240,17 @@ export const SCRIPT = `
         }
         return slice(first).then(function () {
           p.text.textContent = "Done. Read " + totals.total + " rows: " + totals.imported + " new, " + totals.updated + " updated, " + totals.rejectedCount + " rejected.";
-          if (totals.rejected.length) {
+          function list(title, items, text) {
+            var head = document.createElement("p");
+            head.textContent = title;
             var ul = document.createElement("ul");
-            totals.rejected.forEach(function (r) { var li = document.createElement("li"); li.textContent = "line " + r.line + ": " + r.reason; ul.appendChild(li); });
+            items.forEach(function (item) { var li = document.createElement("li"); li.textContent = text(item); ul.appendChild(li); });
             output.className = "notice warn";
+            output.appendChild(head);
             output.appendChild(ul);
           }
+          if (totals.warnings.length) list("Imported with a warning: " + totals.warningCount + " row(s).", totals.warnings, function (w) { return "line " + w.line + ": " + w.message; });
+          if (totals.rejected.length) list("Rejected:", totals.rejected, function (r) { return "line " + r.line + ": " + r.reason; });
         });
       }).catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(function () { p.button.disabled = false; });
     });

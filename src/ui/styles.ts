@@ -1,12 +1,14 @@
 /**
  * The admin UI's whole stylesheet, inlined into each page under the CSP nonce: no external assets,
  * so the UI works offline and the CSP can stay `default-src 'none'`. Mobile first (375 px), with a
- * sidebar from 900 px. Colours meet WCAG AA contrast on white.
+ * sidebar from 900 px. Colours meet WCAG AA contrast on white. Under 640 px a table whose cells carry
+ * `data-label` becomes one card per row (each cell labelled by its column), because a table that
+ * scrolls sideways hides its last columns (the error, the buttons) with no hint that they exist.
  */
 export const STYLES = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa;--card:#fff;--accent:#0b5cad;--accent-fg:#fff;
 --ok:#1a7f37;--ok-bg:#dafbe1;--warn:#8a5a00;--warn-bg:#fff4d1;--bad:#b42318;--bad-bg:#ffe4e1;--info-bg:#ddf4ff;
---delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+--delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;--paused:#8250df;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:var(--bg);font-size:16px;line-height:1.5}
 a{color:var(--accent)}
@@ -88,7 +90,8 @@ tr.linked td a:not(.row-link){position:relative;z-index:1}
 .error-text{color:var(--bad);font-weight:600}
 .replay-divider{padding:.4rem .75rem;border-left:4px solid var(--accent);background:var(--bg);border-radius:4px}
 td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85rem;word-break:break-all}
-pre{max-width:100%;background:#0d1117;color:#e6edf3;padding:.75rem;border-radius:6px;overflow-x:auto;font-size:.82rem;margin:.3rem 0;max-height:28rem}
+pre{max-width:100%;background:#0d1117;color:#e6edf3;padding:.75rem;border-radius:6px;overflow:auto;font-size:.82rem;margin:.3rem 0;max-height:28rem;
+white-space:pre-wrap;overflow-wrap:anywhere}
 details>summary{cursor:pointer;font-weight:600;padding:.2rem 0}
 .rows{display:grid;gap:.5rem;grid-template-columns:minmax(0,1fr)}
 ol.rows{list-style:none;padding:0;margin:0 0 1rem}
@@ -116,7 +119,14 @@ ol.rows{list-style:none;padding:0;margin:0 0 1rem}
 .chart .wide{display:none}
 .legend{display:flex;flex-wrap:wrap;gap:1rem;font-size:.9rem;margin:.4rem 0 0;padding:0;list-style:none}
 .swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin-right:.3rem;vertical-align:-1px}
-.swatch.delivered{background:var(--delivered)}.swatch.retrying{background:var(--retrying)}.swatch.dead{background:var(--dead)}
+.swatch.delivered{background:var(--delivered)}.swatch.retrying{background:var(--retrying)}.swatch.dead{background:var(--dead)}.swatch.paused{background:var(--paused)}
+ul.failures{list-style:none;margin:0;padding:0}
+ul.failures li{padding:.45rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+ul.failures li:last-child{border-bottom:0}
+ul.failures .meta{display:block;font-size:.9rem}
+ul.failures .reason{display:block;color:var(--muted);font-size:.9rem}
+ul.matches{margin:.3rem 0 0;padding-left:1.2rem}
+ul.matches li{margin:.2rem 0;overflow-wrap:anywhere}
 progress{width:100%;height:1.2rem}
 dl.kv{display:grid;grid-template-columns:max-content minmax(0,1fr);gap:.3rem 1rem;margin:0}
 dl.kv dt{font-weight:600;color:var(--muted)}
@@ -126,6 +136,16 @@ dl.kv dd{margin:0;word-break:break-word}
 .filters{display:grid;gap:0 .75rem;grid-template-columns:minmax(0,1fr)}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .login{max-width:24rem;margin:3rem auto}
+@media (max-width:639.98px){
+.table-wrap:has(td[data-label]){overflow:visible;background:transparent;border:0;border-radius:0}
+table:has(td[data-label]),table:has(td[data-label]) tbody,tr:has(>td[data-label]){display:block;width:100%}
+table:has(td[data-label]) thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+tr:has(>td[data-label]){background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 .6rem;padding:.35rem 0}
+td[data-label]{display:block;position:relative;padding:.3rem .75rem .3rem 8.5rem;border:0;min-height:1.9rem;overflow-wrap:anywhere;white-space:normal}
+td[data-label]::before{content:attr(data-label);position:absolute;left:.75rem;width:7.25rem;font-weight:600;color:var(--muted)}
+td[data-label=""]{padding-left:.75rem}
+td[data-label=""]::before{content:none}
+}
 @media (min-width:640px){
 .chart .wide{display:block}
 .chart .narrow{display:none}

@@ -1,8 +1,9 @@
-/** Admin JSON API: the D1 customer mirror and its bulk import (NDJSON or CSV, streamed). */
+/** Admin JSON API: the D1 customer mirror (lookup, search by hard-ID value) and its bulk import (NDJSON or CSV, streamed). */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
 import { type ImportFormat, importCustomers, MAX_IMPORT_BYTES } from "../../services/customer-import";
+import { MAX_MATCHES, searchCustomers } from "../../services/customer-lookup";
 import { eraseCustomer } from "../../services/erasure";
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, idParam, mount, z } from "../openapi";
@@ -46,7 +47,11 @@ mount(
       },
     },
     responses: adminResponses(
-      { 200: answer("`{imported, updated, rejected, rejectedCount, total, truncated?}`") },
+      {
+        200: answer(
+          "`{imported, updated, rejected, rejectedCount, warnings, warningCount, total, truncated?}`; `warnings` lists kept rows without a hard-ID value (Bloomreach cannot match them yet)",
+        ),
+      },
       400,
       413,
       415,
@@ -67,11 +72,29 @@ mount(
   customerRoutes,
   createRoute({
     method: "get",
+    path: "/customers",
+    ...ADMIN,
+    summary: "Search the mirror by Antavo id or by the start of the hard-ID value",
+    description: `The customer whose id is \`q\`, then those whose hard-ID value (e.g. the e-mail) starts with \`q\`, case kept; at most ${MAX_MATCHES}, \`more\` says when there are more.`,
+    request: {
+      query: z.object({ q: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters") }),
+    },
+    responses: adminResponses({ 200: answer("`{items: [{id, hardId, email, updatedAt}], more}`") }, 400),
+  }),
+  async (c) => {
+    const { q } = c.req.valid("query");
+    return c.json(await searchCustomers(c.get("deps"), q));
+  },
+);
+mount(
+  customerRoutes,
+  createRoute({
+    method: "get",
     path: "/customers/{id}",
     ...ADMIN,
     summary: "The mirrored customer",
     request: { params: idParam("the Antavo customer id") },
-    responses: adminResponses({ 200: answer("`{id, email, birthMonthDay, snapshot, updatedAt}`") }, 404),
+    responses: adminResponses({ 200: answer("`{id, email, hardId, birthMonthDay, snapshot, updatedAt}`") }, 404),
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -80,6 +103,7 @@ mount(
     return c.json({
       id: row.id,
       email: row.email,
+      hardId: row.hardId,
       birthMonthDay: row.birthMonthDay,
       snapshot: row.snapshot,
       updatedAt: row.updatedAt,

@@ -1,13 +1,15 @@
 /**
- * Admin UI pages for the customer mirror: lookup (as `GET /api/customers/:id`) with recent
- * deliveries, and the import through services/customer-import.ts. The page script posts a big file
+ * Admin UI pages for the customer mirror: lookup by id or hard-ID value (services/customer-lookup.ts)
+ * with recent deliveries and what Bloomreach last received, and the import through
+ * services/customer-import.ts. The page script posts a big file
  * in slices with `lineOffset`, so rejected-line numbers still refer to the whole file.
  */
 import { Hono } from "hono";
-import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
 import { cancelBackfill, getBackfill, latestBackfill, startBackfill } from "../../services/backfill";
+import { getMapping } from "../../services/config";
 import { type ImportFormat, type ImportSummary, importCustomers } from "../../services/customer-import";
+import { lastReceivedByBloomreach, lookUpCustomer } from "../../services/customer-lookup";
 import { listDeliveries } from "../../services/deliveries";
 import { type ErasureReport, eraseCustomer } from "../../services/erasure";
 import { exportBloomreachCsv } from "../../services/export";
@@ -30,6 +32,7 @@ function shiftLines(summary: ImportSummary, offset: number): ImportSummary {
   return {
     ...summary,
     rejected: summary.rejected.map((r) => ({ ...r, line: r.line + offset })),
+    warnings: summary.warnings.map((w) => ({ ...w, line: w.line + offset })),
     ...(summary.truncated
       ? { truncated: { ...summary.truncated, nextLine: summary.truncated.nextLine + offset } }
       : {}),
@@ -47,17 +50,29 @@ async function page(
   } = {},
   status: 200 | 400 | 404 | 409 | 415 | 422 = 200,
 ) {
-  const id = options.erasure ? options.erasure.id : str(c.req.query("id"));
-  const db = c.get("deps").db;
-  const [customer, deliveries] = id
-    ? await Promise.all([readCustomer(db, id), listDeliveries(db, { customer: id, limit: 20 })])
+  const query = (options.erasure ? options.erasure.id : str(c.req.query("id"))).trim();
+  const deps = c.get("deps");
+  const [lookup, mapping, backfill] = await Promise.all([
+    query ? lookUpCustomer(deps, query) : undefined,
+    getMapping(deps),
+    latestBackfill(deps),
+  ]);
+  // Found: its own deliveries. Not found: the deliveries logged under the query as an id anyway
+  // (a Bloomreach event for an unknown customer, or one just erased).
+  const customerId = lookup?.kind === "found" ? lookup.customer.id : lookup?.kind === "none" ? query : undefined;
+  const [deliveries, received] = customerId
+    ? await Promise.all([
+        listDeliveries(deps.db, { customer: customerId, limit: 20 }),
+        lookup?.kind === "found" ? lastReceivedByBloomreach(deps, customerId) : undefined,
+      ])
     : [undefined, undefined];
-  const backfill = await latestBackfill(c.get("deps"));
   return c.html(
     <CustomersPage
       ctx={viewContext(c)}
-      id={id}
-      customer={customer}
+      id={query}
+      lookup={lookup}
+      hardIdField={mapping.hardId?.loyaltyField}
+      received={received}
       deliveries={deliveries?.items}
       importState={options.importState ?? emptyState()}
       summary={options.summary}

@@ -1,6 +1,6 @@
 /** GET /admin: the dashboard, read from the config services and the dashboard's own aggregates. */
 
-import { deliveriesPerHour, deliveryStatusCounts } from "../../db/dashboard-queries";
+import { deliveriesPerHour, deliveryStatusCounts, recentFailures } from "../../db/dashboard-queries";
 import { getAntavoConnection, getBloomreachConnection, getMapping, getSettings } from "../../services/config";
 import { listWorkflows } from "../../services/workflows";
 import { DashboardPage } from "../../ui/pages/dashboard";
@@ -8,10 +8,11 @@ import { type UiContext, viewContext } from "./context";
 
 export async function dashboardPage(c: UiContext) {
   const deps = c.get("deps");
-  const [counts, inbound, hourly, connection, antavo, mapping, settings, workflows] = await Promise.all([
+  const [counts, inbound, hourly, failures, connection, antavo, mapping, settings, workflows] = await Promise.all([
     deliveryStatusCounts(deps.db),
     deliveryStatusCounts(deps.db, "to_antavo"),
     deliveriesPerHour(deps.db, deps.now()),
+    recentFailures(deps.db),
     getBloomreachConnection(deps),
     getAntavoConnection(deps),
     getMapping(deps),
@@ -25,6 +26,7 @@ export async function dashboardPage(c: UiContext) {
         counts,
         inbound,
         hourly,
+        failures,
         connection,
         antavoConfigured: antavo.configured,
         mapping,

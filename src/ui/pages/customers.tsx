@@ -1,27 +1,45 @@
 /**
- * Customers: look up one customer in the D1 mirror (what date workflows and filters see) with its
- * recent deliveries, and import an Antavo export. The page script sends a large file in slices
+ * Customers: look up a customer in the D1 mirror (what date workflows and filters see) by id or
+ * hard-ID value, with its fields, what Bloomreach last received and its recent deliveries, and import
+ * an Antavo export. The page script sends a large file in slices
  * (each within the import's per-request row limit) and fills a <progress>; without it the file
  * goes in one request and the summary says where to continue if it was cut.
  */
 
-import type { readCustomer } from "../../db/customer-queries";
 import type { BackfillProgress } from "../../services/backfill";
 import type { ImportSummary } from "../../services/customer-import";
+import {
+  type CustomerLookup,
+  type CustomerMatch,
+  type LastReceived,
+  RECEIVED_DELIVERIES,
+} from "../../services/customer-lookup";
 import type { ErasureReport } from "../../services/erasure";
 import { CsrfField, ErrorSummary, Field, FieldError, type FormState, issueAt } from "../form";
 import { formatTime, prettyJson } from "../format";
 import { Page, type ViewContext } from "../layout";
 import { type DeliveryList, DeliveryTable } from "./deliveries";
 
-export type MirroredCustomer = NonNullable<Awaited<ReturnType<typeof readCustomer>>>;
-
 export function ImportResult(props: { summary: ImportSummary }) {
   const { summary } = props;
   return (
-    <div class={`notice ${summary.rejectedCount > 0 || summary.truncated ? "warn" : "ok"}`} role="status">
+    <div
+      class={`notice ${summary.rejectedCount > 0 || summary.warningCount > 0 || summary.truncated ? "warn" : "ok"}`}
+      role="status"
+    >
       <strong>{`Read ${summary.total} row(s): ${summary.imported} new, ${summary.updated} updated, ${summary.rejectedCount} rejected.`}</strong>
       {summary.truncated ? <p>{summary.truncated.message}</p> : null}
+      {summary.warningCount > 0 ? (
+        <>
+          <p>{`Imported with a warning: ${summary.warningCount} row(s).`}</p>
+          <ul data-import-warnings>
+            {summary.warnings.map((w) => (
+              <li>{`line ${w.line}: ${w.message}`}</li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      {summary.rejected.length > 0 ? <p>Rejected:</p> : null}
       {summary.rejected.length > 0 ? (
         <ul>
           {summary.rejected.map((r) => (
@@ -174,20 +192,159 @@ function ErasureResult(props: { id: string; report: ErasureReport }) {
   );
 }
 
+/** `tiers.0.name` → "Gold": the snapshot as rows a person reads, nested values by their dot path. */
+const MAX_SNAPSHOT_ROWS = 200;
+export function snapshotRows(snapshot: Record<string, unknown>): [string, string][] {
+  const rows: [string, string][] = [];
+  const walk = (value: unknown, path: string) => {
+    if (rows.length >= MAX_SNAPSHOT_ROWS) return;
+    if (value !== null && typeof value === "object") {
+      const entries = Object.entries(value);
+      if (entries.length === 0) rows.push([path, Array.isArray(value) ? "(empty list)" : "(empty)"]);
+      for (const [key, item] of entries) walk(item, path ? `${path}.${key}` : key);
+      return;
+    }
+    rows.push([path, typeof value === "string" ? value : JSON.stringify(value)]);
+  };
+  walk(snapshot, "");
+  return rows;
+}
+
+function Snapshot(props: { snapshot: Record<string, unknown> }) {
+  const rows = snapshotRows(props.snapshot);
+  return (
+    <>
+      <h3>Loyalty fields</h3>
+      {rows.length === 0 ? (
+        <p class="hint">The snapshot has no fields.</p>
+      ) : (
+        <dl class="kv" data-snapshot>
+          {rows.map(([path, value]) => (
+            <>
+              <dt class="mono">{path}</dt>
+              <dd>{value === "" ? "(empty text)" : value}</dd>
+            </>
+          ))}
+        </dl>
+      )}
+      {rows.length >= MAX_SNAPSHOT_ROWS ? (
+        <p class="hint">{`Only the first ${MAX_SNAPSHOT_ROWS} fields are listed.`}</p>
+      ) : null}
+      <details>
+        <summary>Snapshot as JSON</summary>
+        <pre>{prettyJson(props.snapshot)}</pre>
+      </details>
+    </>
+  );
+}
+
+/** What the delivery log says Bloomreach took for this customer: the newest value of each property. */
+function ReceivedByBloomreach(props: { received: LastReceived }) {
+  const { properties, events, deliveries } = props.received;
+  return (
+    <section class="card" aria-labelledby="received-title" data-last-received>
+      <h3 id="received-title">What Bloomreach last received</h3>
+      <p class="hint">
+        {`From the delivery log: the commands of this customer's latest ${RECEIVED_DELIVERIES} delivered deliveries to Bloomreach. Older values (past the log's retention) and anything Bloomreach got from elsewhere are not shown.`}
+      </p>
+      {deliveries.length === 0 ? (
+        <p>Nothing delivered to Bloomreach for this customer in the log.</p>
+      ) : (
+        <>
+          <h4>Customer properties</h4>
+          {properties.length === 0 ? (
+            <p class="hint">No customer properties in these deliveries.</p>
+          ) : (
+            <dl class="kv">
+              {properties.map((p) => (
+                <>
+                  <dt class="mono">{p.property}</dt>
+                  <dd>
+                    {typeof p.value === "string" ? p.value : JSON.stringify(p.value)}{" "}
+                    <span class="hint">
+                      ({p.at !== undefined ? `as of ${formatTime(p.at)}, ` : ""}
+                      <a href={`/admin/deliveries/${encodeURIComponent(p.deliveryId)}`}>delivery</a>)
+                    </span>
+                  </dd>
+                </>
+              ))}
+            </dl>
+          )}
+          <h4>Events</h4>
+          {events.length === 0 ? (
+            <p class="hint">No events in these deliveries.</p>
+          ) : (
+            <ul class="matches">
+              {events.map((e) => (
+                <li>
+                  <a href={`/admin/deliveries/${encodeURIComponent(e.deliveryId)}`}>{e.eventType}</a>
+                  {e.timestamp !== undefined ? ` at ${formatTime(e.timestamp)}` : ""}
+                </li>
+              ))}
+            </ul>
+          )}
+          <details>
+            <summary>The commands as sent</summary>
+            <pre>{prettyJson(deliveries.map((d) => ({ delivery: d.id, action: d.action, commands: d.commands })))}</pre>
+          </details>
+        </>
+      )}
+    </section>
+  );
+}
+
+function Matches(props: { matches: CustomerMatch[]; hardIdField?: string }) {
+  return (
+    <ul class="matches" data-matches>
+      {props.matches.map((m) => (
+        <li>
+          <a href={`/admin/customers?id=${encodeURIComponent(m.id)}`}>{m.id}</a>
+          {` — ${props.hardIdField ?? "hard ID"} ${m.hardId ?? ""}, mirrored ${formatTime(m.updatedAt)}`}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Lookup(props: {
   ctx: ViewContext;
   id: string;
-  customer?: MirroredCustomer;
+  lookup?: CustomerLookup;
+  hardIdField?: string;
+  received?: LastReceived;
   deliveries?: DeliveryList["items"];
 }) {
-  const { ctx, id, customer, deliveries } = props;
-  if (id === "") return null;
+  const { ctx, id, lookup, deliveries } = props;
+  if (id === "" || !lookup) return null;
+  const field = props.hardIdField ?? "hard-ID value";
+  if (lookup.kind === "several")
+    return (
+      <section class="card" aria-labelledby="customer-title">
+        <h2 id="customer-title">{`Customers matching “${id}”`}</h2>
+        <p>
+          {lookup.more
+            ? `More than ${lookup.matches.length} customers whose ${field} starts with “${id}”; the first ${lookup.matches.length}:`
+            : `${lookup.matches.length} customers whose ${field} starts with “${id}”:`}
+        </p>
+        <Matches matches={lookup.matches} hardIdField={props.hardIdField} />
+      </section>
+    );
+  const customer = lookup.kind === "found" ? lookup.customer : undefined;
+  const shownId = customer?.id ?? id;
   return (
     <section aria-labelledby="customer-title">
-      <h2 id="customer-title">{`Customer ${id}`}</h2>
-      {customer ? (
+      <h2 id="customer-title">{`Customer ${shownId}`}</h2>
+      {customer && lookup.kind === "found" ? (
         <div class="card">
+          {lookup.matchedBy === "hardId" ? <p class="hint">{`Found by its ${field}.`}</p> : null}
           <dl class="kv">
+            <dt>{props.hardIdField ? `Hard ID (${props.hardIdField})` : "Hard ID"}</dt>
+            <dd>
+              {customer.hardId ??
+                (props.hardIdField
+                  ? `none: no ${props.hardIdField} value, so Bloomreach can't match this customer yet`
+                  : "no hard ID is mapped yet")}
+            </dd>
             <dt>Email</dt>
             <dd>{customer.email ?? "—"}</dd>
             <dt>Birthday (MM-DD)</dt>
@@ -195,36 +352,44 @@ function Lookup(props: {
             <dt>Mirrored</dt>
             <dd>{formatTime(customer.updatedAt)}</dd>
           </dl>
-          <details open>
-            <summary>Snapshot (loyalty fields)</summary>
-            <pre>{prettyJson(customer.snapshot)}</pre>
-          </details>
+          <Snapshot snapshot={customer.snapshot} />
+          {lookup.others.length > 0 ? (
+            <details>
+              <summary>{`${lookup.others.length} other customer(s) whose ${field} starts with “${id}”`}</summary>
+              <Matches matches={lookup.others} hardIdField={props.hardIdField} />
+            </details>
+          ) : null}
         </div>
       ) : (
         <div class="empty">
           <p>{`No customer “${id}” in the mirror. Customers appear after their first event or an import.`}</p>
         </div>
       )}
+      {props.received ? <ReceivedByBloomreach received={props.received} /> : null}
       <h3>Recent deliveries</h3>
       {deliveries && deliveries.length > 0 ? (
         <>
           <DeliveryTable items={deliveries} showCustomer={false} />
           <p>
-            <a href={`/admin/deliveries?customer=${encodeURIComponent(id)}`}>All deliveries for this customer</a>
+            <a href={`/admin/deliveries?customer=${encodeURIComponent(shownId)}`}>All deliveries for this customer</a>
           </p>
         </>
       ) : (
         <p class="hint">No deliveries for this customer.</p>
       )}
-      {customer || (deliveries && deliveries.length > 0) ? <EraseForm ctx={ctx} id={id} /> : null}
+      {customer || (deliveries && deliveries.length > 0) ? <EraseForm ctx={ctx} id={shownId} /> : null}
     </section>
   );
 }
 
 export function CustomersPage(props: {
   ctx: ViewContext;
+  /** The search as typed: an Antavo id or (the start of) a hard-ID value. */
   id: string;
-  customer?: MirroredCustomer;
+  lookup?: CustomerLookup;
+  /** The mapped hard-ID field (e.g. email), to name it on the page. */
+  hardIdField?: string;
+  received?: LastReceived;
   deliveries?: DeliveryList["items"];
   importState: FormState;
   summary?: ImportSummary;
@@ -243,7 +408,13 @@ export function CustomersPage(props: {
     >
       <form method="get" action="/admin/customers" class="card" role="search" aria-label="Look up a customer">
         <div class="filters single">
-          <Field path="id" label="Antavo customer ID" type="search" state={{ values: { id: props.id }, issues: [] }} />
+          <Field
+            path="id"
+            label={`Antavo customer ID or ${props.hardIdField ?? "hard-ID value"}`}
+            type="search"
+            state={{ values: { id: props.id }, issues: [] }}
+            hint={`The whole ID, or the start of the ${props.hardIdField ?? "hard-ID value"} (case matters, as in Bloomreach).`}
+          />
           <div class="actions">
             <button type="submit">Look up</button>
           </div>
@@ -255,7 +426,14 @@ export function CustomersPage(props: {
         </div>
       ) : null}
       {props.erasure ? <ErasureResult id={props.erasure.id} report={props.erasure.report} /> : null}
-      <Lookup ctx={ctx} id={props.id} customer={props.customer} deliveries={props.deliveries} />
+      <Lookup
+        ctx={ctx}
+        id={props.id}
+        lookup={props.lookup}
+        hardIdField={props.hardIdField}
+        received={props.received}
+        deliveries={props.deliveries}
+      />
       <BackfillSection ctx={ctx} job={props.backfill} error={props.backfillError} />
       <section class="card" aria-labelledby="import-title">
         <h2 id="import-title">Import customers</h2>

@@ -1,8 +1,9 @@
 /** The dashboard: is the relay connected, what is waiting, what failed, and the last day at a glance. */
 
-import type { HourBucket, StatusCounts } from "../../db/dashboard-queries";
+import type { HourBucket, RecentFailure, StatusCounts } from "../../db/dashboard-queries";
 import type { Mapping, Settings } from "../../domain/config";
 import { HourlyChart } from "../chart";
+import { formatTime } from "../format";
 import { Page, type ViewContext } from "../layout";
 import { type BloomreachConnectionView, DeliveryState } from "./connection";
 
@@ -16,6 +17,50 @@ export interface DashboardData {
   mapping: Mapping;
   settings: Settings;
   activeWorkflows?: number;
+  /** The latest dead and outcome-unknown deliveries, newest first. */
+  failures?: RecentFailure[];
+}
+
+/** Enough of the reason to recognise it; the delivery's page has all of it. */
+const REASON_CHARS = 140;
+export function shortReason(reason: string | null): string {
+  if (!reason) return "no reason recorded";
+  const oneLine = reason.replace(/\s+/g, " ").trim();
+  return oneLine.length > REASON_CHARS ? `${oneLine.slice(0, REASON_CHARS - 1)}…` : oneLine;
+}
+
+function RecentFailures(props: { failures: RecentFailure[] }) {
+  const { failures } = props;
+  return (
+    <section class="card" aria-labelledby="failures-title" data-recent-failures>
+      <h2 id="failures-title">Recent failures</h2>
+      {failures.length === 0 ? (
+        <p class="hint">No dead deliveries. Events that Bloomreach or Antavo refuse show up here.</p>
+      ) : (
+        <>
+          <ul class="failures">
+            {failures.map((f) => (
+              <li>
+                <a href={`/admin/deliveries/${encodeURIComponent(f.id)}`}>{formatTime(f.createdAt)}</a>{" "}
+                <span class={`badge ${f.status === "outcome_unknown" ? "dead" : f.status}`}>
+                  {f.status === "outcome_unknown" ? "unknown outcome" : f.status}
+                </span>
+                <span class="meta">
+                  {f.action}
+                  {f.direction === "to_antavo" ? " (to Antavo)" : ""} · customer{" "}
+                  <span class="mono">{f.customerId}</span>
+                </span>
+                <span class="reason">{shortReason(f.lastError)}</span>
+              </li>
+            ))}
+          </ul>
+          <p>
+            <a href="/admin/deliveries?status=dead">All dead deliveries</a> (replay them from there)
+          </p>
+        </>
+      )}
+    </section>
+  );
 }
 
 /** A count, linking to the list it counts; a sum of other cards (no one list shows it) is plain. */
@@ -91,6 +136,7 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
           </div>
         </>
       ) : null}
+      {props.data.failures ? <RecentFailures failures={props.data.failures} /> : null}
       <HourlyChart buckets={props.data.hourly} />
       <section class="card" aria-labelledby="setup-title">
         <h2 id="setup-title">{setupDone ? "Setup" : "Finish the setup"}</h2>

@@ -52,30 +52,32 @@ export function DeliveryTable(props: { items: DeliveryList["items"]; showCustome
         <tbody>
           {props.items.map((d) => (
             <tr class="linked">
-              <td class="mono">
+              <td class="mono" data-label="Event">
                 <a class="row-link" href={`/admin/deliveries/${encodeURIComponent(d.id)}`}>
                   {d.eventId}
                 </a>
               </td>
-              <td class="nowrap">{formatTime(d.createdAt)}</td>
-              <td>
+              <td class="nowrap" data-label="Created">
+                {formatTime(d.createdAt)}
+              </td>
+              <td data-label="Status">
                 <StatusBadge status={d.status} />
                 {d.replayQueued ? <span class="hint"> queued for replay</span> : null}
                 {d.status === "retrying" && d.nextAttemptAt && !d.replayQueued ? (
                   <span class="hint">{` next ${formatTime(d.nextAttemptAt)}`}</span>
                 ) : null}
               </td>
-              <td>
+              <td data-label="Action">
                 {d.actionLabel ?? d.action}
                 {d.direction === "to_antavo" ? <span class="badge muted">from Bloomreach to Antavo</span> : null}
               </td>
               {props.showCustomer !== false ? (
-                <td class="mono">
+                <td class="mono" data-label="Customer">
                   <a href={`/admin/customers?id=${encodeURIComponent(d.customerId)}`}>{d.customerId}</a>
                 </td>
               ) : null}
-              <td>{d.attempts}</td>
-              <td>{d.lastError ?? ""}</td>
+              <td data-label="Attempts">{d.attempts}</td>
+              <td data-label="Last error">{d.lastError ?? ""}</td>
             </tr>
           ))}
         </tbody>

@@ -62,17 +62,18 @@ export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem
             <tbody>
               {items.map((w) => (
                 <tr>
-                  <td>
+                  <td data-label="Name">
                     <a href={`/admin/workflows/${encodeURIComponent(w.id)}`}>{w.name}</a>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <span class={`badge ${w.status}`}>{w.status}</span>
                     {w.valid ? null : <span class="badge bad">invalid</span>}
                   </td>
-                  <td>{w.kind ?? "—"}</td>
-                  <td>{w.triggerSummary}</td>
-                  <td>{formatTime(w.lastRunAt)}</td>
-                  <td>
+                  <td data-label="Kind">{w.kind ?? "—"}</td>
+                  <td data-label="Trigger">{w.triggerSummary}</td>
+                  <td data-label="Last run">{formatTime(w.lastRunAt)}</td>
+                  {/* No label: the button says what it does (its header is for screen readers only). */}
+                  <td data-label="">
                     <StatusToggle ctx={ctx} id={w.id} active={w.status === "active"} name={w.name} />
                   </td>
                 </tr>
