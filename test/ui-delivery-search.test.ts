@@ -315,5 +315,10 @@ describe("delivery detail", () => {
     expect(listedIds(page.html).sort()).toEqual(["bulk-r1", "bulk-r2"]);
     expect(page.html).not.toContain("badge dead");
     expect(textOf(page.html).match(/retrying queued for replay/g)).toHaveLength(2);
+    // With JS, the replay script refreshes just the list: the same rows, without the page around them.
+    const fragment = await ui.get("/admin/deliveries?customer=bulk-rc", { "x-ui-fragment": "1" });
+    expect(fragment.html).not.toContain("<html");
+    expect(listedIds(fragment.html).sort()).toEqual(["bulk-r1", "bulk-r2"]);
+    expect(fragment.html).not.toContain("badge dead");
   });
 });

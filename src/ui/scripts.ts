@@ -159,9 +159,8 @@ export const SCRIPT = `
       function refreshList() {
         var box = document.querySelector("[data-delivery-list]");
         if (!box) return;
-        return fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
-          var fresh = html && new DOMParser().parseFromString(html, "text/html").querySelector("[data-delivery-list]");
-          if (fresh) box.innerHTML = fresh.innerHTML;
+        return fetch(location.href, { credentials: "same-origin", headers: { "x-ui-fragment": "1" } }).then(function (r) { return r.ok ? r.text() : ""; }).then(function (html) {
+          if (html) box.innerHTML = html;
         });
       }
       step().catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(refreshList).catch(function () {}).then(function () { p.button.disabled = false; });

@@ -10,7 +10,7 @@ import { parseUnixTime } from "../../domain/workflow/calendar";
 import { type ErrorIssue, errorBody } from "../../lib/errors";
 import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
-import { DeliveriesPage, type DeliveryFilter, DeliveryPage } from "../../ui/pages/deliveries";
+import { DeliveriesPage, type DeliveryFilter, DeliveryListPart, DeliveryPage } from "../../ui/pages/deliveries";
 import { type UiContext, type UiEnv, viewContext } from "./context";
 import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
 
@@ -94,6 +94,11 @@ async function listPage(
   const next = list.nextCursor
     ? `/admin/deliveries?${new URLSearchParams({ ...filter, cursor: list.nextCursor }).toString()}`
     : undefined;
+  // The replay script refreshes just the list once it is done.
+  if (c.req.method === "GET" && c.req.header("x-ui-fragment") && issues.length === 0)
+    return c.html(
+      <DeliveryListPart list={list} filtered={Object.values(filter).some((v) => v !== "")} nextHref={next} />,
+    );
   return c.html(
     <DeliveriesPage
       ctx={viewContext(c)}

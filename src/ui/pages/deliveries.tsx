@@ -155,6 +155,32 @@ function ReplayWindow(props: {
   );
 }
 
+/** The list under the search; also answered alone to the replay script (`x-ui-fragment`). */
+export function DeliveryListPart(props: { list: DeliveryList; filtered: boolean; nextHref?: string | undefined }) {
+  return (
+    <>
+      {props.list.items.length === 0 ? (
+        <div class="empty">
+          <p>
+            {props.filtered
+              ? "No deliveries match these filters."
+              : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}
+          </p>
+        </div>
+      ) : (
+        <DeliveryTable items={props.list.items} />
+      )}
+      {props.nextHref ? (
+        <p>
+          <a href={props.nextHref} class="button secondary">
+            Older deliveries
+          </a>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
 export function DeliveriesPage(props: {
   ctx: ViewContext;
   filter: DeliveryFilter;
@@ -205,24 +231,7 @@ export function DeliveriesPage(props: {
       </form>
       {/* The replay script swaps this part for a fresh copy once it is done. */}
       <div data-delivery-list>
-        {list.items.length === 0 ? (
-          <div class="empty">
-            <p>
-              {filtered
-                ? "No deliveries match these filters."
-                : "No deliveries yet. They appear here as soon as Antavo posts an event to /webhooks/antavo."}
-            </p>
-          </div>
-        ) : (
-          <DeliveryTable items={list.items} />
-        )}
-        {props.nextHref ? (
-          <p>
-            <a href={props.nextHref} class="button secondary">
-              Older deliveries
-            </a>
-          </p>
-        ) : null}
+        <DeliveryListPart list={list} filtered={filtered} nextHref={props.nextHref} />
       </div>
       <ReplayWindow ctx={ctx} state={props.replay.state} progress={props.replay.progress} listQuery={listQuery} />
     </Page>
