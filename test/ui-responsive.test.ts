@@ -38,12 +38,13 @@ describe("tables that become cards on a phone", () => {
     const ui = await loggedIn();
 
     const deliveries = cellsOf((await ui.get("/admin/deliveries")).html);
-    expect(deliveries.length).toBe(6);
+    expect(deliveries.length).toBe(7);
     for (const cell of deliveries) expect(cell).toMatch(/data-label="[^"]+"/);
     expect(deliveries.join(" ")).toContain('data-label="Last error"');
+    expect(deliveries.join(" ")).toContain('data-label="Event"');
 
     const customer = cellsOf((await ui.get("/admin/customers?id=resp-c1")).html);
-    expect(customer.length).toBe(5);
+    expect(customer.length).toBe(6);
     for (const cell of customer) expect(cell).toMatch(/data-label="[^"]+"/);
 
     const workflows = cellsOf((await ui.get("/admin/workflows")).html);
