@@ -149,7 +149,7 @@ describe("mapping and settings", () => {
     expect((await json(response)).error.issues[0].path).toBe("fields.1.remoteField");
   });
 
-  it("round-trips settings and defaults remoteEvent to the action", async () => {
+  it("round-trips settings in the order given and defaults remoteEvent to the action", async () => {
     const response = await admin("/settings", {
       body: { asyncSync: false, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }, { action: "checkout" }] },
     });
@@ -161,8 +161,8 @@ describe("mapping and settings", () => {
       enrichmentTtlSeconds: 3600,
       antavoRateLimitPerMinute: 1200,
       events: [
-        { action: "checkout", remoteEvent: "checkout" },
         { action: "opt_in", remoteEvent: "loyalty_opt_in" },
+        { action: "checkout", remoteEvent: "checkout" },
       ],
     });
   });

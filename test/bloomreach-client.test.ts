@@ -321,10 +321,24 @@ describe("testConnection", () => {
     expect(result.checks[0]).toMatchObject({ name: "reachability", ok: false });
     expect(result.checks[0]?.message).toMatch(/cannot reach https:\/\/api\.bloomreach\.test: network error/);
     expect(result.checks.slice(1)).toEqual([
-      { name: "credentials", ok: false, message: expect.stringMatching(/^skipped: /) },
-      { name: "permissions", ok: false, message: expect.stringMatching(/^skipped: /) },
+      { name: "credentials", ok: false, skipped: true, message: expect.stringMatching(/^skipped: /) },
+      { name: "permissions", ok: false, skipped: true, message: expect.stringMatching(/^skipped: /) },
     ]);
     expect(fake.calls).toBe(1);
+  });
+
+  it("reads Bloomreach's clock as seconds with the skew, and ignores a time that is not Unix seconds", async () => {
+    const client = setup();
+    fake.script({ route: "time", status: 200, body: { success: true, time: 1_767_225_600.25 } });
+    const result = await client.testConnection(probe);
+    expect(result.checks[0]).toMatchObject({ ok: true, serverTime: 1_767_225_600.25 });
+    expect(result.checks[0]?.message).toMatch(
+      /Bloomreach's clock reads 2026-01-01T00:00:00Z \(UTC\), \d+ s (ahead of|behind) the relay's/,
+    );
+    fake.script({ route: "time", status: 200, body: { success: true, time: 1_767_225_600_000 } });
+    const milliseconds = await client.testConnection(probe);
+    expect(milliseconds.checks[0]).not.toHaveProperty("serverTime");
+    expect(milliseconds.checks[0]?.message).not.toMatch(/clock/);
   });
 
   it("timeout: reachability fails", async () => {

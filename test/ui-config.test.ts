@@ -334,9 +334,10 @@ describe("Event sync settings", () => {
       dedupeWindowSeconds: 600,
       enrichmentTtlSeconds: 3600,
       antavoRateLimitPerMinute: 1200,
+      // The rows' order is the admin's, not sorted by action.
       events: [
-        { action: "checkout", remoteEvent: "checkout" },
         { action: "opt_in", remoteEvent: "loyalty_opt_in" },
+        { action: "checkout", remoteEvent: "checkout" },
       ],
     });
     expect((await ui.get("/admin/settings")).html).not.toMatch(/id="f-asyncSync"[^>]*checked/);

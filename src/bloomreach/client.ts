@@ -61,11 +61,21 @@ export type ConnectionCheckName = "reachability" | "credentials" | "permissions"
 export interface ConnectionCheck {
   name: ConnectionCheckName;
   ok: boolean;
+  /** Not run because an earlier check failed (`ok` is false, the message says why): not a failure of its own. */
+  skipped?: true;
   message: string;
+  /** Reachability only: Bloomreach's clock (Unix seconds) and how far it is ahead of the relay's (negative: behind). */
+  serverTime?: number;
+  clockSkewSeconds?: number;
 }
 export interface ConnectionTestResult {
   ok: boolean;
   checks: ConnectionCheck[];
+}
+
+export interface ConnectionTestOptions {
+  /** Why there is no API secret to test with: reachability still runs, the credentials check fails with this. */
+  credentialsMissing?: string;
 }
 
 /** What became of one GDPR anonymization (DESIGN 4.6), as a value like every vendor answer. */
@@ -78,7 +88,10 @@ export interface BloomreachClient {
   sendBatch(commands: BloomreachCommand[]): Promise<BatchResult>;
   /** `POST /data/v2/projects/{token}/customers/anonymize` (permission GDPR > Anonymize customer). */
   anonymize(customerIds: Record<string, string>): Promise<AnonymizeOutcome>;
-  testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult>;
+  testConnection(
+    probeCustomerIds: Record<string, string>,
+    options?: ConnectionTestOptions,
+  ): Promise<ConnectionTestResult>;
 }
 
 export function createBloomreachClient(credentials: BloomreachCredentials, deps: BloomreachDeps): BloomreachClient {
@@ -146,23 +159,25 @@ export function createBloomreachClient(credentials: BloomreachCredentials, deps:
    * The checks speak in the relay's own words: statuses and what they mean, never a field or body
    * text of the answer. Whatever the base URL names could reflect data in its answer otherwise.
    */
-  async function testConnection(probeCustomerIds: Record<string, string>): Promise<ConnectionTestResult> {
+  async function testConnection(
+    probeCustomerIds: Record<string, string>,
+    options: ConnectionTestOptions = {},
+  ): Promise<ConnectionTestResult> {
     const checks: ConnectionCheck[] = [];
-    const finish = (skipReason: string): ConnectionTestResult => {
-      for (const name of ["reachability", "credentials", "permissions"] as const) {
-        if (!checks.some((c) => c.name === name)) checks.push({ name, ok: false, message: `skipped: ${skipReason}` });
-      }
-      return { ok: checks.every((c) => c.ok), checks };
-    };
+    const finish = (skipReason: string) => finishChecks(checks, skipReason);
 
     // Step 1: needs no permission, so it isolates base URL + project token from credentials.
     const time = await call(`${origin}/track/v2/projects/${token}/system/time`, {
       method: "GET",
       headers: { accept: "application/json" },
     });
-    const reach = reachabilityCheck(time, origin);
+    const reach = reachabilityCheck(time, origin, now());
     checks.push(reach);
     if (!reach.ok) return finish("the base URL or project token does not work");
+    if (options.credentialsMissing !== undefined) {
+      checks.push({ name: "credentials", ok: false, message: options.credentialsMissing });
+      return finish("there is no API secret to test with");
+    }
 
     // Step 2: a private-access read, which proves the key pair and the Get permission together.
     const probe = await call(`${origin}/data/v2/projects/${token}/customers/attributes`, {
@@ -274,7 +289,35 @@ function readAnswer(text: string, count: number): BatchAnswer | undefined {
   return { fields, results };
 }
 
-function reachabilityCheck(result: Exchange, origin: string): ConnectionCheck {
+/** Fills in the checks not reached as skipped, with the reason; the test passes only when all three pass. */
+export function finishChecks(checks: ConnectionCheck[], skipReason: string): ConnectionTestResult {
+  for (const name of ["reachability", "credentials", "permissions"] as const) {
+    if (!checks.some((c) => c.name === name))
+      checks.push({ name, ok: false, skipped: true, message: `skipped: ${skipReason}` });
+  }
+  return { ok: checks.every((c) => c.ok), checks };
+}
+
+/** 1e11 seconds is the year 5138: a larger `time` is not Bloomreach's Unix seconds, so it is not shown. */
+const MAX_PLAUSIBLE_SECONDS = 1e11;
+
+/**
+ * Bloomreach's clock, readable: events and property updates carry the relay's Unix seconds, so a
+ * skew of minutes would misplace them. Only a number is read from the answer, never its text.
+ */
+function serverClock(body: Record<string, unknown>, nowMs: number) {
+  const time = body.time;
+  if (typeof time !== "number" || !Number.isFinite(time) || time <= 0 || time >= MAX_PLAUSIBLE_SECONDS) return {};
+  const skew = Math.round(time - nowMs / 1000);
+  const when = new Date(Math.round(time) * 1000).toISOString().replace(/\.000Z$/, "Z");
+  const relative =
+    Math.abs(skew) <= 1
+      ? "in step with the relay's"
+      : `${Math.abs(skew)} s ${skew > 0 ? "ahead of" : "behind"} the relay's`;
+  return { serverTime: time, clockSkewSeconds: skew, note: `; Bloomreach's clock reads ${when} (UTC), ${relative}` };
+}
+
+function reachabilityCheck(result: Exchange, origin: string, nowMs: number): ConnectionCheck {
   const name = "reachability" as const;
   if (result.kind === "failed") return { name, ok: false, message: `cannot reach ${origin}: ${result.error}` };
   if (result.status === 404) {
@@ -298,7 +341,8 @@ function reachabilityCheck(result: Exchange, origin: string): ConnectionCheck {
       message: `${origin} answered HTTP ${result.status} without success: the project token was not accepted`,
     };
   }
-  return { name, ok: true, message: `reached ${origin}; the project token was accepted` };
+  const { note = "", ...clock } = serverClock(body, nowMs);
+  return { name, ok: true, message: `reached ${origin}; the project token was accepted${note}`, ...clock };
 }
 
 /**

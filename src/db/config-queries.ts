@@ -101,7 +101,7 @@ export async function writeMapping(db: Database, mapping: Mapping, nowSeconds: n
 const settingsQueries = (db: Database) =>
   [
     db.select().from(settings).where(eq(settings.id, SINGLETON)),
-    db.select().from(eventSync).orderBy(asc(eventSync.action)),
+    db.select().from(eventSync).orderBy(asc(eventSync.position), asc(eventSync.action)),
   ] as const;
 
 function toSettings([rows, events]: readonly [
@@ -162,6 +162,7 @@ export async function writeSettings(db: Database, value: Settings, nowSeconds: n
       .values({ id: SINGLETON, ...row })
       .onConflictDoUpdate({ target: settings.id, set: row }),
     db.delete(eventSync),
-    ...value.events.map((event) => db.insert(eventSync).values(event)),
+    // The list's order is the admin's: kept as positions, read back in that order.
+    ...value.events.map((event, position) => db.insert(eventSync).values({ ...event, position })),
   ]);
 }

@@ -68,6 +68,8 @@ export const settings = sqliteTable("settings", {
 export const eventSync = sqliteTable("event_sync", {
   action: text("action").primaryKey(),
   remoteEvent: text("remote_event").notNull(),
+  /** The admin's order of the rows (migration 0005); rows saved before it share 0 and sort by action. */
+  position: integer("position").notNull().default(0),
 });
 
 export const workflows = sqliteTable(

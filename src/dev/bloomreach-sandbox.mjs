@@ -4,11 +4,17 @@
  * the relay sent at `GET /` (HTML) and `GET /records` (JSON). It accepts every well-formed command,
  * like Bloomreach does; what real Bloomreach would silently misread (millisecond timestamps, empty
  * customer ids) is flagged as a warning on the record rather than refused, so a developer sees it.
+ * Failures on purpose (sandbox-failures.mjs) come from `POST /fail` or the page's forms.
+ *
+ * Not the tests' fake: the vitest suite uses test/fakes/fake-bloomreach.ts, which fails closed.
+ * This one is forgiving, for people; test/browser/local-relay.mjs starts it too.
  *
  * Usable alone: `node src/dev/bloomreach-sandbox.mjs` (listens on 127.0.0.1:8788).
  */
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
+import { livePayload, renderPage } from "./bloomreach-sandbox-page.mjs";
+import { consume, describeFailure, NORMAL, parseFailure } from "./sandbox-failures.mjs";
 
 export const SANDBOX_DEFAULTS = {
   host: "127.0.0.1",
@@ -38,8 +44,9 @@ export function startBloomreachSandbox(options = {}) {
   const opts = { ...SANDBOX_DEFAULTS, ...options };
   const records = [];
   let seq = 0;
-  /** `POST /fail`: the next calls answer this instead (to see retries, dead letters, a pause). */
-  let failing = { status: 0, remaining: 0 };
+  /** `POST /fail`: what the next calls answer instead (to see retries, dead letters, a pause). */
+  let failing = NORMAL;
+  let publicUrl = `http://${opts.host}:${opts.port}`;
   const expectedAuth = `Basic ${Buffer.from(`${opts.apiKeyId}:${opts.apiSecret}`).toString("base64")}`;
 
   const record = (entry) => {
@@ -57,32 +64,41 @@ export function startBloomreachSandbox(options = {}) {
 
   async function handle(req, res) {
     const url = new URL(req.url, `http://${opts.host}`);
-    if (req.method === "GET" && url.pathname === "/") return sendHtml(res, renderPage(records, opts));
+    if (req.method === "GET" && url.pathname === "/")
+      return sendHtml(res, renderPage({ records, failing, opts, url: sandboxUrl() }));
+    // Browsers ask for it on every page; a 404 would show as an error in their console.
+    if (req.method === "GET" && url.pathname === "/favicon.ico") return res.writeHead(204).end();
+    if (req.method === "GET" && url.pathname === "/live") return send(res, 200, livePayload(records, failing));
     if (req.method === "GET" && url.pathname === "/records")
       return send(res, 200, { count: records.length, records: [...records].reverse() });
     if (req.method === "DELETE" && url.pathname === "/records") {
       records.length = 0;
       return send(res, 200, { cleared: true });
     }
-    if (req.method === "POST" && url.pathname === "/fail") {
-      const status = Number(url.searchParams.get("status") ?? 503);
-      const times = Number(url.searchParams.get("times") ?? 1);
-      if (!Number.isInteger(status) || status < 400 || status > 599 || !Number.isInteger(times) || times < 0)
-        return send(res, 400, { success: false, message: "use /fail?status=<400-599>&times=<n>" });
-      failing = { status, remaining: times };
-      return send(res, 200, { failing });
-    }
+    if (url.pathname === "/fail") return handleFail(req, res, url);
 
     const match = ROUTES.map(([name, method, re]) => ({ name, method, m: re.exec(url.pathname) })).find((r) => r.m);
     if (!match) return send(res, 404, { success: false, error: "Not found" });
     if (match.method !== req.method) return send(res, 405, { success: false, error: "Method not allowed" });
     const token = decodeURIComponent(match.m[1]);
     if (token !== opts.projectToken) return send(res, 404, { success: false, error: "Project not found" });
+    // Never failed on purpose: it is the connection test's "is this Bloomreach at all" step.
     if (match.name === "time") return send(res, 200, { success: true, time: Date.now() / 1000 });
-    if (failing.remaining > 0) {
-      failing.remaining--;
-      record({ kind: "refused", name: match.name, data: null, warnings: [`failed on purpose: ${failing.status}`] });
-      return send(res, failing.status, { success: false, errors: [`sandbox failure on purpose (${failing.status})`] });
+    if (failing.mode === "status" && failing.remaining > 0) {
+      const { status, retryAfter } = failing;
+      failing = consume(failing);
+      record({
+        kind: "refused",
+        name: match.name,
+        data: null,
+        warnings: [`failed on purpose: HTTP ${status}${retryAfter ? `, Retry-After ${retryAfter}` : ""}`],
+      });
+      return send(
+        res,
+        status,
+        { success: false, errors: [`sandbox failure on purpose (HTTP ${status})`] },
+        retryAfter ? { "retry-after": String(retryAfter) } : {},
+      );
     }
 
     const auth = req.headers.authorization ?? "";
@@ -118,12 +134,53 @@ export function startBloomreachSandbox(options = {}) {
       if (commands.length > MAX_COMMANDS)
         return send(res, 400, { success: false, message: `At most ${MAX_COMMANDS} commands per batch` });
       const start = Date.now() / 1000;
-      const results = commands.map((command) => acceptCommand(command.name, command.data, command.command_id));
+      const refused = takeCommandRefusal(commands.length);
+      const results = commands.map((command, index) =>
+        index === refused
+          ? refuseOnPurpose(command.name, command.data, `command ${index + 1} of the batch`)
+          : acceptCommand(command.name, command.data, command.command_id),
+      );
       return send(res, 200, { success: true, start_time: start, end_time: Date.now() / 1000, results });
     }
     // The single-command routes answer like one batch result.
-    const result = acceptCommand(match.name, body);
+    const result =
+      takeCommandRefusal(1) === 0
+        ? refuseOnPurpose(match.name, body, "a single command")
+        : acceptCommand(match.name, body);
     return send(res, 200, result.success ? { success: true } : { success: false, errors: result.errors });
+  }
+
+  /** `POST /fail` (query or form fields); a form post from the page goes back to the page. */
+  async function handleFail(req, res, url) {
+    if (req.method === "GET") return send(res, 200, { failing, description: describeFailure(failing) });
+    if (req.method !== "POST") return send(res, 405, { success: false, error: "Method not allowed" });
+    const fromForm = (req.headers["content-type"] ?? "").startsWith("application/x-www-form-urlencoded");
+    const form = fromForm ? new URLSearchParams((await readBody(req)) ?? "") : new URLSearchParams();
+    const parsed = parseFailure((name) => form.get(name) ?? url.searchParams.get(name) ?? undefined);
+    if (!parsed.ok) {
+      if (fromForm)
+        return sendHtml(res, renderPage({ records, failing, opts, url: sandboxUrl(), notice: parsed.message }), 400);
+      return send(res, 400, { success: false, message: parsed.message });
+    }
+    failing = parsed.plan;
+    if (fromForm) {
+      res.writeHead(303, { location: "/" });
+      return res.end();
+    }
+    return send(res, 200, { failing, description: describeFailure(failing) });
+  }
+
+  /** The batch index to refuse on purpose, or -1; a batch shorter than the plan's place loses its last. */
+  function takeCommandRefusal(count) {
+    if (failing.mode !== "refuse-command" || failing.remaining <= 0) return -1;
+    const index = Math.min(failing.command, count) - 1;
+    failing = consume(failing);
+    return index;
+  }
+
+  function refuseOnPurpose(name, data, which) {
+    record({ kind: "refused", name, data, warnings: [`refused on purpose: ${which}`] });
+    return { success: false, errors: [`sandbox refusal on purpose (${which})`] };
   }
 
   function acceptCommand(name, data, commandId) {
@@ -145,13 +202,29 @@ export function startBloomreachSandbox(options = {}) {
     return send(res, status, { success: false, errors: [message] });
   }
 
+  const sandboxUrl = () => publicUrl;
+
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
       server.off("error", reject);
+      // Port 0 asks the system for a free port: report the one it gave.
+      publicUrl = `http://${opts.host}:${server.address().port}`;
       resolve({
-        url: `http://${opts.host}:${opts.port}`,
+        url: publicUrl,
         records,
+        /** The same plan as `POST /fail` takes (`{status, times}`, `{mode: "refuse-command", command}`); throws on a bad one. */
+        fail(fields = {}) {
+          const parsed = parseFailure((name) => (fields[name] === undefined ? undefined : String(fields[name])));
+          if (!parsed.ok) throw new Error(parsed.message);
+          return this.setFailure(parsed.plan);
+        },
+        /** A plan parseFailure or parseFailureFlag made; answers it in words. */
+        setFailure(plan) {
+          failing = plan;
+          return describeFailure(failing);
+        },
+        failing: () => failing,
         close: () =>
           new Promise((done) => {
             server.closeAllConnections();
@@ -184,58 +257,15 @@ function readBody(req) {
   });
 }
 
-function send(res, status, body) {
+function send(res, status, body, headers = {}) {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers });
   res.end(text);
 }
 
-function sendHtml(res, html) {
-  res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+function sendHtml(res, html, status = 200) {
+  res.writeHead(status, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
   res.end(html);
-}
-
-const escapeHtml = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
-
-function summary(r) {
-  const d = r.data ?? {};
-  const ids = d.customer_ids
-    ? Object.entries(d.customer_ids)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(", ")
-    : "";
-  if (r.kind === "customers/events")
-    return `${ids} &middot; <b>${escapeHtml(d.event_type ?? "?")}</b> @ ${escapeHtml(d.timestamp ?? "-")}`;
-  if (r.kind === "customers")
-    return `${ids} &middot; ${Object.keys(d.properties ?? {}).length} properties @ ${escapeHtml(d.update_timestamp ?? "-")}`;
-  return escapeHtml(ids);
-}
-
-function renderPage(records, opts) {
-  const rows = [...records]
-    .reverse()
-    .slice(0, 500)
-    .map(
-      (
-        r,
-      ) => `<tr class="${r.kind.replace(/\W/g, "-")}"><td>${r.seq}</td><td>${escapeHtml(r.at.slice(11, 23))}</td><td>${escapeHtml(r.kind)}</td>
-<td>${summary(r)}${r.warnings.length ? `<div class="warn">${r.warnings.map(escapeHtml).join("<br>")}</div>` : ""}</td>
-<td><details><summary>data</summary><pre>${escapeHtml(JSON.stringify(r.data, null, 2))}</pre></details></td></tr>`,
-    )
-    .join("\n");
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
-<title>Bloomreach sandbox</title><style>
-body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;width:100%}
-td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
-.customers-events td:nth-child(3){color:#0a6}.customers td:nth-child(3){color:#06a}.auth_failed,.refused{background:#fee}
-.warn{color:#b60}pre{margin:0;font-size:12px}code{background:#f4f4f4;padding:1px 4px}</style></head><body>
-<h1>Bloomreach sandbox</h1>
-<p>Project <code>${escapeHtml(opts.projectToken)}</code>, API key <code>${escapeHtml(opts.apiKeyId)}</code>.
-${records.length} command(s) recorded (newest first; this page refreshes every 2 s; JSON at <a href="/records">/records</a>).</p>
-<table><tr><th>#</th><th>time (UTC)</th><th>command</th><th>summary</th><th></th></tr>
-${rows || '<tr><td colspan="5">Nothing yet: post a webhook to the relay.</td></tr>'}
-</table></body></html>`;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {

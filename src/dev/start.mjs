@@ -4,6 +4,10 @@
  * `wrangler dev` (every binding local) as a child in its own process group, seeds a demo
  * configuration through the admin API, and prints where to look. Ctrl-C stops it all: the child's
  * whole group is signalled, because wrangler runs workerd and esbuild as grandchildren.
+ *
+ * Flags: `--port`, `--bloomreach-port`, `--antavo-port`, `--reset` (start from an empty local
+ * database, as `npm run reset` does), `--fail=500x3` (the Bloomreach sandbox fails its next calls,
+ * see sandbox-failures.mjs).
  */
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync } from "node:fs";
@@ -15,25 +19,62 @@ import { ANTAVO_SANDBOX_DEFAULTS, startAntavoSandbox } from "./antavo-sandbox.mj
 import { SANDBOX_DEFAULTS, startBloomreachSandbox } from "./bloomreach-sandbox.mjs";
 import { readDevVars } from "./dev-vars.mjs";
 import { quietWranglerEnv } from "./quiet-env.mjs";
+import { resetLocalState } from "./reset.mjs";
+import { parseFailureFlag } from "./sandbox-failures.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
 const HOST = "127.0.0.1";
-// Ports: a flag wins over the environment, which wins over the defaults (8787, 8788, 8789).
 const { values: flags } = parseArgs({
-  options: { port: { type: "string" }, "bloomreach-port": { type: "string" }, "antavo-port": { type: "string" } },
+  options: {
+    port: { type: "string" },
+    "bloomreach-port": { type: "string" },
+    "antavo-port": { type: "string" },
+    reset: { type: "boolean", default: false },
+    fail: { type: "string" },
+  },
 });
-function portFrom(flag, variable, fallback) {
-  const raw = flag ?? process.env[variable];
-  if (raw === undefined || raw === "") return fallback;
+/**
+ * Ports: a flag wins over the environment, which wins over the defaults (8787, 8788, 8789). Of the
+ * variables the specific name wins over the generic one (RELAY_PORT over PORT, BLOOMREACH_SANDBOX_PORT
+ * over SANDBOX_PORT), so a shell that exports PORT for something else is overridden on purpose only.
+ */
+function portFrom(flagName, flag, variables, fallback) {
+  const named = variables.find((name) => process.env[name] !== undefined && process.env[name] !== "");
+  const [source, raw] = flag !== undefined ? [`--${flagName}`, flag] : named ? [named, process.env[named]] : [];
+  if (raw === undefined) return fallback;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`${variable} must be a port number, not ${raw}`);
+    throw new Error(`${source} must be a port number, not ${raw}`);
   return port;
 }
-const RELAY_PORT = portFrom(flags.port, "RELAY_PORT", 8787);
-const BLOOMREACH_SANDBOX_PORT = portFrom(flags["bloomreach-port"], "BLOOMREACH_SANDBOX_PORT", SANDBOX_DEFAULTS.port);
-const ANTAVO_SANDBOX_PORT = portFrom(flags["antavo-port"], "ANTAVO_SANDBOX_PORT", ANTAVO_SANDBOX_DEFAULTS.port);
+let RELAY_PORT;
+let BLOOMREACH_SANDBOX_PORT;
+let ANTAVO_SANDBOX_PORT;
+let SANDBOX_FAILURE;
+try {
+  RELAY_PORT = portFrom("port", flags.port, ["RELAY_PORT", "PORT"], 8787);
+  BLOOMREACH_SANDBOX_PORT = portFrom(
+    "bloomreach-port",
+    flags["bloomreach-port"],
+    ["BLOOMREACH_SANDBOX_PORT", "SANDBOX_PORT"],
+    SANDBOX_DEFAULTS.port,
+  );
+  ANTAVO_SANDBOX_PORT = portFrom(
+    "antavo-port",
+    flags["antavo-port"],
+    ["ANTAVO_SANDBOX_PORT"],
+    ANTAVO_SANDBOX_DEFAULTS.port,
+  );
+  if (flags.fail !== undefined) {
+    const parsed = parseFailureFlag(flags.fail);
+    if (!parsed.ok) throw new Error(parsed.message);
+    SANDBOX_FAILURE = parsed.plan;
+  }
+} catch (error) {
+  console.error(`[start] ${error.message}`);
+  process.exit(2);
+}
 const RELAY = `http://${HOST}:${RELAY_PORT}`;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_GRACE_MS = 5_000;
@@ -57,6 +98,9 @@ async function main() {
       `port ${RELAY_PORT} is already in use (another npm start or wrangler dev?); choose another: npm start -- --port 8790`,
     );
 
+  if (flags.reset) resetLocalState((message) => log(`--reset: ${message}`));
+
+  // CI=true: wrangler asks "apply these migrations?" otherwise, and stdin is not a terminal here.
   log("applying D1 migrations to the local database");
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], { ...QUIET_ENV, CI: "true" });
 
@@ -68,6 +112,7 @@ async function main() {
     );
   }
   log(`Bloomreach sandbox listening on ${sandbox.url}`);
+  if (SANDBOX_FAILURE) log(`--fail=${flags.fail}: ${sandbox.setFailure(SANDBOX_FAILURE)}`);
   try {
     antavoSandbox = await startAntavoSandbox({ host: HOST, port: ANTAVO_SANDBOX_PORT });
   } catch (error) {
@@ -323,8 +368,9 @@ function printBanner(vars) {
    admin API            ${RELAY}/api/*  (Authorization: Bearer ${vars.ADMIN_TOKEN})
    Bloomreach sandbox   ${sandbox.url}/  (what the relay sent; JSON at /records)
                         project ${SANDBOX_DEFAULTS.projectToken}, API key ${SANDBOX_DEFAULTS.apiKeyId}, secret ${SANDBOX_DEFAULTS.apiSecret}
-                        make calls fail: curl -X POST '${sandbox.url}/fail?status=503&times=3'
-                        (503/429 retry, 400 ends dead, 401 pauses delivery)
+                        make calls fail: the forms on that page, or
+                        curl -X POST '${sandbox.url}/fail?status=503&times=3'
+                        (429/5xx retry, a refused command or 400 ends dead, 401 pauses delivery)
    Antavo sandbox       ${antavoSandbox.url}/  (signed events the relay sent; JSON at /records)
                         environment ${ANTAVO_SANDBOX_DEFAULTS.environment}, API key ${ANTAVO_SANDBOX_DEFAULTS.apiKey}, secret ${ANTAVO_SANDBOX_DEFAULTS.apiSecret}
    cron                 fired every minute by this script; now: curl '${RELAY}/__scheduled?cron=*+*+*+*+*'

@@ -295,10 +295,11 @@ async function main() {
     page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
     page.on("dialog", (dialog) => dialog.accept());
     // Form posts must carry the real Origin (not "null"), so the same-origin check has something to check.
+    // Only the relay's: a scenario may post a form of the Bloomreach sandbox's own page.
     const origins = new Set();
     const headerReads = [];
     page.on("request", (request) => {
-      if (request.method() === "POST")
+      if (request.method() === "POST" && request.url().startsWith(`${relay.url}/`))
         headerReads.push(request.allHeaders().then((h) => origins.add(h.origin ?? "(none)")));
     });
     try {

@@ -2,6 +2,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { MappingSchema, SettingsSchema } from "../../domain/config";
 import { normaliseEvent } from "../../domain/normalise";
+import { RelayError } from "../../lib/errors";
 import { saveBloomreachConnection, testBloomreachConnection } from "../../services/bloomreach-connection";
 import {
   getAntavoConnection,
@@ -15,6 +16,7 @@ import {
 import { previewEvent } from "../../services/preview";
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, mount } from "../openapi";
+import { zodIssues } from "../validation";
 import { AntavoConnectionSchema, BloomreachConnectionSchema, PreviewSchema } from "./schemas";
 
 const jsonBody = <S>(schema: S) => ({ body: { content: { "application/json": { schema } }, required: true } });
@@ -56,11 +58,30 @@ mount(
     method: "post",
     path: "/connection/test",
     ...ADMIN,
-    summary: "Reachability, credentials and permissions, each with its reason",
-    responses: adminResponses({ 200: answer("each check with its verdict") }),
+    summary:
+      "Reachability, credentials and permissions, each with its reason; of the saved connection, or of the connection in the body (not saved; no apiSecret means the saved one)",
+    // No `request.body`: the route's validator would refuse the empty body that tests the saved connection.
+    responses: adminResponses({ 200: answer("each check with its verdict") }, 400),
   }),
-  async (c) => c.json(await testBloomreachConnection(c.get("deps"))),
+  async (c) => c.json(await testBloomreachConnection(c.get("deps"), optionalConnection(await c.req.text()))),
 );
+/**
+ * The test's body is optional: an empty one (clients have always sent none, some with a JSON
+ * content type) tests the saved connection. So it is read here rather than by the route's validator.
+ */
+function optionalConnection(raw: string) {
+  const text = raw.trim();
+  if (text === "") return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new RelayError("invalid_body", "the body is not JSON: send a connection, or no body to test the saved one");
+  }
+  const parsed = BloomreachConnectionSchema.safeParse(body);
+  if (!parsed.success) throw new RelayError("validation_failed", "the json is not valid", zodIssues(parsed.error));
+  return parsed.data;
+}
 mount(
   configRoutes,
   createRoute({

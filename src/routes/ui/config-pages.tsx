@@ -15,9 +15,10 @@ import {
   putMapping,
   putSettings,
 } from "../../services/config";
+import { REPLAY_PAGE } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
 import { AntavoPage } from "../../ui/pages/antavo";
-import { ConnectionPage } from "../../ui/pages/connection";
+import { ConnectionPage, parkedCount, type TestContext } from "../../ui/pages/connection";
 import { MappingPage } from "../../ui/pages/mapping";
 import { SettingsPage } from "../../ui/pages/settings";
 import { AntavoConnectionSchema, BloomreachConnectionSchema } from "../admin/schemas";
@@ -56,16 +57,45 @@ async function connectionPage(
   state?: FormState,
   status: 200 | 400 | 409 | 422 = 200,
   test?: Parameters<typeof ConnectionPage>[0]["test"],
+  testContext?: TestContext,
 ) {
   const connection = await getBloomreachConnection(c.get("deps"));
   const values = connection.configured
     ? { baseUrl: connection.baseUrl, projectToken: connection.projectToken, apiKeyId: connection.apiKeyId }
     : {};
+  const ctx = viewContext(c);
+  const resumeNotice = savedNotice(c);
   return c.html(
-    <ConnectionPage ctx={viewContext(c)} connection={connection} state={state ?? emptyState(values)} test={test} />,
+    <ConnectionPage
+      ctx={resumeNotice ? { ...ctx, notice: resumeNotice } : ctx}
+      connection={connection}
+      state={state ?? emptyState(values)}
+      test={test}
+      testContext={testContext}
+    />,
     status,
   );
 }
+
+/**
+ * "Saved." says nothing of the events a save sent again. The redirect carries the count (a
+ * number: a crafted link can change the figure, never put words on the page).
+ */
+function savedNotice(c: UiContext): string | undefined {
+  if (c.req.query("notice") !== "saved") return undefined;
+  const requeuedText = c.req.query("requeued") ?? "";
+  const requeued = /^\d{1,6}$/.test(requeuedText) ? Number(requeuedText) : 0;
+  const resumed = c.req.query("resumed") === "1";
+  if (!resumed && requeued === 0) return undefined;
+  const queued =
+    requeued === 0
+      ? "no events were parked."
+      : `${parkedCount(requeued)} ${requeued === 1 ? "was" : "were"} queued again${requeued >= REPLAY_PAGE ? "; any others follow with the next minutes' sweeps" : ""}.`;
+  return resumed ? `Saved. Delivery resumed: ${queued}` : `Saved. ${queued[0]?.toUpperCase()}${queued.slice(1)}`;
+}
+
+/** The form's connection fields, when the request has any (a bare POST tests the saved connection). */
+const CONNECTION_FIELDS = ["baseUrl", "projectToken", "apiKeyId", "apiSecret"] as const;
 
 async function antavoPage(c: UiContext, state?: FormState, status: 200 | 400 | 409 | 422 = 200) {
   const connection = await getAntavoConnection(c.get("deps"));
@@ -116,11 +146,23 @@ export const configPages = new Hono<UiEnv>()
     if (!parsed.ok) return connectionPage(c, parsed.state, 400);
     const saved = await attempt(withoutSecret(input), () => saveBloomreachConnection(c.get("deps"), parsed.data));
     if (!saved.ok) return connectionPage(c, saved.state, saved.status as 400);
-    return redirectWith(c, "/admin/connection", "saved");
+    const { requeued, resumed } = { requeued: 0, resumed: false, ...saved.data };
+    const counts = `${requeued > 0 ? `&requeued=${requeued}` : ""}${resumed ? "&resumed=1" : ""}`;
+    return redirectWith(c, "/admin/connection", `saved${counts}`);
   })
-  .post("/connection/test", async (c) =>
-    connectionPage(c, undefined, 200, await testBloomreachConnection(c.get("deps"))),
-  )
+  .post("/connection/test", async (c) => {
+    const values = await readForm(c);
+    if (!CONNECTION_FIELDS.some((key) => key in values))
+      return connectionPage(c, undefined, 200, await testBloomreachConnection(c.get("deps")));
+    // The form's values, saved or not: what the admin sees is what is tested, and nothing is saved.
+    const input = connectionInput(values);
+    const parsed = parseWith(BloomreachConnectionSchema, input, withoutSecret(input));
+    if (!parsed.ok) return connectionPage(c, parsed.state, 400);
+    const result = await testBloomreachConnection(c.get("deps"), parsed.data);
+    return connectionPage(c, emptyState(withoutSecret(input)), 200, result, {
+      secretTyped: parsed.data.apiSecret !== undefined,
+    });
+  })
   .get("/antavo", (c) => antavoPage(c))
   .post("/antavo", async (c) => {
     const input = antavoInput(await readForm(c));

@@ -1,5 +1,9 @@
-/** Connect Bloomreach: the connection form, its delivery state and the "Test connection" results. */
-import type { ConnectionTestResult } from "../../bloomreach/client";
+/**
+ * Connect Bloomreach: the connection form, its delivery state and the "Test connection" results.
+ * Save and Test share one form, so a test checks what the admin typed, saved or not.
+ */
+import type { ConnectionCheck } from "../../bloomreach/client";
+import type { ConnectionTestAnswer } from "../../services/bloomreach-connection";
 import type { getBloomreachConnection } from "../../services/config";
 import { CsrfField, ErrorSummary, Field, type FormState } from "../form";
 import { formatTime } from "../format";
@@ -25,29 +29,62 @@ export function DeliveryState(props: { connection: BloomreachConnectionView }) {
   return <span class="badge active">active</span>;
 }
 
-function TestResults(props: { result: ConnectionTestResult & { resumed?: number } }) {
-  const { result } = props;
+function CheckBadge(props: { check: ConnectionCheck }) {
+  const { check } = props;
+  if (check.ok) return <span class="badge ok">pass</span>;
+  // Not reached because an earlier check failed: neutral, the failure is shown once, where it is.
+  if (check.skipped) return <span class="badge muted">skipped</span>;
+  return <span class="badge bad">fail</span>;
+}
+
+function testTitle(result: ConnectionTestAnswer) {
+  if (result.ok) return "Connection test passed";
+  return result.checks.every((c) => c.skipped) ? "Connection test not run" : "Connection test failed";
+}
+
+/** What the test was about, when that is not simply "the saved connection". */
+export interface TestContext {
+  /** The admin typed a secret: it is not put back into the page, so saving needs it typed again. */
+  secretTyped?: boolean;
+}
+
+function TestResults(props: { result: ConnectionTestAnswer; context: TestContext }) {
+  const { result, context } = props;
+  const notRun = !result.ok && result.checks.every((c) => c.skipped);
   return (
-    <section class={`notice ${result.ok ? "ok" : "bad"}`} aria-labelledby="test-title" role="status">
-      <strong id="test-title">{result.ok ? "Connection test passed" : "Connection test failed"}</strong>
+    <section class={`notice ${result.ok ? "ok" : notRun ? "info" : "bad"}`} aria-labelledby="test-title" role="status">
+      <strong id="test-title">{testTitle(result)}</strong>
+      {result.tested === "unsaved" ? (
+        <p>
+          Tested the values in the form; they are <strong>not saved</strong> yet.
+          {context.secretTyped ? " The API secret you typed is not kept in the page: type it again to save it." : ""}
+        </p>
+      ) : null}
       <ul class="checks">
         {result.checks.map((check) => (
           <li>
-            <span class={`badge ${check.ok ? "ok" : "bad"}`}>{check.ok ? "pass" : "fail"}</span>{" "}
-            <strong>{check.name}</strong>: {check.message}
+            <CheckBadge check={check} /> <strong>{check.name}</strong>:{" "}
+            {check.skipped ? check.message.replace(/^skipped: /, "") : check.message}
           </li>
         ))}
       </ul>
-      {result.resumed !== undefined ? <p>Delivery resumed; {result.resumed} parked event(s) sent again.</p> : null}
+      {result.resumed !== undefined ? (
+        <p>
+          Delivery resumed: {parkedCount(result.resumed)} {result.resumed === 1 ? "was" : "were"} queued again.
+        </p>
+      ) : null}
     </section>
   );
 }
+
+export const parkedCount = (n: number) => (n === 1 ? "1 parked event" : `${n} parked events`);
 
 export function ConnectionPage(props: {
   ctx: ViewContext;
   connection: BloomreachConnectionView;
   state: FormState;
-  test?: ConnectionTestResult & { resumed?: number };
+  test?: ConnectionTestAnswer;
+  testContext?: TestContext;
 }) {
   const { ctx, connection, state } = props;
   return (
@@ -74,7 +111,7 @@ export function ConnectionPage(props: {
           ) : null}
         </dl>
       </div>
-      {props.test ? <TestResults result={props.test} /> : null}
+      {props.test ? <TestResults result={props.test} context={props.testContext ?? {}} /> : null}
       <ErrorSummary state={state} />
       <form method="post" action="/admin/connection" class="card" novalidate>
         <CsrfField token={ctx.csrf} />
@@ -108,19 +145,17 @@ export function ConnectionPage(props: {
               : "Not set. Required the first time."
           }
         />
+        <p class="hint" id="test-hint">
+          Test connection checks the values in this form without saving them (a blank secret means the saved one): the
+          base URL and project token answer, the key and secret are accepted, and the key may read customers. Nothing is
+          written to Bloomreach.
+        </p>
         <div class="actions">
           <button type="submit">Save connection</button>
+          <button type="submit" class="secondary" formaction="/admin/connection/test" aria-describedby="test-hint">
+            Test connection
+          </button>
         </div>
-      </form>
-      <form method="post" action="/admin/connection/test" class="card">
-        <CsrfField token={ctx.csrf} />
-        <p class="hint">
-          Checks, with the saved values: the base URL and project token answer, the key and secret are accepted, and the
-          key may read customers. Nothing is written to Bloomreach.
-        </p>
-        <button type="submit" class="secondary" disabled={!connection.configured}>
-          Test connection
-        </button>
       </form>
     </Page>
   );
