@@ -43,7 +43,7 @@ const ListQuerySchema = z.object({
   direction: direction.optional(),
   /** Exact matches, each on an indexed column except `remoteEvent` (read from the commands). */
   eventId: term,
-  customer: z.string().trim().min(1).optional(),
+  customer: z.string().trim().min(1).max(200).optional(),
   action: term,
   remoteEvent: term,
   since: instant.optional(),

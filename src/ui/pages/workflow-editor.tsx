@@ -50,6 +50,21 @@ const SOME_FILTERS = "all filters above pass";
 /** A node's position as shown ("filter 2"); the script renumbers these after an in-place edit. */
 const Num = (props: { n: number | string }) => <span data-node-number>{String(props.n)}</span>;
 
+/** "Remove filter 2": a form post without JavaScript, done in place by the page script with it. */
+const RemoveNode = (props: { kind: "filter" | "action"; index: number | string; n: number | string }) => (
+  <button
+    type="submit"
+    name={`_remove_${props.kind}`}
+    value={String(props.index)}
+    class="danger small"
+    data-remove-node
+    formnovalidate
+  >
+    {`Remove ${props.kind} `}
+    <Num n={props.n} />
+  </button>
+);
+
 const TEMPLATE_HINT =
   'One name = value per line. Values may use {{event.<path>}}, {{customer.<path>}} and {{now}} (and {{claim.<path>}} after a reward claim). Text that is valid JSON (5, true, "quoted") is sent as that JSON value.';
 
@@ -144,16 +159,7 @@ function FilterNode(props: { state: FormState; index: number | string; filter: F
           <Select path={`${path}.operator`} label="Operator" options={OPERATOR_OPTIONS} state={state} />
           <Field path={`${path}.value`} label="Value" state={state} hint={VALUE_HINT} />
         </div>
-        <button
-          type="submit"
-          name="_remove_filter"
-          value={String(index)}
-          class="danger small"
-          data-remove-node
-          formnovalidate
-        >
-          Remove filter <Num n={n} />
-        </button>
+        <RemoveNode kind="filter" index={index} n={n} />
       </fieldset>
     </li>
   );
@@ -218,16 +224,7 @@ function ActionNode(props: { state: FormState; index: number | string; action: A
             />
           </>
         ) : null}
-        <button
-          type="submit"
-          name="_remove_action"
-          value={String(index)}
-          class="danger small"
-          data-remove-node
-          formnovalidate
-        >
-          Remove action <Num n={n} />
-        </button>
+        <RemoveNode kind="action" index={index} n={n} />
       </fieldset>
     </li>
   );
