@@ -71,6 +71,27 @@ describe("customer state", () => {
     expect(replayed.result.replies[0]!.pending.map((c) => c.id)).toEqual(["u-1#1"]);
   });
 
+  it("applies a settlement given twice as once, and applies the settlements a plan carries before planning", () => {
+    const event = relayEvent({ id: "i-1", customerId: "c" });
+    const planned = planEvents(empty(), request([event]));
+    const refusal = { eventId: "i-1", delivered: ["i-1#1"], dead: [{ id: "i-1#0", error: "refused" }] };
+    const once = settle(planned.state, [refusal]);
+    const twice = settle(settle(planned.state, [{ ...refusal, delivered: [] }]).state, [refusal]);
+    expect(twice.state.events.get("i-1")).toEqual(once.state.events.get("i-1"));
+    expect(once.state.events.get("i-1")!.dead).toEqual([{ id: "i-1#0", error: "refused" }]);
+
+    // Carried with the next plan: the event is known settled, and the refused profile goes out again.
+    const next = relayEvent({ id: "i-2", customerId: "c", createdAt: event.createdAt + 60 });
+    const carried = planEvents(planned.state, { ...request([event, next], 200), settlements: [refusal] });
+    expect(carried.result.replies.find((r) => r.eventId === "i-1")).toMatchObject({
+      kind: "settled",
+      outcome: { status: "dead", error: "refused" },
+    });
+    const profile = carried.result.replies.find((r) => r.eventId === "i-2")!.pending[0]!.command;
+    expect(profile).toMatchObject({ name: "customers", data: { properties: { loyalty_points: 100 } } });
+    expect(carried.changed.events.sort()).toEqual(["i-1", "i-2"]);
+  });
+
   it("drops a field update older than one already sent", () => {
     const newer = relayEvent({
       id: "n-1",

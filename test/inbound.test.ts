@@ -508,6 +508,31 @@ describe("retries and unknown outcomes", () => {
     expect(antavo.events).toHaveLength(1);
     expect((await deliveryRow(response.ids[0]))?.status).toBe("delivered");
   });
+  it("keeps an event Antavo took delivered when its object cannot record it, and says so in its log row once", async () => {
+    const { antavo } = await relay();
+    await customer(antavo, "ant-unrec", "unrecorded@example.com");
+    const response = await json(await postBloomreach(signup("unrecorded@example.com")));
+    const real = createDeps(env);
+    const report = await deliverEvents(
+      depsWith({
+        customerStore: {
+          ...real.customerStore,
+          settle: async () => {
+            throw new Error("the object is overloaded");
+          },
+        },
+      }),
+      [await job(response.ids[0])],
+    );
+    // Antavo has it and has no idempotency key: a resend would create it twice.
+    expect(report.outcomes.get(response.ids[0])).toEqual({ status: "delivered" });
+    expect(antavo.events).toHaveLength(1);
+    const row = await deliveryRow(response.ids[0]);
+    expect(row).toMatchObject({ status: "delivered", attempts: 1 });
+    expect(JSON.parse(String(row!.warnings))).toEqual([
+      "the customer's object could not record the outcome: the object is overloaded",
+    ]);
+  });
 });
 
 describe("the shared Antavo budget", () => {

@@ -1,9 +1,13 @@
-/** The cron transport: one trigger a minute runs the housekeeping sweep (and the date workflows). */
+/**
+ * The cron transport: one trigger a minute runs the housekeeping sweep, the settlements no plan
+ * call carried, and the date workflows.
+ */
 import type { RelayDeps } from "../composition";
 import { errorMessage, logger } from "../lib/logger";
 import { resumeStalledBackfill } from "../services/backfill";
 import { startDateRuns } from "../services/date-runs";
 import { sweepDeliveries } from "../services/housekeeping";
+import { applyStaleSettlements } from "../services/settlement-sweep";
 
 export async function runScheduled(controller: ScheduledController, deps: RelayDeps): Promise<void> {
   // The controller's time, not the clock: a late or repeated run acts for the minute it was meant for.
@@ -24,6 +28,12 @@ export async function runScheduled(controller: ScheduledController, deps: RelayD
     if (resumed) log.info("backfill resumed", { backfillId: resumed });
   } catch (error) {
     log.error(`resuming the backfill failed: ${errorMessage(error)}`);
+  }
+  try {
+    const applied = await applyStaleSettlements(scheduled);
+    if (applied > 0) log.info("settlements applied", { settlementsApplied: applied });
+  } catch (error) {
+    log.error(`applying settlements failed: ${errorMessage(error)}`);
   }
   const report = await sweepDeliveries(scheduled);
   if (report.requeuedStuck + report.requeuedParked > 0) log.info("sweep requeued events", { ...report });

@@ -14,6 +14,7 @@ import {
 import type { StoredWorkflow } from "../domain/workflow/engine";
 import type { Database } from "./client";
 import { antavoConnection, bloomreachConnection, eventSync, fieldMappings, hardIdMapping, settings } from "./schema";
+import { type Settlement, settlementsForQueries, toSettlements } from "./settlement-queries";
 import { activeWorkflowsQuery, toStoredWorkflows } from "./workflow-queries";
 
 const SINGLETON = 1;
@@ -131,17 +132,23 @@ export interface DeliveryConfigRows {
 
 /**
  * Everything a delivery batch reads before it plans (both connections, the mapping, the settings,
- * the active workflows) in one D1 batch: one round trip instead of six.
+ * the active workflows) in one D1 batch: one round trip instead of six. The settlements waiting for
+ * the batch's customers ride in the same batch, for the plan calls to carry.
  */
-export async function readDeliveryConfig(db: Database): Promise<DeliveryConfigRows> {
-  const [bloomreach, antavo, hardId, fields, settingsRows, events, active] = await db.batch([
+export async function readDeliveryConfig(
+  db: Database,
+  settlementsFor: readonly string[] = [],
+): Promise<DeliveryConfigRows & { settlements: Settlement[] }> {
+  const [bloomreach, antavo, hardId, fields, settingsRows, events, active, ...waiting] = await db.batch([
     db.select().from(bloomreachConnection).where(eq(bloomreachConnection.id, SINGLETON)),
     db.select().from(antavoConnection).where(eq(antavoConnection.id, SINGLETON)),
     ...mappingQueries(db),
     ...settingsQueries(db),
     activeWorkflowsQuery(db),
+    ...settlementsForQueries(db, settlementsFor),
   ]);
   return {
+    settlements: toSettlements(waiting as Parameters<typeof toSettlements>[0]),
     ...(bloomreach[0] ? { bloomreach: bloomreach[0] } : {}),
     ...(antavo[0] ? { antavo: antavo[0] } : {}),
     mapping: toMapping([hardId, fields]),

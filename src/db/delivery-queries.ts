@@ -7,6 +7,7 @@ import type { Direction } from "../domain/event";
 import { chunk, type Database, rowsPerStatement } from "./client";
 import { mirrorRow, upsertCustomerStatement } from "./customer-queries";
 import { deliveries, deliveryAttempts, workflows } from "./schema";
+import { deleteSettlementsStatements, insertSettlementsStatements, type NewSettlement } from "./settlement-queries";
 
 export type DeliveryStatus = "pending" | "retrying" | "delivered" | "dead" | "paused" | "outcome_unknown";
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = [
@@ -55,6 +56,10 @@ export interface BatchSideWrites {
   mirrors?: Map<string, Record<string, unknown>>;
   /** Workflows whose commands went out: their "last run" in the admin UI. */
   workflowsRun?: string[];
+  /** The batch's outcomes for the customers' objects (the settlement outbox). */
+  settlements?: NewSettlement[];
+  /** Outbox rows the batch's plan calls carried to their objects: done. */
+  appliedSettlements?: number[];
 }
 
 export async function writeDeliveryLog(
@@ -65,7 +70,11 @@ export async function writeDeliveryLog(
 ): Promise<void> {
   const mirrorRows = [...(side.mirrors ?? [])].map(([id, snapshot]) => mirrorRow(id, { ...snapshot, id }, now));
   const workflowsRun = side.workflowsRun ?? [];
-  if (entries.length === 0 && mirrorRows.length === 0 && workflowsRun.length === 0) return;
+  const outbox = [
+    ...insertSettlementsStatements(db, side.settlements ?? [], now),
+    ...deleteSettlementsStatements(db, side.appliedSettlements ?? []),
+  ];
+  if (entries.length === 0 && mirrorRows.length === 0 && workflowsRun.length === 0 && outbox.length === 0) return;
   const rows = entries.map((e) => ({
     id: e.eventId,
     eventId: e.eventId,
@@ -125,6 +134,7 @@ export async function writeDeliveryLog(
     ...(workflowsRun.length > 0
       ? [db.update(workflows).set({ lastRunAt: now }).where(inArray(workflows.id, workflowsRun))]
       : []),
+    ...outbox,
   ];
   await db.batch(statements as [(typeof statements)[number], ...(typeof statements)[number][]]);
 }

@@ -1,11 +1,11 @@
 /**
- * Erasure in D1 (DESIGN 4.6): the customer's mirror row and inbound events go; its delivery-log rows
+ * Erasure in D1 (DESIGN 4.6): the customer's mirror row, inbound events and outbox settlements go; its delivery-log rows
  * stay with their statuses and counts, but every command, warning, error and attempt body in them is
  * replaced by a marker. One batch, so the erasure is all or nothing.
  */
 import { and, eq, inArray, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { customers, deliveries, deliveryAttempts, inboundEvents } from "./schema";
+import { customers, deliveries, deliveryAttempts, inboundEvents, objectSettlements } from "./schema";
 
 export const ERASED_MARKER = "[erased]";
 
@@ -48,6 +48,8 @@ export async function eraseCustomerRows(
       })
       .where(logged)
       .returning({ id: deliveries.id }),
+    // Outcomes still on their way to the (now emptied) object carry Bloomreach's error texts.
+    db.delete(objectSettlements).where(eq(objectSettlements.customerId, customerId)),
   ]);
   return { mirror: mirror.length, events: events.length, deliveries: marked.length };
 }

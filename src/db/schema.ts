@@ -186,6 +186,28 @@ export const deliveries = sqliteTable(
 );
 
 /**
+ * Outcomes on their way to the customer's CustomerSync object (issue 13). A consumer batch writes
+ * them with the delivery log, in the same D1 batch and before the ack, instead of calling every
+ * object a second time; the customer's next plan call carries them to the object (which applies
+ * them before it plans), and the minute sweep delivers the ones no plan picked up. `body` is the
+ * object's settle request (JSON): command ids and Bloomreach's errors, erased with the customer.
+ */
+export const objectSettlements = sqliteTable(
+  "object_settlements",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    customerId: text("customer_id").notNull(),
+    eventId: text("event_id").notNull(),
+    body: text("body").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    index("object_settlements_customer").on(t.customerId, t.id),
+    index("object_settlements_created").on(t.createdAt),
+  ],
+);
+
+/**
  * Bloomreach event type -> Antavo event (DESIGN 4.4): `data` is a JSON object of templates over the
  * Bloomreach event (`{{properties.*}}`, `{{customer_ids.*}}`, `{{timestamp}}`).
  */

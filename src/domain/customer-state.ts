@@ -52,6 +52,11 @@ export interface PlanRequest {
    */
   enrichedAt?: number;
   now: number;
+  /**
+   * Outcomes of earlier batches that the caller wrote to its settlement outbox instead of settling
+   * here: applied before anything is planned, so the plan sees every answer Bloomreach gave.
+   */
+  settlements?: SettleRequest[];
 }
 
 export interface SettleRequest {
@@ -167,8 +172,9 @@ const needsCustomerReply = (eventId: string): PlanReply => ({
 
 /** Plans the events in event-time order: known ones answer as they stand, new ones are planned. */
 export function planEvents(current: CustomerState, request: PlanRequest): StateStep<PlanResult> {
-  const state = copy(current);
-  const touched = new Set<string>();
+  const settled = settle(current, request.settlements ?? []);
+  const state = copy(settled.state);
+  const touched = new Set<string>(settled.changed.events);
   const replay = new Set(request.replay ?? []);
   const replies: PlanReply[] = [];
   let snapshotChanged = false;
@@ -232,7 +238,7 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
     state,
     changed: {
       snapshot: snapshotChanged,
-      fields: touched.size > 0,
+      fields: touched.size > 0 || settled.changed.fields,
       enrichedAt: enrichedAtChanged,
       events: [...touched],
     },
@@ -276,7 +282,11 @@ export function completeClaims(
   };
 }
 
-/** Records what Bloomreach did with the commands; refused customer fields are sent again next time. */
+/**
+ * Records what Bloomreach did with the commands; refused customer fields are sent again next time.
+ * Applying the same request twice changes nothing more (a settlement may reach the object from
+ * both a plan call and the sweep).
+ */
 export function settle(current: CustomerState, results: SettleRequest[]): StateStep<void> {
   const state = copy(current);
   const touched = new Set<string>();
@@ -284,18 +294,22 @@ export function settle(current: CustomerState, results: SettleRequest[]): StateS
     const stored = state.events.get(result.eventId);
     if (!stored || stored.state === "settled") continue;
     const record = structuredClone(stored);
-    const unknown = result.unknown ?? [];
-    const done = new Set([...result.delivered, ...result.dead.map((d) => d.id), ...unknown.map((u) => u.id)]);
+    // Only what is still pending (or in flight) takes an answer: a second copy finds nothing to do.
+    const open = new Set([...record.pending, ...(record.inflight ?? [])]);
+    const delivered = result.delivered.filter((id) => open.has(id));
+    const dead = result.dead.filter((d) => open.has(d.id));
+    const unknown = (result.unknown ?? []).filter((u) => open.has(u.id));
+    const done = new Set([...delivered, ...dead.map((d) => d.id), ...unknown.map((u) => u.id)]);
     record.pending = record.pending.filter((id) => !done.has(id));
     if (record.inflight) {
       const released = new Set([...done, ...(result.released ?? [])]);
       record.inflight = record.inflight.filter((id) => !released.has(id));
     }
-    record.delivered.push(...result.delivered.filter((id) => !record.delivered.includes(id)));
-    record.dead.push(...result.dead);
+    record.delivered.push(...delivered);
+    record.dead.push(...dead);
     record.unknown = [...(record.unknown ?? []), ...unknown];
-    for (const dead of result.dead) {
-      const command = record.commands.find((c) => c.id === dead.id)?.command;
+    for (const refused of dead) {
+      const command = record.commands.find((c) => c.id === refused.id)?.command;
       if (command?.name === "customers")
         state.fields = forgetFields(state.fields, Object.keys(command.data.properties));
     }

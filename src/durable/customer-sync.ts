@@ -39,6 +39,17 @@ export type {
 } from "../domain/customer-state";
 
 const EventsSchema = v.array(RelayEventSchema);
+const IdsSchema = v.array(v.string());
+const FailuresSchema = v.array(v.object({ id: v.string(), error: v.string() }));
+const SettlementsSchema = v.array(
+  v.object({
+    eventId: v.pipe(v.string(), v.minLength(1)),
+    delivered: IdsSchema,
+    dead: FailuresSchema,
+    unknown: v.optional(FailuresSchema),
+    released: v.optional(IdsSchema),
+  }),
+);
 const AntavoPlanSchema = v.object({
   events: v.array(
     v.object({
@@ -76,11 +87,13 @@ export class CustomerSync extends DurableObject<Env> {
   async plan(call: PlanCall): Promise<PlanAnswer>;
   async plan(call: PlanCall): Promise<PlanAnswer> {
     v.parse(EventsSchema, call.events);
+    v.parse(v.optional(SettlementsSchema), call.settlements);
     const config = call.config ?? (call.configVersion === this.config?.version ? this.config?.value : undefined);
     if (!config) return { needsConfig: true };
     if (call.config && call.configVersion) this.config = { version: call.configVersion, value: call.config };
     const request: PlanRequest = { ...call, config };
-    const step = planEvents(await this.load(request.events.map((e) => e.id)), request);
+    const ids = [...request.events.map((e) => e.id), ...(request.settlements ?? []).map((s) => s.eventId)];
+    const step = planEvents(await this.load([...new Set(ids)]), request);
     await this.store(step);
     await this.ensurePruneAlarm();
     return step.result;
@@ -102,6 +115,7 @@ export class CustomerSync extends DurableObject<Env> {
   }
 
   async settle(results: SettleRequest[]): Promise<void> {
+    v.parse(SettlementsSchema, results);
     await this.store(settle(await this.load(results.map((r) => r.eventId)), results));
   }
 

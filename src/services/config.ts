@@ -19,6 +19,7 @@ import {
   writeMapping,
   writeSettings,
 } from "../db/config-queries";
+import type { Settlement } from "../db/settlement-queries";
 import { listActiveWorkflows } from "../db/workflow-queries";
 import {
   type AntavoConnectionInput,
@@ -269,11 +270,19 @@ export interface DeliveryContext {
   bloomreach?: LoadedBloomreachCredentials;
   antavo?: AntavoCredentials;
   config: PlanConfig;
+  /** The settlement outbox's rows for the customers asked about, for their plan calls to carry. */
+  settlements: Settlement[];
 }
 
 /** Everything a delivery batch needs before it plans: one D1 round trip (readDeliveryConfig). */
-export async function loadDeliveryContext(deps: ConfigDeps): Promise<DeliveryContext> {
-  const { bloomreach, antavo, mapping, settings, workflows } = await readDeliveryConfig(deps.db);
+export async function loadDeliveryContext(
+  deps: ConfigDeps,
+  settlementsFor: readonly string[] = [],
+): Promise<DeliveryContext> {
+  const { bloomreach, antavo, mapping, settings, workflows, settlements } = await readDeliveryConfig(
+    deps.db,
+    settlementsFor,
+  );
   const [bloomreachCredentials, antavoCredentials] = await Promise.all([
     bloomreachCredentialsOf(deps, bloomreach),
     antavoCredentialsOf(deps, antavo),
@@ -282,6 +291,7 @@ export async function loadDeliveryContext(deps: ConfigDeps): Promise<DeliveryCon
     ...(bloomreachCredentials ? { bloomreach: bloomreachCredentials } : {}),
     ...(antavoCredentials ? { antavo: antavoCredentials } : {}),
     config: { mapping, settings, workflows },
+    settlements,
   };
 }
 

@@ -2,28 +2,28 @@
  * Delivery: takes a batch of events (from the queue consumer, sync mode or a replay) through the
  * stages in services/delivery, in order: plan (each customer's CustomerSync object), enrich
  * (Antavo's record, once per customer per TTL), claim (reward claims), send (<= 50-command
- * Bloomreach calls under the project's rate limit), then settle (each command's fate recorded with
- * its object) alongside log (the delivery log, the mirror and the workflows' last runs in one D1
- * batch). It returns one outcome per event; the caller turns them into ack / retry.
+ * Bloomreach calls under the project's rate limit), then settle (each command's fate, for its
+ * object) with log (the delivery log, the mirror, the workflows' last runs and the settlements in
+ * one D1 batch). It returns one outcome per event; the caller turns them into ack / retry.
  *
  * Events from Bloomreach's webhook (DESIGN 4.4) take the other direction through the same stages:
  * resolve + plan (services/delivery/inbound), then send to the Antavo events sink, settle and log.
  *
- * Order of writes matters: the vendor's answer is recorded in the CustomerSync object before any
- * ack, so a crash after a successful call never sends the event again.
+ * Order of writes matters: the vendor's answer is recorded before any ack (in the settlement outbox
+ * the customer's next plan call carries to its object, or in the object itself), so a crash after
+ * a successful call never sends the event again.
  */
 import { readInboundRules } from "../db/inbound-rule-queries";
 import { sha256Hex } from "../lib/encoding";
 import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
-import { type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
+import { byCustomer, type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
 import { performClaims } from "./delivery/claim";
 import { resolveAndPlanAntavo } from "./delivery/inbound";
 import { finish, finishUnsent } from "./delivery/log";
 import { planAll } from "./delivery/plan";
 import { antavoEventsSink, bloomreachSink } from "./delivery/ports";
 import { sendCommands } from "./delivery/send";
-import { settleAll } from "./delivery/settle";
 
 export { antavoClientFor } from "./delivery/antavo";
 export type { DeliveryDeps, DeliveryJob, DeliveryOutcome, DeliveryReport } from "./delivery/batch";
@@ -43,7 +43,9 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
 
 async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
   const now = deps.now();
-  const { bloomreach: credentials, config, antavo: antavoCredentials } = await loadDeliveryContext(deps);
+  const customers = [...new Set(jobs.map((j) => j.event.customerId))];
+  const context = await loadDeliveryContext(deps, customers);
+  const { bloomreach: credentials, config, antavo: antavoCredentials } = context;
 
   if (!credentials || credentials.paused) {
     // Nothing can be sent: park the events (acked, logged as paused) until the connection is saved.
@@ -62,6 +64,7 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
       sink: bloomreachSink(deps, credentials, config.settings),
       ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
       log: deps.deliveryLog,
+      outbox: { waiting: byCustomer(context.settlements), applied: [] },
     },
     jobs,
   );
@@ -70,7 +73,7 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
   await performClaims(pipeline);
   const paused = await sendCommands(pipeline);
   if (paused) await pauseBloomreachDelivery(deps, paused);
-  return finish(pipeline, now, settleAll(pipeline));
+  return finish(pipeline, now);
 }
 
 /** The other direction: Bloomreach events as Antavo events, under the budget every Antavo call shares. */
@@ -100,5 +103,5 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
   );
   await resolveAndPlanAntavo(pipeline, { db: deps.db, rules, mapping: config.mapping }, now);
   await sendCommands(pipeline);
-  return finish(pipeline, now, settleAll(pipeline));
+  return finish(pipeline, now);
 }

@@ -5,6 +5,7 @@
  */
 import type { Database } from "../../db/client";
 import type { AttemptEntry } from "../../db/delivery-queries";
+import type { Settlement } from "../../db/settlement-queries";
 import type { CommandResult, EventOutcome } from "../../domain/delivery-outcome";
 import type { RelayEvent } from "../../domain/event";
 import type { PlanConfig } from "../../domain/plan-event";
@@ -76,11 +77,21 @@ export interface Pipeline {
   /** Customers whose snapshot changed, for the D1 mirror. */
   mirrors: Map<string, Record<string, unknown>>;
   commandResults: Map<string, CommandResult>;
+  /**
+   * Set when this batch's outcomes go to the settlement outbox with the log (one object round trip
+   * per customer); unset, each object settles directly after the send (the Antavo direction).
+   */
+  outbox?: {
+    /** The outbox rows waiting for the batch's customers, for their plan calls to carry. */
+    waiting: Map<string, Settlement[]>;
+    /** Rows a plan call carried to its object: deleted with the log write. */
+    applied: number[];
+  };
 }
 
 /** A fresh batch state: what the caller chose, and empty results for the stages to fill. */
 export function newPipeline(
-  fields: Pick<Pipeline, "now" | "config" | "configVersion" | "store" | "sink" | "antavo" | "log">,
+  fields: Pick<Pipeline, "now" | "config" | "configVersion" | "store" | "sink" | "antavo" | "log" | "outbox">,
   jobs: DeliveryJob[],
 ): Pipeline {
   return {

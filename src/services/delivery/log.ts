@@ -10,6 +10,7 @@ import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-pol
 import { errorMessage, logger } from "../../lib/logger";
 import type { DeliveryJob, DeliveryOutcome, DeliveryReport, Pipeline } from "./batch";
 import type { DeliveryLog } from "./ports";
+import { settleInObjects, settlementsOf } from "./settle";
 
 function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
   const reply = p.replies.get(eventId);
@@ -33,15 +34,10 @@ function schedule(outcome: EventOutcome, attempt: number): DeliveryOutcome {
 }
 
 /**
- * Writes the log while `settling` records the outcomes in the objects (the two are independent;
- * the ack waits for both). An event whose object could not record its outcome gets the note in a
- * second, small write: rare, and cheaper than making every batch wait for the settle first.
+ * Writes the log, and records the outcomes before the caller acks (settle.ts): with the outbox, in
+ * the log's own D1 batch; otherwise in the objects, alongside the log write.
  */
-export async function finish(
-  p: Pipeline,
-  now: number,
-  settling: Promise<Map<string, string>>,
-): Promise<DeliveryReport> {
+export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> {
   const outcomes = new Map<string, DeliveryOutcome>();
   const planned = new Map<string, number>();
   const entries: DeliveryEntry[] = [];
@@ -76,11 +72,19 @@ export async function finish(
   const ran = new Set<string>();
   for (const reply of p.replies.values())
     for (const { source } of reply.pending) if (source.kind === "workflow") ran.add(source.workflowId);
-  const [logged, unrecorded] = await Promise.all([
-    tryLog(p.log, entries, now, { mirrors: p.mirrors, workflowsRun: [...ran] }),
-    settling,
-  ]);
+  const side = { mirrors: p.mirrors, workflowsRun: [...ran] };
+  const settles = settlementsOf(p);
+  if (p.outbox) {
+    const outbox = { settlements: settles, appliedSettlements: p.outbox.applied };
+    if (await tryLog(p.log, entries, now, { ...side, ...outbox })) return { outcomes, planned, logged: true };
+    // Neither the log nor the outbox was written: the objects record the outcomes before the
+    // retry, so the redelivery finds them settled and sends nothing twice.
+    await settleInObjects(p, settles);
+    return { outcomes, planned, logged: false };
+  }
+  const [logged, unrecorded] = await Promise.all([tryLog(p.log, entries, now, side), settleInObjects(p, settles)]);
   if (unrecorded.size === 0) return { outcomes, planned, logged };
+  // An event whose object could not record its outcome gets the note in a second, small write.
   // Same rows again with the note only: no attempts (the row's count adds what a write carries).
   const noted = entries
     .filter((e) => unrecorded.has(e.eventId))

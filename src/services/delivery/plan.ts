@@ -20,10 +20,17 @@ export async function planAll(p: Pipeline, now: number) {
   const replay = [...p.jobs.values()].filter((j) => j.replay).map((j) => j.event.id);
   // Each plan answers the events' replies, and the customer's snapshot when it changed: that goes
   // to the D1 mirror with the delivery log, in one batch for the whole consumer batch.
+  // A customer's first plan call carries the outcomes waiting for it in the outbox (a second call,
+  // after enrichment, need not carry them again).
+  const carried = new Set<string>();
   const plan: PlanCustomer = async (customerId, batch, request) => {
+    const waiting = carried.has(customerId) ? [] : (p.outbox?.waiting.get(customerId) ?? []);
+    carried.add(customerId);
+    const settlements = waiting.length > 0 ? { settlements: waiting.map((s) => s.request) } : {};
     const result = await perCustomer(p, batch, "planning", () =>
-      planWithConfig(p, customerId, { events: batch, replay, now, ...request }),
+      planWithConfig(p, customerId, { events: batch, replay, now, ...request, ...settlements }),
     );
+    if (result && p.outbox) p.outbox.applied.push(...waiting.map((s) => s.id));
     if (result?.mirror) p.mirrors.set(customerId, result.mirror);
     return result?.replies;
   };

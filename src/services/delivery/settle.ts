@@ -1,17 +1,21 @@
 /**
- * Stage 5, settle: the sink's answers recorded in each customer's object before the ack, so a crash
- * after a successful call never sends the event again (invariants 2, 3). It runs alongside the log
- * write (stage 6): both must finish before the ack, neither needs the other. For a sink that guards
- * in-flight commands (Antavo), a retry releases them, so only a crash leaves them in flight.
+ * Stage 5, settle: the sink's answers, recorded before the ack so a crash after a successful call
+ * never sends the event again (invariants 2, 3). Two ways, one request shape:
+ * - through the outbox (the Bloomreach direction): the requests go to D1 with the delivery log, in
+ *   the same batch, and the customer's next plan call (or the minute sweep) hands them to its
+ *   object — one object round trip per customer per batch instead of two;
+ * - directly (the Antavo direction, or when the log write failed): each customer's object records
+ *   them now, alongside the log write.
+ * For a sink that guards in-flight commands (Antavo), a retry releases them, so only a crash leaves
+ * them in flight.
  */
-import type { SettleRequest } from "../../durable/customer-sync";
+import type { NewSettlement } from "../../db/settlement-queries";
 import { logger } from "../../lib/logger";
 import { byCustomer, type Pipeline } from "./batch";
 
-/** Answers the events whose object could not record the outcome, with the note for their log row. */
-export async function settleAll(p: Pipeline): Promise<Map<string, string>> {
-  const unrecorded = new Map<string, string>();
-  const settles: (SettleRequest & { customerId: string })[] = [];
+/** What each planned event's commands came to, as settle requests for the customers' objects. */
+export function settlementsOf(p: Pipeline): NewSettlement[] {
+  const settles: NewSettlement[] = [];
   for (const reply of p.replies.values()) {
     if (reply.pending.length === 0) continue;
     const delivered: string[] = [];
@@ -37,12 +41,21 @@ export async function settleAll(p: Pipeline): Promise<Map<string, string>> {
         ...(released.length > 0 ? { released } : {}),
       });
   }
+  return settles;
+}
+
+/** Records the requests in the objects now; answers the events whose object could not, with the note for their log row. */
+export async function settleInObjects(p: Pipeline, settles: NewSettlement[]): Promise<Map<string, string>> {
+  const unrecorded = new Map<string, string>();
   await Promise.all(
     [...byCustomer(settles)].map(async ([customerId, batch]) => {
       try {
-        await p.store.settle(customerId, batch);
+        await p.store.settle(
+          customerId,
+          batch.map(({ customerId: _customer, ...request }) => request),
+        );
       } catch (error) {
-        // Bloomreach has the commands: the events stay delivered (a resend would duplicate them),
+        // The vendor has the commands: the events stay delivered (a resend would duplicate them),
         // and the log says the object could not record it.
         const note = `the customer's object could not record the outcome: ${(error as Error).message}`;
         logger.error(note, { customerId });

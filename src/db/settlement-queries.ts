@@ -1,0 +1,76 @@
+/**
+ * The settlement outbox (schema.ts `object_settlements`): outcomes written with the delivery log
+ * and carried to each customer's object by its next plan call, or by the minute sweep. The
+ * statements that ride in the delivery batch's two D1 batches (the context read, the log write)
+ * are built here; the sweep's own reads and deletes too.
+ */
+import { asc, inArray, lte } from "drizzle-orm";
+import type { SettleRequest } from "../domain/customer-state";
+import { chunk, type Database, rowsPerStatement } from "./client";
+import { objectSettlements } from "./schema";
+
+export interface Settlement {
+  id: number;
+  customerId: string;
+  request: SettleRequest;
+}
+
+export type NewSettlement = SettleRequest & { customerId: string };
+
+/** D1 binds at most 100 parameters: customer ids per `in (...)`. */
+const IDS_PER_STATEMENT = 90;
+
+/** The statements that read the settlements waiting for these customers, oldest first. */
+export function settlementsForQueries(db: Database, customerIds: readonly string[]) {
+  return chunk(customerIds, IDS_PER_STATEMENT).map((part) =>
+    db
+      .select()
+      .from(objectSettlements)
+      .where(inArray(objectSettlements.customerId, part))
+      .orderBy(asc(objectSettlements.id)),
+  );
+}
+
+type SettlementRow = typeof objectSettlements.$inferSelect;
+
+export function toSettlements(results: SettlementRow[][]): Settlement[] {
+  return results.flat().map((row) => ({
+    id: row.id,
+    customerId: row.customerId,
+    request: JSON.parse(row.body) as SettleRequest,
+  }));
+}
+
+/** The statements that queue new settlements (in the log write's batch). */
+export function insertSettlementsStatements(db: Database, settlements: readonly NewSettlement[], now: number) {
+  const rows = settlements.map(({ customerId, ...request }) => ({
+    customerId,
+    eventId: request.eventId,
+    body: JSON.stringify(request),
+    createdAt: now,
+  }));
+  return chunk(rows, rowsPerStatement(4)).map((part) => db.insert(objectSettlements).values(part));
+}
+
+/** The statements that drop settlements their objects have applied. */
+export function deleteSettlementsStatements(db: Database, ids: readonly number[]) {
+  return chunk(ids, IDS_PER_STATEMENT).map((part) =>
+    db.delete(objectSettlements).where(inArray(objectSettlements.id, part)),
+  );
+}
+
+/** The oldest settlements written at or before `before`: the ones no plan call picked up. */
+export async function selectStaleSettlements(db: Database, before: number, limit: number): Promise<Settlement[]> {
+  const rows = await db
+    .select()
+    .from(objectSettlements)
+    .where(lte(objectSettlements.createdAt, before))
+    .orderBy(asc(objectSettlements.id))
+    .limit(limit);
+  return toSettlements([rows]);
+}
+
+export async function deleteSettlements(db: Database, ids: readonly number[]): Promise<void> {
+  const statements = deleteSettlementsStatements(db, ids);
+  if (statements.length > 0) await db.batch(statements as [(typeof statements)[number]]);
+}
