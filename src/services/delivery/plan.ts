@@ -49,18 +49,22 @@ export async function planAll(p: Pipeline, now: number) {
 }
 
 /**
- * Which config version each customer's object was last sent from this isolate: the config travels
- * only to objects that may not hold it (a fresh object, or one evicted since, answers needsConfig).
+ * Which config version each customer's object was last sent from this isolate, and when: the
+ * config travels only to objects that may not hold it. An idle object is evicted (locally after
+ * about 10 s, on Cloudflare after a minute or two) and forgets it, and a second call to send it
+ * costs more than the config's bytes: so it also goes to an object not called lately.
  */
-const configSent = new Map<string, string>();
+const configSent = new Map<string, { version: string; at: number }>();
 const MAX_CONFIG_SENT = 50_000;
+const CONFIG_HELD_SECONDS = 8;
 
 async function planWithConfig(p: Pipeline, customerId: string, call: Omit<PlanCall, "config" | "configVersion">) {
   const configVersion = p.configVersion;
-  const known = configSent.get(customerId) === configVersion;
+  const sent = configSent.get(customerId);
+  const known = sent?.version === configVersion && p.now() - sent.at < CONFIG_HELD_SECONDS;
   let answer = await p.store.plan(customerId, { ...call, configVersion, ...(known ? {} : { config: p.config }) });
   if ("needsConfig" in answer) answer = await p.store.plan(customerId, { ...call, configVersion, config: p.config });
   if (configSent.size >= MAX_CONFIG_SENT) configSent.clear();
-  configSent.set(customerId, configVersion);
+  configSent.set(customerId, { version: configVersion, at: p.now() });
   return answer as PlanResult;
 }
