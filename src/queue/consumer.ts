@@ -190,7 +190,7 @@ async function consumeLiveEvents(
   for (const { message, body } of messages) {
     const outcome = report.outcomes.get(body.event.id);
     if (outcome?.status === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
-    // The log could not be written: try again soon; the CustomerSync objects already know what was sent.
+    // The log could not be written: try again soon; the objects were told directly what was sent.
     else if (!report.logged) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     else message.ack();
   }

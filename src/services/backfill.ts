@@ -284,7 +284,7 @@ export async function runBackfillPage(
     } else failed++;
   }
   if (retry || !report.logged) {
-    // The page runs again: what was sent is settled in the objects, only the rest goes out.
+    // The page runs again: what was sent is recorded (outbox or objects), only the rest goes out.
     const delaySeconds = retry?.delaySeconds ?? 10;
     await touchJob(deps.db, job.id, now + delaySeconds);
     return { kind: "retry", delaySeconds, reason: retry?.reason ?? "the delivery log could not be written" };
