@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createDeps } from "../src/composition";
+import { deliverEvents } from "../src/services/deliver";
 import { demoMapping } from "./support/fixtures";
 import { admin, json } from "./support/http";
 import { asMessage, attemptRows, deliveryRow, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
@@ -11,6 +13,32 @@ const settings = {
 const relay = relayWithFakes({ mapping: demoMapping, settings });
 
 describe("delivery pipeline", () => {
+  it("sends the plan config to an object only when it may not hold it: first call, or not called lately", async () => {
+    await relay();
+    const real = createDeps(env);
+    const carried: boolean[] = [];
+    let now = 1_767_225_600;
+    const deps = {
+      ...real,
+      now: () => now,
+      customerStore: {
+        ...real.customerStore,
+        plan: (customerId: string, call: Parameters<typeof real.customerStore.plan>[1]) => {
+          carried.push(call.config !== undefined);
+          return real.customerStore.plan(customerId, call);
+        },
+      },
+    };
+    for (const [i, at] of [0, 2, 4, 30].entries()) {
+      now = 1_767_225_600 + at;
+      const event = relayEvent({ id: `cfg-${i}`, customerId: "cfg-c", createdAt: now });
+      expect((await deliverEvents(deps, [{ event, attempt: 1 }])).outcomes.get(event.id)).toEqual({
+        status: "delivered",
+      });
+    }
+    expect(carried).toEqual([true, false, false, true]);
+  });
+
   it("delivers the commands of many customers together and logs each delivery with its attempt", async () => {
     const { bloomreach } = await relay();
     const events = Array.from({ length: 30 }, (_, i) => relayEvent({ id: `many-${i}`, customerId: `many-c${i}` }));
