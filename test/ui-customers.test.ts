@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/client";
+import { findCustomersByHardId, selectCustomersByHardIdPrefix } from "../src/db/customer-queries";
 import { writeDeliveryLog } from "../src/db/delivery-queries";
 import { demoMapping } from "./support/fixtures";
 import { admin, json } from "./support/http";
@@ -130,6 +131,53 @@ describe("finding a customer by hard-ID value, and what the page shows of it", (
     // The API searches the same way.
     const api = await json(await admin("/customers?q=ada%40hid"));
     expect(api).toMatchObject({ items: [{ id: "hid-1", hardId: "ada@hid.example" }], more: false });
+  });
+
+  it("finds a hard-ID value by its start in any (ASCII) case, on an index; the webhook's lookup stays exact", async () => {
+    const { ui } = await importSample();
+    const more =
+      "id,email\ncase-1,Grace.Hopper@Hid.example\ncase-2,grace.hopper@hid.example.org\ncase-3,Élodie@hid.example\n";
+    expect((await ui.postMultipart("/admin/customers/import", upload("case.csv", more))).status).toBe(200);
+    const page = async (q: string) => textOf((await ui.get(`/admin/customers?id=${encodeURIComponent(q)}`)).html);
+
+    expect(await page("ADA@HID")).toContain("Customer hid-1");
+    // The value that differs only in case wins over a longer one, as an exact value does.
+    const grace = await page("grace.hopper@hid.example");
+    expect(grace).toContain("Customer case-1");
+    expect(grace).toContain("1 other customer(s) whose email starts with “grace.hopper@hid.example”");
+    expect(await page("GRACE.hopper")).toContain("2 customers whose email starts with “GRACE.hopper”");
+    // Only ASCII letters fold, as SQLite's lower() does: É is not é.
+    expect(await page("élodie")).toContain("No customer “élodie” in the mirror.");
+    expect(await page("Élodie")).toContain("Customer case-3");
+    // The API searches the same way, in value order whatever the case.
+    const api = await json(await admin("/customers?q=GRACE.HOPPER%40HID"));
+    expect(api).toMatchObject({
+      items: [
+        { id: "case-1", hardId: "Grace.Hopper@Hid.example" },
+        { id: "case-2", hardId: "grace.hopper@hid.example.org" },
+      ],
+      more: false,
+    });
+    expect((await json(await admin("/customers?q=AdAm"))).items.map((m: { id: string }) => m.id)).toEqual([
+      "hid-2",
+      "hid-3",
+    ]);
+
+    // A Bloomreach webhook's customer is still the exact value, case kept.
+    const db = openDatabase(env.DB);
+    const found = await findCustomersByHardId(db, ["grace.hopper@hid.example", "Grace.Hopper@Hid.example"]);
+    expect([...found]).toEqual([["Grace.Hopper@Hid.example", ["case-1"]]]);
+
+    // The search is a range on lower(hard_id)'s index, in the index's order: no scan, no sort.
+    const { sql, params } = (
+      selectCustomersByHardIdPrefix(db, "Grace", 21) as unknown as { toSQL(): { sql: string; params: unknown[] } }
+    ).toSQL();
+    const plan = await env.DB.prepare(`explain query plan ${sql}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    const details = plan.results.map((r) => r.detail).join(" | ");
+    expect(details).toMatch(/SEARCH customers USING INDEX customers_hard_id_lower \(<expr>>\? AND <expr><\?\)/);
+    expect(details).not.toContain("TEMP B-TREE");
   });
 
   it("lists the customers when several match, each linking to its page", async () => {

@@ -163,6 +163,40 @@ describe("deliveries search", () => {
   });
 });
 
+describe("a bad search", () => {
+  /** Each field's error under it on the page, by path. */
+  const fieldErrors = (html: string) =>
+    Object.fromEntries(
+      [...html.matchAll(/<p class="error" id="f-([\w-]+)-error">([^<]*)<\/p>/g)].map((m) => [m[1], textOf(m[2]!)]),
+    );
+
+  it("reads as /api/deliveries reads it: the same fields, the same words", async () => {
+    const ui = await loggedIn();
+    const queries = [
+      `status=lost&direction=sideways&since=yesterday&action=${"a".repeat(201)}`,
+      // A window that ends before it starts selects nothing: a typo, refused by both.
+      "since=2026-02-01T00:00&until=2026-01-01T00:00",
+      `until=${"9".repeat(17)}`,
+    ];
+    for (const query of queries) {
+      const api = await admin(`/deliveries?${query}`);
+      expect(api.status).toBe(400);
+      const issues = (await json(api)).error.issues as { path: string; message: string }[];
+      const page = await ui.get(`/admin/deliveries?${query}`);
+      expect(page.status).toBe(400);
+      expect(fieldErrors(page.html)).toEqual(Object.fromEntries(issues.map((i) => [i.path, i.message])));
+      expect(textOf(page.html)).toContain("Some filters are not valid.");
+    }
+    expect(fieldErrors((await ui.get(`/admin/deliveries?${queries[1]}`)).html)).toEqual({
+      until: "must not be before the start",
+    });
+    // Blank fields are "any" on the page, as absent keys are in the API.
+    const blank = await ui.get("/admin/deliveries?eventId=&status=&direction=&customer=&action=&since=&until=");
+    expect(blank.status).toBe(200);
+    expect(fieldErrors(blank.html)).toEqual({});
+  });
+});
+
 describe("delivery detail", () => {
   it("marks the command Bloomreach refused in a partly delivered event and shows Bloomreach's own answer", async () => {
     const { bloomreach } = await relay();

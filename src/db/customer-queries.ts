@@ -1,6 +1,6 @@
 /**
  * The D1 customer mirror: written by CustomerSync objects and the import, read by date workflows,
- * and searched by the admin (by id, or by the hard-ID value on its index).
+ * and searched by the admin (by id, or by the start of the hard-ID value in any case, on an index).
  */
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { readPath } from "../domain/paths";
@@ -89,16 +89,28 @@ export async function findCustomersByHardId(db: Database, values: string[]): Pro
 const MAX_CHAR = "\u{10FFFF}";
 
 /**
- * Customers whose hard-ID value starts with `prefix` (case kept, like the hard ID), in value order.
- * A range on the `customers_hard_id` index rather than LIKE: SQLite's LIKE ignores case and so
- * cannot use a case-sensitive index, and a range has no wildcards for a typed `%` or `_` to trip.
+ * ASCII letters in lower case, the rest as it is: what SQLite's own lower() does (without ICU), so
+ * a prefix folded here meets values folded by the `customers_hard_id_lower` index.
+ */
+export const lowerAscii = (text: string) => text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+
+/** The indexed expression of `customers_hard_id_lower` (migrations/0008), written the same way. */
+const hardIdLower = sql`lower(${customers.hardId})`;
+
+/**
+ * Customers whose hard-ID value starts with `prefix`, ASCII letters in any case (support types an
+ * e-mail as they heard it), in value order. A range on the `customers_hard_id_lower` index rather
+ * than LIKE: LIKE's case folding cannot use an index on a case-sensitive column, and a range has no
+ * wildcards for a typed `%` or `_` to trip. Finding a Bloomreach webhook's customer stays exact
+ * (findCustomersByHardId): only this search ignores case.
  */
 export function selectCustomersByHardIdPrefix(db: Database, prefix: string, limit: number) {
+  const folded = lowerAscii(prefix);
   return db
     .select({ id: customers.id, hardId: customers.hardId, email: customers.email, updatedAt: customers.updatedAt })
     .from(customers)
-    .where(and(gte(customers.hardId, prefix), lt(customers.hardId, prefix + MAX_CHAR)))
-    .orderBy(asc(customers.hardId), asc(customers.id))
+    .where(and(gte(hardIdLower, folded), lt(hardIdLower, folded + MAX_CHAR)))
+    .orderBy(asc(hardIdLower), asc(customers.id))
     .limit(limit);
 }
 

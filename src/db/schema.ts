@@ -117,7 +117,12 @@ export const customers = sqliteTable(
      */
     hardId: text("hard_id"),
   },
-  (t) => [index("customers_birth_month_day").on(t.birthMonthDay, t.id), index("customers_hard_id").on(t.hardId)],
+  (t) => [
+    index("customers_birth_month_day").on(t.birthMonthDay, t.id),
+    index("customers_hard_id").on(t.hardId),
+    // The admin's search by the start of the value in any (ASCII) case, in answer order (0008).
+    index("customers_hard_id_lower").on(sql`lower(${t.hardId})`, t.id),
+  ],
 );
 
 /**

@@ -1,11 +1,18 @@
 /**
  * Finding a customer in the mirror the way an admin asks for one: by Antavo id, or by the hard-ID
  * value (usually the e-mail, the one thing support is given), and what Bloomreach last received
- * for it. The hard-ID search is a prefix search on the indexed `customers.hard_id`, case kept (the
- * hard ID is case-sensitive, and the index can only serve a case-sensitive range).
+ * for it. The hard-ID search is a prefix search on an index of `lower(customers.hard_id)`: ASCII
+ * letters in any case, because support is told an e-mail, not its capitals. The hard ID itself stays
+ * case-sensitive (a Bloomreach webhook's customer is found by the exact value), so a value in the
+ * query's own case is preferred over one that differs only in case.
  */
 import type { Database } from "../db/client";
-import { readCustomer, selectCustomersByHardIdPrefix, selectDeliveredCommands } from "../db/customer-queries";
+import {
+  lowerAscii,
+  readCustomer,
+  selectCustomersByHardIdPrefix,
+  selectDeliveredCommands,
+} from "../db/customer-queries";
 
 export interface LookupDeps {
   db: Database;
@@ -23,6 +30,20 @@ export type CustomerLookup =
   | { kind: "several"; matches: CustomerMatch[]; more: boolean }
   | { kind: "none" };
 
+/**
+ * The one customer a value query means: the one with exactly this value wins over longer values that
+ * merely start with it, then the one whose value differs from it only in case, then a lone match.
+ */
+function onlyMatch(matches: CustomerMatch[], q: string): CustomerMatch | undefined {
+  const exact = matches.filter((m) => m.hardId === q);
+  if (exact.length === 1) return exact[0];
+  if (exact.length > 1) return undefined;
+  const folded = lowerAscii(q);
+  const anyCase = matches.filter((m) => m.hardId !== null && lowerAscii(m.hardId) === folded);
+  if (anyCase.length === 1) return anyCase[0];
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
 export async function lookUpCustomer(deps: LookupDeps, query: string): Promise<CustomerLookup> {
   const q = query.trim();
   if (q === "") return { kind: "none" };
@@ -31,9 +52,7 @@ export async function lookUpCustomer(deps: LookupDeps, query: string): Promise<C
     selectCustomersByHardIdPrefix(deps.db, q, MAX_MATCHES + 1),
   ]);
   if (byId) return { kind: "found", customer: byId, matchedBy: "id", others: byHardId.filter((m) => m.id !== q) };
-  // One customer with exactly this value wins over longer values that merely start with it.
-  const exact = byHardId.filter((m) => m.hardId === q);
-  const chosen = exact.length === 1 ? exact[0] : byHardId.length === 1 ? byHardId[0] : undefined;
+  const chosen = onlyMatch(byHardId, q);
   if (chosen) {
     const customer = await readCustomer(deps.db, chosen.id);
     if (customer)
@@ -50,7 +69,7 @@ export async function lookUpCustomer(deps: LookupDeps, query: string): Promise<C
 
 /**
  * The API's search (`GET /api/customers?q=`): the customer with this id, if any, then those whose
- * hard-ID value starts with it, at most MAX_MATCHES in all.
+ * hard-ID value starts with it (ASCII letters in any case), at most MAX_MATCHES in all.
  */
 export async function searchCustomers(
   deps: LookupDeps,

@@ -6,7 +6,8 @@
  *   from its <template data-node-template>s (same names the server renders, so saving is unchanged);
  * - [data-confirm]: ask before a destructive submit;
  * - [data-enter-moves]: Enter in a field moves to the next one instead of saving a half-filled form;
- * - [data-replay]: loop the page-by-page replay with a <progress>, then refresh [data-delivery-list];
+ * - [data-replay]: loop the page-by-page replay with a <progress>, refresh [data-delivery-list], then
+ *   say how it ended (in that order: the message speaks of the refreshed list);
  * - [data-live-preview]: re-run "Try it" as the sample is edited;
  * - [data-import]: send a large file in slices within the import's per-request row limit;
  * - [data-backfill]: start "Sync all to Bloomreach" in place and follow its progress
@@ -140,9 +141,10 @@ export const SCRIPT = `
       p.button.disabled = true;
       p.bar.removeAttribute("value");
       p.text.textContent = "Replaying…";
+      // Each page of the replay; resolves with the closing message once there is no page left.
       function step() {
         return post(form, { accept: "application/json" }).then(function (response) {
-          if (!response.ok) return errorText(response).then(function (message) { p.text.textContent = "Stopped: " + message; });
+          if (!response.ok) return errorText(response).then(function (message) { return "Stopped: " + message; });
           return response.json().then(function (r) {
             done += r.replayed;
             if (total === null) total = r.replayed + r.remaining;
@@ -150,8 +152,11 @@ export const SCRIPT = `
             p.bar.value = Math.min(done, total);
             // Stop at the first count too: replayed events that die again re-enter the window.
             var more = r.remaining > 0 && r.replayed > 0 && done < total;
-            p.text.textContent = more ? done + " of " + total + " replayed…" : "Done: " + done + " queued for replay; the list above shows them as they are now (reload it to follow them).";
-            if (more) return step();
+            if (more) {
+              p.text.textContent = done + " of " + total + " replayed…";
+              return step();
+            }
+            return "Done: " + done + " queued for replay; the list above shows them as they are now (reload it to follow them).";
           });
         });
       }
@@ -163,7 +168,11 @@ export const SCRIPT = `
           if (html) box.innerHTML = html;
         });
       }
-      step().catch(function (error) { p.text.textContent = "Stopped: " + error.message; }).then(refreshList).catch(function () {}).then(function () { p.button.disabled = false; });
+      // The list is swapped before the closing message is shown (and read out): when it says
+      // "the list above shows them", the list already does.
+      step().catch(function (error) { return "Stopped: " + error.message; }).then(function (message) {
+        return Promise.resolve(refreshList()).catch(function () {}).then(function () { p.text.textContent = message; });
+      }).then(function () { p.button.disabled = false; });
     });
   });
 

@@ -112,8 +112,6 @@ ol.rows{list-style:none;padding:0;margin:0 0 1rem}
 .node .kind{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
 .node.trigger:has(#f-trigger-type-event:checked) .when-date{display:none}
 .node.trigger:has(#f-trigger-type-date:checked) .when-event{display:none}
-.cmd{border:1px solid var(--line);border-radius:6px;padding:.5rem;margin:.5rem 0}
-.cmd.mine{border-color:#1a7f37;border-width:2px}
 .empty{text-align:center;color:var(--muted);padding:2rem 1rem;background:var(--card);border:1px dashed var(--line);border-radius:8px}
 .chart svg{width:100%;height:auto;display:block;margin:.5rem 0}
 .chart .wide{display:none}

@@ -4,7 +4,7 @@ import { cancelBackfill, getBackfill, startBackfill } from "../../services/backf
 import { exportBloomreachCsv } from "../../services/export";
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, idParam, mount, z } from "../openapi";
-import { instant } from "./delivery-routes";
+import { instant } from "./schemas";
 
 const BackfillSchema = z.object({
   /** Only customers mirrored (imported or updated) at or after this time. */

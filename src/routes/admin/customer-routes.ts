@@ -75,7 +75,7 @@ mount(
     path: "/customers",
     ...ADMIN,
     summary: "Search the mirror by Antavo id or by the start of the hard-ID value",
-    description: `The customer whose id is \`q\`, then those whose hard-ID value (e.g. the e-mail) starts with \`q\`, case kept; at most ${MAX_MATCHES}, \`more\` says when there are more.`,
+    description: `The customer whose id is \`q\` (exactly), then those whose hard-ID value (e.g. the e-mail) starts with \`q\`, ASCII letters in any case, in value order; at most ${MAX_MATCHES} in all, \`more\` says when there are more.`,
     request: {
       query: z.object({ q: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters") }),
     },

@@ -4,42 +4,30 @@
  * progress loop and a page to a plain form post, one service page per request either way.
  */
 import { Hono } from "hono";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../../db/delivery-queries";
-import { DIRECTIONS } from "../../domain/event";
-import { parseUnixTime } from "../../domain/workflow/calendar";
-import { type ErrorIssue, errorBody } from "../../lib/errors";
+import { errorBody } from "../../lib/errors";
 import { getDelivery, listDeliveries, replayDeliveries, replayDelivery } from "../../services/deliveries";
 import { emptyState, type FormState } from "../../ui/form";
 import { DeliveriesPage, type DeliveryFilter, DeliveryListPart, DeliveryPage } from "../../ui/pages/deliveries";
+import { ListQuerySchema, ReplaySchema } from "../admin/schemas";
 import { type UiContext, type UiEnv, viewContext } from "./context";
-import { attempt, readForm, redirectWith, str, wantsJson } from "./forms";
+import { attempt, optional, parseWith, readForm, redirectWith, str, wantsJson } from "./forms";
 
 const PAGE_SIZE = 50;
 /** Statuses of a delivery that has not been through the pipeline since it was queued. */
 const WAITING: readonly string[] = ["pending", "retrying"];
-/** As in `/api/deliveries`: ids and names are short; a longer term cannot match anything. */
-const MAX_TERM = 200;
 
 /**
- * `datetime-local` values have no zone and are read as UTC (the inputs say so); Unix seconds or
- * milliseconds and ISO-8601 are accepted too, as in `/api/deliveries` (domain/workflow/calendar).
+ * A form's values as the API's query or body: a blank field is "any", as an absent key is there.
+ * `datetime-local` values have no zone and are read as UTC (the inputs say so), as the API reads an
+ * ISO-8601 time without one.
  */
-function utcInstant(text: string, path: string, issues: ErrorIssue[]): number | undefined {
-  if (text === "") return undefined;
-  const seconds = parseUnixTime(text);
-  if (seconds === undefined) issues.push({ path, message: "must be a date and time (UTC)" });
-  return seconds;
-}
+const blankAsAbsent = (values: Record<string, string>) =>
+  Object.fromEntries(Object.entries(values).map(([key, value]) => [key, optional(value)]));
 
-function readWindow(values: { since?: unknown; until?: unknown }) {
-  const issues: ErrorIssue[] = [];
-  const since = utcInstant(str(values.since), "since", issues);
-  const until = utcInstant(str(values.until), "until", issues);
-  if (since !== undefined && until !== undefined && until < since)
-    issues.push({ path: "until", message: "must not be before the start" });
-  return { since, until, issues };
-}
-
+/**
+ * The list, searched with `/api/deliveries`'s own query schema (admin/schemas.ts), so a bad search
+ * reads as the API's issues do, on the same paths (the form's field names).
+ */
 async function listPage(
   c: UiContext,
   replayed?: { state: FormState; progress?: { done: number; remaining: number } },
@@ -60,42 +48,21 @@ async function listPage(
   const replay = replayed ?? {
     state: emptyState({ since: filter.since, until: filter.until, direction: filter.direction }),
   };
-  const window = readWindow(filter);
-  const issues = [...window.issues];
-  const statusOk = filter.status === "" || (DELIVERY_STATUSES as readonly string[]).includes(filter.status);
-  if (!statusOk) issues.push({ path: "status", message: `must be one of ${DELIVERY_STATUSES.join(", ")}` });
-  const direction = DIRECTIONS.find((d) => d === filter.direction);
-  if (filter.direction !== "" && !direction)
-    issues.push({ path: "direction", message: `must be one of ${DIRECTIONS.join(", ")}` });
-  for (const path of ["eventId", "customer", "action", "remoteEvent"] as const)
-    if (filter[path].length > MAX_TERM) issues.push({ path, message: `must be at most ${MAX_TERM} characters` });
-  const listed =
-    issues.length > 0
-      ? undefined
-      : await attempt(filter, () =>
-          listDeliveries(c.get("deps").db, {
-            ...(filter.status ? { status: filter.status as DeliveryStatus } : {}),
-            ...(filter.eventId ? { eventId: filter.eventId } : {}),
-            ...(filter.customer ? { customer: filter.customer } : {}),
-            ...(filter.action ? { action: filter.action } : {}),
-            ...(filter.remoteEvent ? { remoteEvent: filter.remoteEvent } : {}),
-            ...(direction ? { direction } : {}),
-            ...(window.since !== undefined ? { since: window.since } : {}),
-            ...(window.until !== undefined ? { until: window.until } : {}),
-            ...(query.cursor ? { cursor: query.cursor } : {}),
-            limit: PAGE_SIZE,
-          }),
-        );
-  const filterState: FormState =
-    listed && !listed.ok
-      ? listed.state
-      : { values: filter, issues, ...(issues.length ? { message: "Some filters are not valid." } : {}) };
-  const list = listed?.ok ? listed.data : { items: [], nextCursor: null };
+  const parsed = parseWith(
+    ListQuerySchema,
+    { ...blankAsAbsent({ ...filter }), cursor: optional(query.cursor), limit: PAGE_SIZE },
+    filter,
+  );
+  const listed = parsed.ok
+    ? await attempt(filter, () => listDeliveries(c.get("deps").db, parsed.data))
+    : { ...parsed, state: { ...parsed.state, message: "Some filters are not valid." } };
+  const filterState: FormState = listed.ok ? { values: filter, issues: [] } : listed.state;
+  const list = listed.ok ? listed.data : { items: [], nextCursor: null };
   const next = list.nextCursor
     ? `/admin/deliveries?${new URLSearchParams({ ...filter, cursor: list.nextCursor }).toString()}`
     : undefined;
   // The replay script refreshes just the list once it is done.
-  if (c.req.method === "GET" && c.req.header("x-ui-fragment") && issues.length === 0)
+  if (c.req.method === "GET" && c.req.header("x-ui-fragment") && listed.ok)
     return c.html(
       <DeliveryListPart list={list} filtered={Object.values(filter).some((v) => v !== "")} nextHref={next} />,
     );
@@ -108,7 +75,7 @@ async function listPage(
       nextHref={next}
       replay={replay}
     />,
-    issues.length > 0 ? 400 : status,
+    listed.ok ? status : 400,
   );
 }
 
@@ -116,16 +83,16 @@ export const deliveryPages = new Hono<UiEnv>()
   .get("/deliveries", (c) => listPage(c))
   .post("/deliveries/replay", async (c) => {
     const values = await readForm(c);
-    const window = readWindow(values);
     const form = { since: str(values.since), until: str(values.until), direction: str(values.direction) };
-    const direction = DIRECTIONS.find((d) => d === form.direction);
-    if (window.issues.length > 0) {
+    // The window as `POST /api/deliveries/replay` reads it (status: dead, the default).
+    const window = parseWith(ReplaySchema, blankAsAbsent(form), form);
+    if (!window.ok) {
       if (wantsJson(c))
         return c.json(
-          errorBody("validation_failed", "the window is not valid", c.get("requestId"), window.issues),
+          errorBody("validation_failed", "the window is not valid", c.get("requestId"), window.state.issues),
           400,
         );
-      return listPage(c, { state: { values: form, issues: window.issues, message: "The window is not valid." } }, 400);
+      return listPage(c, { state: { ...window.state, message: "The window is not valid." } }, 400);
     }
     // A window with neither end replays every dead delivery: only when the admin said so.
     const everything = form.since === "" && form.until === "";
@@ -149,11 +116,7 @@ export const deliveryPages = new Hono<UiEnv>()
         200,
       );
     }
-    const result = await replayDeliveries(c.get("deps"), {
-      since: window.since,
-      until: window.until,
-      ...(direction ? { direction } : {}),
-    });
+    const result = await replayDeliveries(c.get("deps"), window.data);
     if (wantsJson(c)) return c.json(result);
     const done = (Number(str(values.done)) || 0) + result.replayed;
     return listPage(c, {

@@ -413,7 +413,7 @@ export function CustomersPage(props: {
             label={`Antavo customer ID or ${props.hardIdField ?? "hard-ID value"}`}
             type="search"
             state={{ values: { id: props.id }, issues: [] }}
-            hint={`The whole ID, or the start of the ${props.hardIdField ?? "hard-ID value"} (case matters, as in Bloomreach).`}
+            hint={`The whole ID, or the start of the ${props.hardIdField ?? "hard-ID value"} (upper or lower case alike).`}
           />
           <div class="actions">
             <button type="submit">Look up</button>

@@ -4,64 +4,47 @@
  * showing the new state (no longer dead) and, once delivered, the replay's attempt numbered after
  * the first run's.
  *
- * The sandbox (src/dev/bloomreach-sandbox.mjs) refuses only whole calls (`POST /fail`) or commands
- * the relay never makes (no customer id), so for the refusal the connection points, for this
- * scenario only, at a stand-in on loopback that answers like Bloomreach's batch API and refuses
- * the Welcome workflow's event of one customer; it is pointed back at the sandbox before the replay.
+ * The refusal is the sandbox's own failure on purpose (`POST /fail?mode=refuse-command&command=N`,
+ * src/dev/sandbox-failures.mjs): the next batch answers 200 with `success: false` for its Nth
+ * command, here the Welcome workflow's event (its place found with `POST /api/preview`, which plans
+ * exactly what the delivery sends). One batch only, so the replay finds the sandbox answering normally.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { freePort, SANDBOX, SECRETS } from "../local-relay.mjs";
+import { SECRETS } from "../local-relay.mjs";
 
 const EVENT_ID = "browser-partial-1";
 const CUSTOMER = "browser-cust-partial";
-const EMAIL = "partial@example.com";
-const REFUSAL = "Event type loyalty_welcome is not allowed for this project";
+const EVENT = {
+  id: EVENT_ID,
+  action: "opt_in",
+  customer: { id: CUSTOMER, email: "partial@example.com", first_name: "Pia", score: 7 },
+  data: { points: 5 },
+};
+const REFUSED_EVENT = "loyalty_welcome";
 
-/** Bloomreach's batch answer, with one `success: false` for the refused command. */
-async function startRefusingBloomreach() {
-  const port = await freePort();
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const send = (status, body) => {
-        res.writeHead(status, { "content-type": "application/json" });
-        res.end(JSON.stringify(body));
-      };
-      if (req.method !== "POST" || !req.url.endsWith("/batch"))
-        return send(404, { success: false, error: "Not found" });
-      const { commands = [] } = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
-      const start = Date.now() / 1000;
-      const results = commands.map((c) =>
-        c.name === "customers/events" &&
-        c.data?.event_type === "loyalty_welcome" &&
-        c.data?.customer_ids?.registered === EMAIL
-          ? { success: false, errors: [REFUSAL] }
-          : { success: true },
-      );
-      send(200, { success: true, start_time: start, end_time: Date.now() / 1000, results });
-    });
+/** The 1-based place of the Welcome workflow's event among the commands the event's batch carries. */
+async function placeOfRefusedCommand(relayUrl) {
+  const response = await fetch(`${relayUrl}/api/preview`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ event: EVENT }),
   });
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
+  const body = await response.json();
+  assert.equal(response.status, 200, `the preview answered ${response.status}: ${JSON.stringify(body)}`);
+  const index = body.commands.findIndex(
+    (c) => c.command.name === "customers/events" && c.command.data.event_type === REFUSED_EVENT,
+  );
+  assert.ok(index >= 0, `the event would not send ${REFUSED_EVENT}: ${JSON.stringify(body.commands)}`);
+  assert.ok(body.commands.length >= 3, "the event should send other commands beside the refused one");
+  return index + 1;
 }
 
-async function connectTo(relayUrl, baseUrl) {
-  const response = await fetch(`${relayUrl}/api/connection`, {
-    method: "PUT",
-    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, "content-type": "application/json" },
-    // The secret again: a stored one is only sent to the host it was saved for.
-    body: JSON.stringify({ baseUrl, ...SANDBOX }),
+/** The sandbox's refusal: the next batch's `command`-th command is refused inside a 200 answer. */
+async function refuseNextCommand(sandboxUrl, command) {
+  const response = await fetch(`${sandboxUrl}/fail?mode=refuse-command&command=${command}&times=1`, {
+    method: "POST",
   });
-  assert.equal(response.status, 200, `saving the connection answered ${response.status}: ${await response.text()}`);
+  assert.equal(response.status, 200, `the sandbox did not take /fail: ${response.status} ${await response.text()}`);
 }
 
 /** Reloads the page until the row of the event shows `status`. */
@@ -78,16 +61,11 @@ async function waitForRow(page, status, timeoutMs = 30_000) {
 
 export default async function deliveries(page, relay, kit) {
   const { expectText, log, nav, postWebhook, screenshots } = kit;
-  const standIn = await startRefusingBloomreach();
   try {
     log("deliveries: an event Bloomreach partly refuses");
-    await connectTo(relay.url, standIn.url);
-    await postWebhook(relay.url, {
-      id: EVENT_ID,
-      action: "opt_in",
-      customer: { id: CUSTOMER, email: EMAIL, first_name: "Pia", score: 7 },
-      data: { points: 5 },
-    });
+    const command = await placeOfRefusedCommand(relay.url);
+    await refuseNextCommand(relay.sandbox.url, command);
+    await postWebhook(relay.url, EVENT);
 
     log("deliveries: find it by event id");
     await nav(page, "Deliveries");
@@ -104,9 +82,13 @@ export default async function deliveries(page, relay, kit) {
     const refused = page.locator(".command-results li.refused");
     assert.equal(await refused.count(), 1, "exactly one command should be marked refused");
     const refusedText = (await refused.textContent()) ?? "";
-    assert.match(refusedText, /loyalty_welcome/);
+    assert.match(refusedText, new RegExp(REFUSED_EVENT));
     assert.match(refusedText, /refused by Bloomreach/);
-    assert.match(refusedText, new RegExp(REFUSAL));
+    // The sandbox's own words for its refusal, as Bloomreach's per-command error.
+    assert.ok(
+      refusedText.includes(`sandbox refusal on purpose (command ${command} of the batch)`),
+      `the refused command does not show the sandbox's error: ${refusedText}`,
+    );
     assert.ok((await page.locator(".command-results li:not(.refused) .badge.delivered").count()) >= 2);
     await page.getByText("Answer", { exact: true }).first().click();
     await expectText(page, "What Bloomreach answered (HTTP 200)");
@@ -114,22 +96,20 @@ export default async function deliveries(page, relay, kit) {
     await screenshots(page, "delivery-partly-refused");
 
     log("deliveries: bulk replay, and the list shows the new state");
-    await connectTo(relay.url, relay.sandbox.url);
+    assert.equal((await (await fetch(`${relay.sandbox.url}/fail`)).json()).failing.mode, "normal");
     await page.goto(`${relay.url}/admin/deliveries?customer=${CUSTOMER}`);
     await waitForRow(page, "dead", 5_000);
     const hourAgo = new Date(Date.now() - 3_600_000).toISOString().slice(0, 16);
     await page.locator("#f-replay-since").fill(hourAgo);
     await page.getByRole("button", { name: "Replay dead deliveries" }).click();
     await expectText(page, "queued for replay; the list above shows them as they are now");
-    // The script swaps the list for the server's once the replay loop is done (the message can come
-    // first): the row stops being dead without a reload.
-    const row = page.locator("tr.linked", { hasText: EVENT_ID }).first();
-    await row.waitFor();
-    await row
-      .locator(".badge.dead")
-      .waitFor({ state: "detached", timeout: 10_000 })
-      .catch(() => assert.fail("the replayed delivery is still listed as dead"));
-    assert.match((await row.textContent()) ?? "", /queued for replay|delivered|retrying/);
+    // The script swaps the list in before it says so: once the message shows, the row is no longer
+    // dead, read at once (no wait, no reload), so a message that came before the list would fail here.
+    const rows = page.locator("tr.linked", { hasText: EVENT_ID });
+    assert.equal(await rows.count(), 1, "the replayed delivery is not in the list");
+    assert.equal(await rows.locator(".badge.dead").count(), 0, "the message came before the list was refreshed");
+    assert.match((await rows.textContent()) ?? "", /queued for replay|delivered|retrying/);
+    assert.equal(await page.getByRole("button", { name: "Replay dead deliveries" }).isDisabled(), false);
     await screenshots(page, "deliveries-bulk-replayed");
 
     log("deliveries: the replay delivered, numbered after the first run");
@@ -141,7 +121,7 @@ export default async function deliveries(page, relay, kit) {
     assert.equal(await page.getByText("queued for replay").count(), 0);
     await screenshots(page, "delivery-replayed");
   } finally {
-    await connectTo(relay.url, relay.sandbox.url).catch(() => {});
-    await standIn.close();
+    // Later scenarios need a sandbox that answers normally, even when a step above failed.
+    relay.sandbox.setFailure({ mode: "normal", remaining: 0 });
   }
 }
