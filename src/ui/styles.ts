@@ -93,6 +93,7 @@ td.mono,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;f
 pre{max-width:100%;background:#0d1117;color:#e6edf3;padding:.75rem;border-radius:6px;overflow:auto;font-size:.82rem;margin:.3rem 0;max-height:28rem;
 white-space:pre-wrap;overflow-wrap:anywhere}
 details>summary{cursor:pointer;font-weight:600;padding:.2rem 0}
+ol.summary li.mine{border-left:4px solid var(--accent);padding-left:.4rem;font-weight:600}
 .rows{display:grid;gap:.5rem;grid-template-columns:minmax(0,1fr)}
 ol.rows{list-style:none;padding:0;margin:0 0 1rem}
 .row{display:grid;grid-template-columns:minmax(0,1fr);gap:.4rem;padding:.6rem;border:1px solid var(--line);border-radius:6px;background:var(--bg)}
