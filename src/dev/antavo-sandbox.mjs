@@ -5,7 +5,11 @@
  * (`POST /events`, `POST /events/bulk`), so the Bloomreach -> Antavo round trip can be seen without
  * an Antavo account: `GET /` (HTML) and `GET /records` (JSON). `GET /customers/{id}` answers the
  * customers it was given (`seedCustomer`), else Antavo's 404 160212, so enrichment plans with what
- * the event carries. Unsigned or badly signed requests are refused with 401 and shown in red.
+ * the event carries. Reward claims (`POST /v1/bulk-operation/reward/claim/{rewardId}`, the free
+ * claim, and `POST /customers/{id}/activities/rewards/{rewardId}/claim`) are recorded and answered
+ * with a made-up coupon, so a birthday-reward workflow runs end to end: what Antavo's bulk claim
+ * really answers is not documented (docs/vendor-apis.md), the paid claim's shape is used for both.
+ * Unsigned or badly signed requests are refused with 401 and shown in red.
  *
  * Usable alone: `node src/dev/antavo-sandbox.mjs` (listens on 127.0.0.1:8789).
  */
@@ -118,6 +122,10 @@ export function startAntavoSandbox(options = {}) {
         ? send(res, 200, customer)
         : send(res, 404, antavoError("NotFound", 160212, "Customer not found"));
     }
+    const claimMatch =
+      /^\/v1\/bulk-operation\/reward\/claim\/([^/]+)$/.exec(url.pathname) ??
+      /^\/customers\/([^/]+)\/activities\/rewards\/([^/]+)\/claim$/.exec(url.pathname);
+    if (req.method === "POST" && claimMatch) return claim(res, where, url, claimMatch, body);
     if (req.method === "POST" && (url.pathname === "/events" || url.pathname === "/events/bulk")) {
       let parsed;
       try {
@@ -144,12 +152,43 @@ export function startAntavoSandbox(options = {}) {
     return send(res, 404, antavoError("NotFound", 160000, "Not found"));
   }
 
+  /** A reward claim: the bulk (free, JSON `{customers, force_claim}`) or the paid one (form body). */
+  function claim(res, where, url, match, body) {
+    const bulk = url.pathname.startsWith("/v1/");
+    let customerIds;
+    let rewardId;
+    if (bulk) {
+      rewardId = decodeURIComponent(match[1]);
+      let parsed;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        return send(res, 400, antavoError("ValidationError", 160303, "Invalid JSON"));
+      }
+      customerIds = Array.isArray(parsed?.customers) ? parsed.customers.filter((id) => typeof id === "string") : [];
+      if (customerIds.length === 0) return send(res, 400, antavoError("ValidationError", 160303, "customers missing"));
+    } else {
+      customerIds = [decodeURIComponent(match[1])];
+      rewardId = decodeURIComponent(match[2]);
+    }
+    const id = `claim-${seq + 1}`;
+    const coupon = {
+      code: `SANDBOX-${rewardId}-${seq + 1}`.toUpperCase(),
+      type: "fixed",
+      value: 10,
+      expires_at: Math.floor(Date.now() / 1000) + 30 * 86_400,
+    };
+    record({ kind: "claim", where, signed: true, claim: { rewardId, customers: customerIds, free: bulk, coupon } });
+    return send(res, 200, { spent: 0, id, last_claimed_at: Math.floor(Date.now() / 1000), coupon });
+  }
+
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port, opts.host, () => {
       server.off("error", reject);
       resolve({
-        url: `http://${opts.host}:${opts.port}`,
+        // Port 0 asks the system for a free port: report the one it gave.
+        url: `http://${opts.host}:${server.address().port}`,
         ...opts,
         records,
         seedCustomer: (customer) => customers.set(customer.id, customer),
@@ -195,6 +234,8 @@ const escapeHtml = (s) =>
 function summary(r) {
   if (r.kind === "event")
     return `customer <b>${escapeHtml(r.event.customer)}</b> &middot; <b>${escapeHtml(r.event.action)}</b> &middot; signature verified`;
+  if (r.kind === "claim")
+    return `reward <b>${escapeHtml(r.claim.rewardId)}</b> claimed for ${r.claim.customers.map(escapeHtml).join(", ")}${r.claim.free ? " (free)" : ""} &middot; coupon <code>${escapeHtml(r.claim.coupon.code)}</code> &middot; signature verified`;
   if (r.kind === "lookup") return `${escapeHtml(r.where)} &middot; ${r.found ? "found" : "unknown customer (404)"}`;
   return `${escapeHtml(r.where)} &middot; <span class="warn">${escapeHtml(r.problem)}</span>`;
 }
@@ -207,14 +248,14 @@ function renderPage(records, opts) {
       (
         r,
       ) => `<tr class="${r.kind}"><td>${r.seq}</td><td>${escapeHtml(r.at.slice(11, 23))}</td><td>${escapeHtml(r.kind)}</td>
-<td>${summary(r)}</td><td>${r.event ? `<details><summary>data</summary><pre>${escapeHtml(JSON.stringify(r.event, null, 2))}</pre></details>` : ""}</td></tr>`,
+<td>${summary(r)}</td><td>${r.event || r.claim ? `<details><summary>data</summary><pre>${escapeHtml(JSON.stringify(r.event ?? r.claim, null, 2))}</pre></details>` : ""}</td></tr>`,
     )
     .join("\n");
   return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="2">
 <title>Antavo sandbox</title><style>
 body{font:14px system-ui,sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;width:100%}
 td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
-.event td:nth-child(3){color:#0a6}.refused{background:#fee}.warn{color:#b60}pre{margin:0;font-size:12px}
+.event td:nth-child(3),.claim td:nth-child(3){color:#0a6}.refused{background:#fee}.warn{color:#b60}pre{margin:0;font-size:12px}
 code{background:#f4f4f4;padding:1px 4px}</style></head><body>
 <h1>Antavo sandbox</h1>
 <p>Environment <code>${escapeHtml(opts.environment)}</code>, API key <code>${escapeHtml(opts.apiKey)}</code>; every request's

@@ -92,6 +92,8 @@ export async function startLocalRelay() {
       String(inspectorPort),
       "--persist-to",
       state,
+      // GET /__scheduled runs the cron handler on demand, as under npm start (date workflows).
+      "--test-scheduled",
       "--show-interactive-dev-session=false",
       "--log-level",
       "warn",
