@@ -35,6 +35,13 @@ export type AntavoEventCommand = { name: "antavo/events"; data: AntavoEventData 
 /** What a sink sends: Bloomreach batch commands, or Antavo events for the other direction. */
 export type RelayCommand = BloomreachCommand | AntavoEventCommand;
 
+/** A command in a few words, to say which one a vendor refused: "event loyalty_tier_gold". */
+export function commandLabel(command: RelayCommand): string {
+  if (command.name === "customers/events") return `event ${command.data.event_type}`;
+  if (command.name === "antavo/events") return `Antavo event ${command.data.action}`;
+  return "customer properties";
+}
+
 export type CommandSource =
   | { kind: "mapping" }
   | { kind: "inbound_rule"; eventType: string }
