@@ -119,7 +119,12 @@ const PLAN = {
   antavoLatencyMs: 30,
 };
 const TARGETS = {
-  ingestVsSend: 0.8,
+  // Issue 13: async ingest >= 90 % of the parse + send baseline, its p99 <= 1.5 x the baseline's.
+  ingestVsSend: 0.9,
+  ingestP99VsSend: 1.5,
+  // Issue 13: >= 3 x the 137 delivered events/s measured on this machine when it was filed. An
+  // absolute figure, so a busy machine can miss it; the floor ratio is the same-run comparison.
+  burstEventsPerSecond: 3 * 137,
   callsPerThousand: 25,
   relayVsFloor: 0.7,
   workflows100Vs0: 1.2,
@@ -1206,7 +1211,8 @@ function report(r) {
     console.log(
       `relay / send baseline:  throughput ${f(vs.rps * 100, 0)} %, p50 x${f(vs.p50, 2)}, p99 x${f(vs.p99, 2)}`,
     );
-    targets.push(["async ingest >= 80 % of send-only", `${f(vs.rps * 100, 0)} %`, vs.rps >= TARGETS.ingestVsSend]);
+    targets.push(["async ingest >= 90 % of send-only", `${f(vs.rps * 100, 0)} %`, vs.rps >= TARGETS.ingestVsSend]);
+    targets.push(["async ingest p99 <= x1.5 send-only's", `x${f(vs.p99, 2)}`, vs.p99 <= TARGETS.ingestP99VsSend]);
   }
 
   const b = r.burst;
@@ -1235,6 +1241,11 @@ function report(r) {
       "<= 25 Bloomreach calls per 1,000 events",
       f(b.callsPerThousandEvents, 1),
       b.callsPerThousandEvents <= TARGETS.callsPerThousand,
+    ]);
+    targets.push([
+      "burst >= 411 delivered events/s (3 x 137)",
+      f(b.deliveredPerSecond, 0),
+      b.deliveredPerSecond >= TARGETS.burstEventsPerSecond,
     ]);
     targets.push(["zero lost events", b.lost, b.lost === 0]);
     targets.push(["zero duplicated events", b.duplicated, b.duplicated === 0]);
