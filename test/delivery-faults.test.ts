@@ -1,13 +1,21 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, runInDurableObject } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  runInDurableObject,
+} from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
+import { runScheduled } from "../src/cron/scheduled";
 import { openDatabase } from "../src/db/client";
 import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
 import { deliveryLog } from "../src/services/delivery/ports";
-import { applyStaleSettlements, SETTLEMENT_GRACE_SECONDS } from "../src/services/settlement-sweep";
+import { SETTLEMENT_GRACE_SECONDS } from "../src/services/settlement-sweep";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
 import {
@@ -241,17 +249,20 @@ describe("crashes and D1 faults", () => {
     ]);
   });
 
-  it("applies the outcomes no plan call carried in the minute sweep, and leaves fresh ones to the plans", async () => {
+  it("applies the outcomes no plan call carried in the minute cron, and leaves fresh ones to the plans", async () => {
     await relay();
     const event = relayEvent({ id: "sweep-1", customerId: "sweep-c" });
     await runQueue([asMessage(event)]);
     const [row] = await settlementRows("sweep-c");
-    const deps = { db: openDatabase(env.DB), customerStore: createDeps(env).customerStore };
-    await applyStaleSettlements({ ...deps, now: () => row!.created_at + 30 });
+    const tick = (at: number) =>
+      runScheduled(createScheduledController({ scheduledTime: new Date(at * 1000), cron: "* * * * *" }), {
+        ...createDeps(env),
+      });
+    await tick(row!.created_at + 30);
     expect(await settlementRows("sweep-c")).toHaveLength(1);
+    expect((await objectRecord("sweep-c", "sweep-1"))?.state).toBe("planned");
     // (The file's earlier tests left theirs in the outbox too: the sweep takes every stale one.)
-    const applied = await applyStaleSettlements({ ...deps, now: () => row!.created_at + SETTLEMENT_GRACE_SECONDS });
-    expect(applied).toBeGreaterThanOrEqual(1);
+    await tick(row!.created_at + SETTLEMENT_GRACE_SECONDS);
     expect(await settlementRows("sweep-c")).toEqual([]);
     expect((await objectRecord("sweep-c", "sweep-1"))?.outcome).toEqual({ status: "delivered" });
   });

@@ -29,12 +29,13 @@ export async function runScheduled(controller: ScheduledController, deps: RelayD
   } catch (error) {
     log.error(`resuming the backfill failed: ${errorMessage(error)}`);
   }
+  const report = await sweepDeliveries(scheduled);
+  if (report.requeuedStuck + report.requeuedParked > 0) log.info("sweep requeued events", { ...report });
+  // After the sweep: it may take a while, and lost hand-offs come first.
   try {
     const applied = await applyStaleSettlements(scheduled);
     if (applied > 0) log.info("settlements applied", { settlementsApplied: applied });
   } catch (error) {
     log.error(`applying settlements failed: ${errorMessage(error)}`);
   }
-  const report = await sweepDeliveries(scheduled);
-  if (report.requeuedStuck + report.requeuedParked > 0) log.info("sweep requeued events", { ...report });
 }
