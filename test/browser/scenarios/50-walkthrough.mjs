@@ -113,15 +113,18 @@ export default async function walkthrough(page, relay, kit) {
     await kit.screenshots(page, `walk-${name}`);
   }
 
-  /** README: "Workflows → New workflow → the template's card → Create from “…”". */
-  async function fromTemplate(title, params) {
+  /**
+   * README: "Workflows → New workflow → the template's card → Create from “…”"; `created` is what
+   * the page then says (one workflow: its page, in the singular; several: the list names them).
+   */
+  async function fromTemplate(title, params, created = "Workflow created (inactive until you activate it).") {
     await nav(page, "Workflows");
     await page.getByRole("link", { name: "New workflow" }).click();
     await flat("workflow-new");
     const card = page.locator("section.card", { has: page.getByRole("heading", { name: title, exact: true }) });
     for (const [label, value] of Object.entries(params)) await card.getByLabel(label).fill(value);
     await card.getByRole("button", { name: `Create from “${title}”` }).click();
-    await expectText(page, "Workflow created");
+    await expectText(page, created);
     await flat(`created-${title}`);
   }
 
@@ -277,14 +280,25 @@ export default async function walkthrough(page, relay, kit) {
     await look("workflows");
 
     log("walkthrough 2: you reached Gold (Tier upgrade template, the Gold workflow active)");
-    await fromTemplate("Tier upgrade", {
-      "Antavo action": "tier_change",
-      "Tier names": "Silver, Gold, Platinum",
-      "Tier field in the event data": "tier",
-      "Bloomreach event name prefix": "loyalty_tier_",
-    });
-    // Three workflows: the template lands on the list, each inactive.
-    for (const tier of ["Silver", "Gold", "Platinum"]) await expectText(page, `Tier upgrade to ${tier}`);
+    await fromTemplate(
+      "Tier upgrade",
+      {
+        "Antavo action": "tier_change",
+        "Tier names": "Silver, Gold, Platinum",
+        "Tier field in the event data": "tier",
+        "Bloomreach event name prefix": "loyalty_tier_",
+      },
+      "3 workflows created (inactive until you activate them): Tier upgrade to Silver, Tier upgrade to Gold, Tier upgrade to Platinum.",
+    );
+    // Three workflows: the template lands on the list, each inactive and marked new.
+    assert.match(page.url(), /\/admin\/workflows\?created=/, "several workflows should land on the list");
+    for (const tier of ["Silver", "Gold", "Platinum"]) {
+      const row = page.locator("tr", { has: page.getByRole("link", { name: `Tier upgrade to ${tier}`, exact: true }) });
+      assert.equal(await row.locator(".badge", { hasText: /^new$/ }).count(), 1, `${tier} is not marked new`);
+      assert.equal(await row.locator(".badge.inactive").count(), 1, `${tier} is not inactive`);
+    }
+    const welcomeRow = page.locator("tr", { has: page.getByRole("link", { name: "Welcome", exact: true }) });
+    assert.equal(await welcomeRow.locator(".badge", { hasText: /^new$/ }).count(), 0, "Welcome is marked new");
     await activate("Tier upgrade to Gold");
     await page.locator("#f-sample").fill(
       JSON.stringify({
