@@ -71,7 +71,7 @@ ${timesField("f500-times")}
 <label for="frefuse-customer">Customer id value</label><input id="frefuse-customer" name="customer" type="text" class="wide" placeholder="ada@example.com" autocomplete="off">
 <label for="frefuse-command">Or: command in the batch (1 = first)</label><input id="frefuse-command" name="command" type="number" inputmode="numeric" min="1" max="50">
 ${timesField("frefuse-times", "Times")}
-<p class="hint">Refuses the next event of that type and/or the next command for that customer id (the value in <code>customer_ids</code>, such as the e-mail), wherever it is in its batch; or, instead, the command at that place of the next batch (the last one when the batch is shorter; all blank: the first). The batch answers 200 with <code>{"success": false, "errors": [...]}</code> for that command: its delivery ends <code>dead</code>; replay it from the relay's UI.</p>
+<p class="hint">The next event of that type, for that customer id (a value of <code>customer_ids</code>, such as the e-mail), or both, wherever it is in its batch; or the command at that place of the next batch. Its batch answers 200 with <code>{"success": false, "errors": [...]}</code> for it: the delivery ends <code>dead</code>; replay it from the relay's UI.</p>
 <button type="submit">Refuse a command</button></fieldset></form>
 <form method="post" action="/fail"><fieldset><legend>Refuse the credentials (HTTP 401)</legend>
 <input type="hidden" name="mode" value="status"><input type="hidden" name="status" value="401">
