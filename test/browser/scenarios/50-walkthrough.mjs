@@ -308,6 +308,7 @@ export default async function walkthrough(page, relay, kit) {
     }
     const welcomeRow = page.locator("tr", { has: page.getByRole("link", { name: "Welcome", exact: true }) });
     assert.equal(await welcomeRow.locator(".badge", { hasText: /^new$/ }).count(), 0, "Welcome is marked new");
+    await look("tiers-created");
     await activate("Tier upgrade to Gold");
     await page.locator("#f-sample").fill(
       JSON.stringify({
