@@ -60,6 +60,46 @@ describe("workflows in the admin UI", () => {
     expect((await workflows())[0]!.status).toBe("inactive");
   });
 
+  it("names the workflows a template made several of, in the plural, and marks their rows new", async () => {
+    await admin("/mapping", { body: demoMapping });
+    const ui = await loggedIn();
+    await ui.post("/admin/workflows/from-template", { template: "welcome", "params[action]": "opt_in" });
+    const created = await ui.post("/admin/workflows/from-template", {
+      template: "tier_upgrade",
+      "params[tiers]": "Silver, Gold, Platinum",
+    });
+    expect(created.status).toBe(303);
+    const tiers = (await workflows()).filter((w) => w.name.startsWith("Tier upgrade"));
+    expect(tiers.map((w) => w.name).sort()).toEqual([
+      "Tier upgrade to Gold",
+      "Tier upgrade to Platinum",
+      "Tier upgrade to Silver",
+    ]);
+    const location = new URL(created.location!, "https://relay.test");
+    expect(location.pathname).toBe("/admin/workflows");
+    expect(location.searchParams.get("created")!.split(",").sort()).toEqual(tiers.map((w) => w.id).sort());
+
+    const list = await ui.get(created.location!);
+    const text = textOf(list.html);
+    expect(text).toContain(
+      "3 workflows created (inactive until you activate them): Tier upgrade to Silver, Tier upgrade to Gold, Tier upgrade to Platinum.",
+    );
+    expect(text).not.toContain("Workflow created (inactive until you activate it).");
+    const rows = list.html.split("<tr>").slice(1);
+    const rowOf = (name: string) => rows.find((row) => row.includes(`>${name}</a>`))!;
+    for (const tier of tiers) expect(rowOf(tier.name)).toContain('<span class="badge warn">new</span>');
+    expect(rowOf("Welcome")).not.toContain(">new</span>");
+
+    // Only ids of existing workflows count: one left is the singular notice, none is no notice.
+    const gold = tiers.find((w) => w.name === "Tier upgrade to Gold")!;
+    const one = textOf((await ui.get(`/admin/workflows?created=${gold.id},wf_nope`)).html);
+    expect(one).toContain("Workflow created (inactive until you activate it).");
+    expect(one).not.toContain("workflows created");
+    const none = await ui.get("/admin/workflows?created=wf_nope,Hello%20there");
+    expect(textOf(none.html)).not.toMatch(/created|Hello there/);
+    expect(none.html).not.toContain(">new</span>");
+  });
+
   it("puts a template parameter error next to the parameter", async () => {
     const ui = await loggedIn();
     const page = await ui.post("/admin/workflows/from-template", {

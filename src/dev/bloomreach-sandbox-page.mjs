@@ -48,8 +48,8 @@ export const livePayload = (records, failing) => ({
   rows: renderRows(records),
 });
 
-const timesField = (id) =>
-  `<label for="${id}">Calls</label><input id="${id}" name="times" type="number" inputmode="numeric" min="1" max="1000" value="1">`;
+const timesField = (id, label = "Calls") =>
+  `<label for="${id}">${label}</label><input id="${id}" name="times" type="number" inputmode="numeric" min="1" max="1000" value="1">`;
 
 /** One form per failure; each says what the relay will do with it. */
 function failureForms() {
@@ -67,9 +67,11 @@ ${timesField("f500-times")}
 <button type="submit">Fail with 500</button></fieldset></form>
 <form method="post" action="/fail"><fieldset><legend>Refuse one command</legend>
 <input type="hidden" name="mode" value="refuse-command">
-<label for="frefuse-command">Command in the batch (1 = first)</label><input id="frefuse-command" name="command" type="number" inputmode="numeric" min="1" max="50" value="1">
-${timesField("frefuse-times")}
-<p class="hint">The batch answers 200 with <code>{"success": false, "errors": [...]}</code> for that command (the last one when the batch is shorter): its delivery ends <code>dead</code>; replay it from the relay's UI.</p>
+<label for="frefuse-event">Event type (<code>event_type</code>)</label><input id="frefuse-event" name="eventType" type="text" class="wide" placeholder="loyalty_tier_gold" autocomplete="off">
+<label for="frefuse-customer">Customer id value</label><input id="frefuse-customer" name="customer" type="text" class="wide" placeholder="ada@example.com" autocomplete="off">
+<label for="frefuse-command">Or: command in the batch (1 = first)</label><input id="frefuse-command" name="command" type="number" inputmode="numeric" min="1" max="50">
+${timesField("frefuse-times", "Times")}
+<p class="hint">The next event of that type, for that customer id (a value of <code>customer_ids</code>, such as the e-mail), or both, wherever it is in its batch; or the command at that place of the next batch. Its batch answers 200 with <code>{"success": false, "errors": [...]}</code> for it: the delivery ends <code>dead</code>; replay it from the relay's UI.</p>
 <button type="submit">Refuse a command</button></fieldset></form>
 <form method="post" action="/fail"><fieldset><legend>Refuse the credentials (HTTP 401)</legend>
 <input type="hidden" name="mode" value="status"><input type="hidden" name="status" value="401">
@@ -109,7 +111,7 @@ td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-alig
 dl{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px}dd{margin:0}
 .forms{display:grid;grid-template-columns:repeat(auto-fill,minmax(15em,1fr));gap:12px}
 fieldset{border:1px solid #ccc;border-radius:6px;height:100%;box-sizing:border-box}legend{font-weight:600}
-label{display:block;margin-top:6px}input{width:6em}.hint{color:#555;font-size:13px}button{margin-top:6px}
+label{display:block;margin-top:6px}input{width:6em}input.wide{width:100%;box-sizing:border-box}.hint{color:#555;font-size:13px}button{margin-top:6px}
 .state{padding:8px 12px;border-radius:6px;background:#eef7ee}.state.abnormal{background:#fff3d6}.notice{color:#b00}</style></head><body>
 <h1>Bloomreach sandbox</h1>
 <section aria-labelledby="creds"><h2 id="creds">Credentials</h2>
@@ -122,7 +124,7 @@ label{display:block;margin-top:6px}input{width:6em}.hint{color:#555;font-size:13
 <p id="failing" class="state${live.abnormal ? " abnormal" : ""}" role="status">${escapeHtml(live.failing)}</p>
 ${notice ? `<p class="notice" role="alert">${escapeHtml(notice)}</p>` : ""}
 ${failureForms()}
-<p class="hint">A failure applies to the relay's calls (batches, the connection test's credentials probe), never to the time check, which only proves the base URL and token. Or from a shell: <code>curl -X POST '${escapeHtml(url)}/fail?status=503&amp;times=3'</code>, <code>?mode=refuse-command&amp;command=2</code>, <code>?times=0</code> (normal).</p></section>
+<p class="hint">A failure applies to the relay's calls (batches, the connection test's credentials probe), never to the time check, which only proves the base URL and token. Or from a shell: <code>curl -X POST '${escapeHtml(url)}/fail?status=503&amp;times=3'</code>, <code>?mode=refuse-command&amp;eventType=loyalty_tier_gold</code> (also <code>&amp;customer=ada@example.com</code>, or <code>&amp;command=2</code> for a place in the batch), <code>?times=0</code> (normal).</p></section>
 <section aria-labelledby="recs"><h2 id="recs">What the relay sent</h2>
 <p><span id="count">${live.count}</span> record(s), newest first; updated every 2 s; JSON at <a href="/records">/records</a>.</p>
 <div class="records"><table><thead><tr><th>#</th><th>time (UTC)</th><th>command</th><th>summary</th><th>data</th></tr></thead>

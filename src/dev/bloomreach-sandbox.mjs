@@ -14,7 +14,7 @@
 import { createServer } from "node:http";
 import { pathToFileURL } from "node:url";
 import { livePayload, renderPage } from "./bloomreach-sandbox-page.mjs";
-import { consume, describeFailure, NORMAL, parseFailure } from "./sandbox-failures.mjs";
+import { consume, describeFailure, matchesRefusal, NORMAL, parseFailure, refusalTarget } from "./sandbox-failures.mjs";
 
 export const SANDBOX_DEFAULTS = {
   host: "127.0.0.1",
@@ -134,19 +134,19 @@ export function startBloomreachSandbox(options = {}) {
       if (commands.length > MAX_COMMANDS)
         return send(res, 400, { success: false, message: `At most ${MAX_COMMANDS} commands per batch` });
       const start = Date.now() / 1000;
-      const refused = takeCommandRefusal(commands.length);
+      const refused = takeCommandRefusals(commands);
       const results = commands.map((command, index) =>
-        index === refused
-          ? refuseOnPurpose(command.name, command.data, `command ${index + 1} of the batch`)
+        refused.has(index)
+          ? refuseOnPurpose(command.name, command.data, `${refused.get(index)}command ${index + 1} of the batch`)
           : acceptCommand(command.name, command.data, command.command_id),
       );
       return send(res, 200, { success: true, start_time: start, end_time: Date.now() / 1000, results });
     }
     // The single-command routes answer like one batch result.
-    const result =
-      takeCommandRefusal(1) === 0
-        ? refuseOnPurpose(match.name, body, "a single command")
-        : acceptCommand(match.name, body);
+    const single = takeCommandRefusals([{ name: match.name, data: body }]);
+    const result = single.has(0)
+      ? refuseOnPurpose(match.name, body, `${single.get(0)}a single command`)
+      : acceptCommand(match.name, body);
     return send(res, 200, result.success ? { success: true } : { success: false, errors: result.errors });
   }
 
@@ -170,12 +170,25 @@ export function startBloomreachSandbox(options = {}) {
     return send(res, 200, { failing, description: describeFailure(failing) });
   }
 
-  /** The batch index to refuse on purpose, or -1; a batch shorter than the plan's place loses its last. */
-  function takeCommandRefusal(count) {
-    if (failing.mode !== "refuse-command" || failing.remaining <= 0) return -1;
-    const index = Math.min(failing.command, count) - 1;
-    failing = consume(failing);
-    return index;
+  /**
+   * The batch indexes to refuse on purpose, each with what names it in the error ("" for a place).
+   * By place: one per batch, the last of a batch shorter than the place. By what the command is:
+   * every match while the plan has times left; a batch without one leaves the plan as it was.
+   */
+  function takeCommandRefusals(commands) {
+    const refused = new Map();
+    if (failing.mode !== "refuse-command" || failing.remaining <= 0) return refused;
+    if ("command" in failing) {
+      refused.set(Math.min(failing.command, commands.length) - 1, "");
+      failing = consume(failing);
+      return refused;
+    }
+    commands.forEach((command, index) => {
+      if (failing.remaining <= 0 || !matchesRefusal(failing, command?.name, command?.data)) return;
+      refused.set(index, `${refusalTarget(failing)}, `);
+      failing = consume(failing);
+    });
+    return refused;
   }
 
   function refuseOnPurpose(name, data, which) {
@@ -213,7 +226,10 @@ export function startBloomreachSandbox(options = {}) {
       resolve({
         url: publicUrl,
         records,
-        /** The same plan as `POST /fail` takes (`{status, times}`, `{mode: "refuse-command", command}`); throws on a bad one. */
+        /**
+         * The same plan as `POST /fail` takes (`{status, times}`, `{mode: "refuse-command", command}` or
+         * `{mode: "refuse-command", eventType, customer}`); throws on a bad one.
+         */
         fail(fields = {}) {
           const parsed = parseFailure((name) => (fields[name] === undefined ? undefined : String(fields[name])));
           if (!parsed.ok) throw new Error(parsed.message);

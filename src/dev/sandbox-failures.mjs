@@ -6,11 +6,17 @@
  *
  * One plan at a time; each call it applies to uses one of its `times`. The same plan comes from
  * `POST /fail` (query or form fields), the sandbox page's forms, and `npm start -- --fail=500x3`.
+ *
+ * A command is refused either by its place in the batch (`command=2`), or by what an admin knows
+ * of it (`eventType=loyalty_tier_gold`, `customer=ada@example.com`): its place depends on whether
+ * the customer's fields changed and on what else shares the batch, which nobody can tell ahead.
+ * By what it is, each refused command uses one of the `times`, and a call without one uses none.
  */
 
 export const NORMAL = Object.freeze({ mode: "normal", remaining: 0 });
 
 const MAX_TIMES = 1000;
+const MAX_TEXT = 200;
 const DEFAULT_RETRY_AFTER = 5;
 
 /** Reads a plan from `get(name)` (URLSearchParams or a plain lookup); explains a bad value in words. */
@@ -22,6 +28,18 @@ export function parseFailure(get) {
   if (times === 0 || mode === "normal") return { ok: true, plan: NORMAL };
 
   if (mode === "refuse-command") {
+    const eventType = text(get("eventType") ?? get("event_type"));
+    const customer = text(get("customer"));
+    if (eventType !== undefined || customer !== undefined) {
+      if (text(get("command")) !== undefined)
+        return refuse("give the command's place in the batch, or an event type and/or a customer id, not both");
+      if ((eventType ?? "").length > MAX_TEXT || (customer ?? "").length > MAX_TEXT)
+        return refuse(`an event type or a customer id is at most ${MAX_TEXT} characters`);
+      return {
+        ok: true,
+        plan: { mode, ...(eventType ? { eventType } : {}), ...(customer ? { customer } : {}), remaining: times },
+      };
+    }
     const command = integer(get("command"), 1);
     if (command === undefined || command < 1 || command > 50)
       return refuse("command must be the command's place in the batch, from 1 to 50");
@@ -58,12 +76,41 @@ export function parseFailureFlag(spec) {
 export function describeFailure(plan) {
   if (plan.mode === "normal" || plan.remaining <= 0) return "Normal: every call is answered as Bloomreach would.";
   const calls = plan.remaining === 1 ? "the next call" : `the next ${plan.remaining} calls`;
+  if (plan.mode === "refuse-command" && !("command" in plan)) {
+    const n = plan.remaining;
+    const noun = plan.eventType
+      ? `${n === 1 ? "event" : `${n} events`} ${plan.eventType}`
+      : n === 1
+        ? "command"
+        : `${n} commands`;
+    const whose = plan.customer ? ` for ${plan.customer}` : "";
+    return `The next ${noun}${whose} ${n === 1 ? "is" : "are"} refused ({"success": false, "errors": [...]}) inside a 200 answer, wherever it is in its batch; other commands are accepted.`;
+  }
   if (plan.mode === "refuse-command") {
     const batches = plan.remaining === 1 ? "the next batch" : `each of the next ${plan.remaining} batches`;
     return `In ${batches}, command ${plan.command} is refused ({"success": false, "errors": [...]}) inside a 200 answer.`;
   }
   const retry = plan.retryAfter ? ` with Retry-After: ${plan.retryAfter}` : "";
   return `Failing: ${calls} answer${plan.remaining === 1 ? "s" : ""} HTTP ${plan.status}${retry}.`;
+}
+
+/** Whether a command is the one a refuse-by-what-it-is plan names (its event type, a customer id value). */
+export function matchesRefusal(plan, name, data) {
+  if (plan.mode !== "refuse-command" || "command" in plan) return false;
+  if (plan.eventType !== undefined && (name !== "customers/events" || data?.event_type !== plan.eventType))
+    return false;
+  if (plan.customer !== undefined) {
+    const ids = data?.customer_ids;
+    if (!ids || typeof ids !== "object" || !Object.values(ids).some((value) => String(value) === plan.customer))
+      return false;
+  }
+  return true;
+}
+
+/** The refused command in Bloomreach's error (`the event loyalty_tier_gold for ada@example.com`). */
+export function refusalTarget(plan) {
+  const whose = plan.customer ? ` for ${plan.customer}` : "";
+  return plan.eventType ? `the event ${plan.eventType}${whose}` : `a command${whose}`;
 }
 
 /** Uses one of the plan's times; answers the plan that is left. */
@@ -73,6 +120,13 @@ function integer(raw, fallback) {
   if (raw === undefined || raw === null || String(raw).trim() === "") return fallback;
   const text = String(raw).trim();
   return /^\d{1,6}$/.test(text) ? Number(text) : undefined;
+}
+
+/** Trimmed text, or undefined when blank or absent. */
+function text(raw) {
+  if (raw === undefined || raw === null) return undefined;
+  const value = String(raw).trim();
+  return value === "" ? undefined : value;
 }
 
 const refuse = (message) => ({ ok: false, message });

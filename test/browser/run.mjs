@@ -124,7 +124,7 @@ async function flow(page, relay) {
   await screenshots(page, "workflow-new");
   await page.locator("#f-welcome-params-event").fill("loyalty_welcome");
   await page.getByRole("button", { name: "Create from “Welcome”" }).click();
-  await expectText(page, "Workflow created");
+  await expectText(page, "Workflow created (inactive until you activate it).");
   await page.getByRole("button", { name: /^Activate/ }).click();
   await expectText(page, "Workflow activated.");
   await page.locator("#f-sample").fill(

@@ -33,6 +33,25 @@ async function batch(count) {
   return { status: response.status, retryAfter: response.headers.get("retry-after"), body: await response.json() };
 }
 
+async function postBatch(commands) {
+  const response = await fetch(`${sandbox.url}/track/v2/projects/p-test/batch`, {
+    method: "POST",
+    headers: { authorization: AUTH, "content-type": "application/json" },
+    body: JSON.stringify({ commands }),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+const properties = (email) => ({
+  name: "customers",
+  data: { customer_ids: { registered: email }, properties: { first_name: "A" }, update_timestamp: 1_767_225_600 },
+});
+
+const tierEvent = (email, tier) => ({
+  name: "customers/events",
+  data: { customer_ids: { registered: email }, event_type: `loyalty_tier_${tier}`, timestamp: 1_767_225_600 },
+});
+
 const postFail = (query) => fetch(`${sandbox.url}/fail?${query}`, { method: "POST" });
 
 describe("Bloomreach sandbox: failures on purpose", () => {
@@ -77,6 +96,113 @@ describe("Bloomreach sandbox: failures on purpose", () => {
       answer.body.results.map((r) => r.success),
       [true, false],
     );
+  });
+
+  it("refuse-command by event type refuses that event wherever it is, and waits for a batch that has one", async () => {
+    assert.equal((await postFail("mode=refuse-command&eventType=loyalty_tier_gold")).status, 200);
+    const without = await postBatch([properties("ada@example.com"), tierEvent("ada@example.com", "silver")]);
+    assert.deepEqual(
+      without.body.results.map((r) => r.success),
+      [true, true],
+      "a batch without the event is accepted",
+    );
+    assert.equal(sandbox.failing().eventType, "loyalty_tier_gold", "the plan waits for the event");
+
+    const answer = await postBatch([
+      properties("ada@example.com"),
+      tierEvent("ada@example.com", "silver"),
+      tierEvent("ada@example.com", "gold"),
+      properties("bob@example.com"),
+    ]);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.success, true);
+    assert.deepEqual(answer.body.results[0], { success: true });
+    assert.deepEqual(answer.body.results[1], { success: true });
+    // Bloomreach's own per-command refusal (docs/vendor-apis.md), naming what was refused and where.
+    assert.deepEqual(answer.body.results[2], {
+      success: false,
+      errors: ["sandbox refusal on purpose (the event loyalty_tier_gold, command 3 of the batch)"],
+    });
+    assert.deepEqual(answer.body.results[3], { success: true });
+    assert.equal(sandbox.failing().mode, "normal", "one time refuses one command");
+    const again = await postBatch([tierEvent("ada@example.com", "gold")]);
+    assert.deepEqual(again.body.results, [{ success: true }]);
+  });
+
+  it("refuse-command by customer id value refuses that customer's next command, of any kind", async () => {
+    sandbox.fail({ mode: "refuse-command", customer: "bob@example.com" });
+    const answer = await postBatch([tierEvent("ada@example.com", "gold"), properties("bob@example.com")]);
+    assert.deepEqual(
+      answer.body.results.map((r) => r.success),
+      [true, false],
+    );
+    assert.match(answer.body.results[1].errors[0], /\(a command for bob@example\.com, command 2 of the batch\)/);
+  });
+
+  it("refuse-command by event type and customer refuses only both; times counts refused commands", async () => {
+    await postFail("mode=refuse-command&event_type=loyalty_tier_gold&customer=bob@example.com&times=2");
+    assert.match(
+      (await (await fetch(`${sandbox.url}/fail`)).json()).description,
+      /next 2 events loyalty_tier_gold for bob@example\.com are refused/,
+    );
+    const first = await postBatch([
+      tierEvent("ada@example.com", "gold"),
+      properties("bob@example.com"),
+      tierEvent("bob@example.com", "gold"),
+      tierEvent("bob@example.com", "gold"),
+      tierEvent("bob@example.com", "gold"),
+    ]);
+    assert.deepEqual(
+      first.body.results.map((r) => r.success),
+      [true, true, false, false, true],
+    );
+    assert.equal(sandbox.failing().mode, "normal");
+  });
+
+  it("refuse-command by event type applies to the single-event route too", async () => {
+    await postFail("mode=refuse-command&eventType=loyalty_tier_gold");
+    const response = await fetch(`${sandbox.url}/track/v2/projects/p-test/customers/events`, {
+      method: "POST",
+      headers: { authorization: AUTH, "content-type": "application/json" },
+      body: JSON.stringify(tierEvent("ada@example.com", "gold").data),
+    });
+    assert.deepEqual(await response.json(), {
+      success: false,
+      errors: ["sandbox refusal on purpose (the event loyalty_tier_gold, a single command)"],
+    });
+  });
+
+  it("refuse-command takes a place or what the command is, not both; the page's form takes either", async () => {
+    const both = await postFail("mode=refuse-command&command=2&eventType=loyalty_tier_gold");
+    assert.equal(both.status, 400);
+    assert.match((await both.json()).message, /not both/);
+    assert.equal(sandbox.failing().mode, "normal");
+
+    const form = (body) =>
+      fetch(`${sandbox.url}/fail`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body,
+        redirect: "manual",
+      });
+    // The form posts every field; the blank ones are not given.
+    const set = await form("mode=refuse-command&eventType=loyalty_tier_gold&customer=&command=&times=1");
+    assert.equal(set.status, 303);
+    const page = await (await fetch(`${sandbox.url}/`)).text();
+    assert.match(page, /The next event loyalty_tier_gold is refused/);
+    assert.match(page, /<label for="frefuse-event">Event type/);
+    assert.match(page, /<label for="frefuse-customer">Customer id value/);
+    assert.match(page, /<label for="frefuse-command">Or: command in the batch/);
+
+    const byPlace = await form("mode=refuse-command&eventType=&customer=&command=2&times=1");
+    assert.equal(byPlace.status, 303);
+    assert.deepEqual(sandbox.failing(), { mode: "refuse-command", command: 2, remaining: 1 });
+    const blank = await form("mode=refuse-command&eventType=&customer=&command=&times=1");
+    assert.equal(blank.status, 303);
+    assert.deepEqual(sandbox.failing(), { mode: "refuse-command", command: 1, remaining: 1 });
+    const refused = await form("mode=refuse-command&eventType=loyalty_tier_gold&command=1&times=1");
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /not both/);
   });
 
   it("401 refuses the credentials, and never the connection test's time check", async () => {

@@ -44,6 +44,16 @@ export type NoticeKey = keyof typeof NOTICES;
 
 export const noticeText = (key: string | undefined) => (key && key in NOTICES ? NOTICES[key as NoticeKey] : undefined);
 
+/**
+ * What the workflow list says after a template made several workflows: how many, that each waits
+ * to be activated, and their names (read from the list, not the link). One keeps the singular.
+ */
+export function createdNotice(names: readonly string[]): string | undefined {
+  if (names.length === 0) return undefined;
+  if (names.length === 1) return NOTICES.created;
+  return `${names.length} workflows created (inactive until you activate them): ${names.join(", ")}.`;
+}
+
 export function viewContext(c: UiContext): ViewContext {
   const notice = noticeText(c.req.query("notice"));
   return {

@@ -36,7 +36,7 @@ import {
 import { sampleFor } from "../../ui/workflow-sample";
 import { PreviewSchema } from "../admin/schemas";
 import { zodIssues } from "../validation";
-import { type UiContext, type UiEnv, viewContext } from "./context";
+import { createdNotice, type UiContext, type UiEnv, viewContext } from "./context";
 import { attempt, type FormValues, readForm, redirectWith, str } from "./forms";
 
 type Status = 200 | 400 | 404 | 409 | 422;
@@ -133,6 +133,14 @@ function templateParams(values: FormValues, template: string): Record<string, un
   return params;
 }
 
+/** `?created=wf_a,wf_b`: the workflows a template just made (at most 100 looked at). */
+const createdIds = (query: string | undefined) =>
+  (query ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean)
+    .slice(0, 100);
+
 /** Where a status toggle came from (list or editor), so the admin stays where they were. */
 function backTo(values: FormValues, id: string): string {
   const back = str(values.back);
@@ -197,9 +205,21 @@ async function tryWorkflow(c: UiContext, workflowId: string, sample: string): Pr
 }
 
 export const workflowPages = new Hono<UiEnv>()
-  .get("/workflows", async (c) =>
-    c.html(<WorkflowsPage ctx={viewContext(c)} items={(await listWorkflows(c.get("deps"))).items} />),
-  )
+  .get("/workflows", async (c) => {
+    const { items } = await listWorkflows(c.get("deps"));
+    // Only ids of workflows that exist count, and their names come from the list, never the link.
+    const named = new Set(createdIds(c.req.query("created")));
+    const created = items.filter((w) => named.has(w.id));
+    const ctx = viewContext(c);
+    const notice = createdNotice(created.map((w) => w.name)) ?? ctx.notice;
+    return c.html(
+      <WorkflowsPage
+        ctx={{ ...ctx, ...(notice ? { notice } : {}) }}
+        items={items}
+        created={new Set(created.map((w) => w.id))}
+      />,
+    );
+  })
   .get("/workflows/new", async (c) =>
     c.html(
       <NewWorkflowPage
@@ -228,7 +248,9 @@ export const workflowPages = new Hono<UiEnv>()
       );
     }
     const items = "items" in created.data ? created.data.items : [created.data];
-    return redirectWith(c, items.length === 1 ? workflowPath(items[0]!.id) : "/admin/workflows", "created");
+    if (items.length === 1) return redirectWith(c, workflowPath(items[0]!.id), "created");
+    // Several land on the list, which names them and marks their rows.
+    return c.redirect(`/admin/workflows?created=${items.map((w) => encodeURIComponent(w.id)).join(",")}`, 303);
   })
   .post("/workflows/json", async (c) => {
     const text = str((await readForm(c)).document);

@@ -22,8 +22,9 @@ export function StatusToggle(props: { ctx: ViewContext; id: string; active: bool
   );
 }
 
-export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem[] }) {
+export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem[]; created?: ReadonlySet<string> }) {
   const { ctx, items } = props;
+  const created = props.created ?? new Set<string>();
   return (
     <Page
       ctx={ctx}
@@ -64,6 +65,12 @@ export function WorkflowsPage(props: { ctx: ViewContext; items: WorkflowListItem
                 <tr>
                   <td data-label="Name">
                     <a href={`/admin/workflows/${encodeURIComponent(w.id)}`}>{w.name}</a>
+                    {created.has(w.id) ? (
+                      <>
+                        {" "}
+                        <span class="badge warn">new</span>
+                      </>
+                    ) : null}
                   </td>
                   <td data-label="Status">
                     <span class={`badge ${w.status}`}>{w.status}</span>

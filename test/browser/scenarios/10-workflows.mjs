@@ -140,7 +140,7 @@ export default async function workflows(page, relay, kit) {
     await card.getByText("Needs the Antavo API connection, which is not set up yet").waitFor();
     await page.locator("#f-birthday_reward-params-rewardId").fill("rw-browser");
     await page.getByRole("button", { name: "Create from “Birthday reward”" }).click();
-    await expectText(page, "Workflow created");
+    await expectText(page, "Workflow created (inactive until you activate it).");
     await expectText(page, "This workflow claims Antavo rewards, and no Antavo API connection is configured");
     // Try it starts from a customer (a date workflow has no event) whose birthday is today.
     assert.doesNotMatch(await page.locator("#f-sample").inputValue(), /"action"/);

@@ -4,13 +4,12 @@
  * showing the new state (no longer dead) and, once delivered, the replay's attempt numbered after
  * the first run's.
  *
- * The refusal is the sandbox's own failure on purpose (`POST /fail?mode=refuse-command&command=N`,
- * src/dev/sandbox-failures.mjs): the next batch answers 200 with `success: false` for its Nth
- * command, here the Welcome workflow's event (its place found with `POST /api/preview`, which plans
- * exactly what the delivery sends). One batch only, so the replay finds the sandbox answering normally.
+ * The refusal is the sandbox's own failure on purpose (`POST /fail?mode=refuse-command&eventType=…
+ * &customer=…`, src/dev/sandbox-failures.mjs): the batch that carries the Welcome workflow's event
+ * for this customer answers 200 with `success: false` for that command, wherever it sits. One
+ * command only, so the replay finds the sandbox answering normally.
  */
 import assert from "node:assert/strict";
-import { SECRETS } from "../local-relay.mjs";
 
 const EVENT_ID = "browser-partial-1";
 const CUSTOMER = "browser-cust-partial";
@@ -22,28 +21,10 @@ const EVENT = {
 };
 const REFUSED_EVENT = "loyalty_welcome";
 
-/** The 1-based place of the Welcome workflow's event among the commands the event's batch carries. */
-async function placeOfRefusedCommand(relayUrl) {
-  const response = await fetch(`${relayUrl}/api/preview`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${SECRETS.ADMIN_TOKEN}`, "content-type": "application/json" },
-    body: JSON.stringify({ event: EVENT }),
-  });
-  const body = await response.json();
-  assert.equal(response.status, 200, `the preview answered ${response.status}: ${JSON.stringify(body)}`);
-  const index = body.commands.findIndex(
-    (c) => c.command.name === "customers/events" && c.command.data.event_type === REFUSED_EVENT,
-  );
-  assert.ok(index >= 0, `the event would not send ${REFUSED_EVENT}: ${JSON.stringify(body.commands)}`);
-  assert.ok(body.commands.length >= 3, "the event should send other commands beside the refused one");
-  return index + 1;
-}
-
-/** The sandbox's refusal: the next batch's `command`-th command is refused inside a 200 answer. */
-async function refuseNextCommand(sandboxUrl, command) {
-  const response = await fetch(`${sandboxUrl}/fail?mode=refuse-command&command=${command}&times=1`, {
-    method: "POST",
-  });
+/** The sandbox's refusal: the next `eventType` event for `customer` is refused inside a 200 answer. */
+async function refuseNextEvent(sandboxUrl, eventType, customer) {
+  const query = new URLSearchParams({ mode: "refuse-command", eventType, customer, times: "1" });
+  const response = await fetch(`${sandboxUrl}/fail?${query}`, { method: "POST" });
   assert.equal(response.status, 200, `the sandbox did not take /fail: ${response.status} ${await response.text()}`);
 }
 
@@ -63,8 +44,7 @@ export default async function deliveries(page, relay, kit) {
   const { expectText, log, nav, postWebhook, screenshots } = kit;
   try {
     log("deliveries: an event Bloomreach partly refuses");
-    const command = await placeOfRefusedCommand(relay.url);
-    await refuseNextCommand(relay.sandbox.url, command);
+    await refuseNextEvent(relay.sandbox.url, REFUSED_EVENT, EVENT.customer.email);
     await postWebhook(relay.url, EVENT);
 
     log("deliveries: find it by event id");
@@ -86,7 +66,9 @@ export default async function deliveries(page, relay, kit) {
     assert.match(refusedText, /refused by Bloomreach/);
     // The sandbox's own words for its refusal, as Bloomreach's per-command error.
     assert.ok(
-      refusedText.includes(`sandbox refusal on purpose (command ${command} of the batch)`),
+      refusedText.includes(
+        `sandbox refusal on purpose (the event ${REFUSED_EVENT} for ${EVENT.customer.email}, command `,
+      ),
       `the refused command does not show the sandbox's error: ${refusedText}`,
     );
     assert.ok((await page.locator(".command-results li:not(.refused) .badge.delivered").count()) >= 2);

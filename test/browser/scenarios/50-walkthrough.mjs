@@ -4,8 +4,9 @@
  * reward-claim follow-up, last-purchase fields, birthday reward) with the templates, Sync fields,
  * Event sync and the Antavo API page, send the Antavo webhooks that trigger them and check each
  * reached the Bloomreach sandbox; then make a delivery fail with the sandbox page's "Refuse one
- * command", find it by its event id, read why it failed, clear the failure, replay it and see it
- * delivered. The failure, search, explanation and replay run again at 1440×900.
+ * command" (by its event type, never its place in the batch), find it by its event id, read why it
+ * failed, clear the failure, replay it and see it delivered. The failure, search, explanation and
+ * replay run again at 1440×900, refused by event type and customer.
  *
  * What the main flow set up is reused, not made again: the Bloomreach connection (to the sandbox),
  * the hard ID email → registered with first_name and score, opt_in in Event sync and the active
@@ -85,8 +86,8 @@ function arrived(relay, email, eventType) {
 }
 
 /**
- * Nothing in flight: a delivery still retrying (scenario 40's 500) or queued could share the
- * refused batch, so that "command 2" would be someone else's.
+ * Nothing in flight: a delivery still retrying (scenario 40's 500) or queued could carry an event
+ * of the refused type first, so that the refusal would be someone else's.
  */
 function quiet(relay) {
   return until("no delivery pending or retrying", async () => {
@@ -113,15 +114,18 @@ export default async function walkthrough(page, relay, kit) {
     await kit.screenshots(page, `walk-${name}`);
   }
 
-  /** README: "Workflows → New workflow → the template's card → Create from “…”". */
-  async function fromTemplate(title, params) {
+  /**
+   * README: "Workflows → New workflow → the template's card → Create from “…”"; `created` is what
+   * the page then says (one workflow: its page, in the singular; several: the list names them).
+   */
+  async function fromTemplate(title, params, created = "Workflow created (inactive until you activate it).") {
     await nav(page, "Workflows");
     await page.getByRole("link", { name: "New workflow" }).click();
     await flat("workflow-new");
     const card = page.locator("section.card", { has: page.getByRole("heading", { name: title, exact: true }) });
     for (const [label, value] of Object.entries(params)) await card.getByLabel(label).fill(value);
     await card.getByRole("button", { name: `Create from “${title}”` }).click();
-    await expectText(page, "Workflow created");
+    await expectText(page, created);
     await flat(`created-${title}`);
   }
 
@@ -138,15 +142,19 @@ export default async function walkthrough(page, relay, kit) {
     await flat(`workflow-${name}`);
   }
 
-  /** The sandbox page's "Refuse one command" form: command `n` of the next batch. */
-  async function refuseNextCommand(n, shot) {
+  /**
+   * The sandbox page's "Refuse one command" form, by what the admin knows: the next event of
+   * `eventType` (for `customer`, the hard-ID value, when given), wherever it is in its batch.
+   */
+  async function refuseNextEvent({ eventType, customer }, shot) {
     await page.goto(`${relay.sandbox.url}/`);
     const form = page.locator("form", { has: page.getByRole("button", { name: "Refuse a command" }) });
-    await form.getByLabel("Command in the batch (1 = first)").fill(String(n));
-    await form.getByLabel("Calls").fill("1");
+    await form.getByLabel("Event type").fill(eventType);
+    if (customer) await form.getByLabel("Customer id value").fill(customer);
+    await form.getByLabel("Times").fill("1");
     await form.getByRole("button", { name: "Refuse a command" }).click();
     await page.waitForURL(`${relay.sandbox.url}/`);
-    await expectText(page, `In the next batch, command ${n} is refused`);
+    await expectText(page, `The next event ${eventType}${customer ? ` for ${customer}` : ""} is refused`);
     await look(shot);
   }
 
@@ -154,7 +162,7 @@ export default async function walkthrough(page, relay, kit) {
    * Deliveries → Event ID → Search; the row turns dead; its page marks the refused command with
    * Bloomreach's own words; the sandbox back to normal; Replay this delivery; delivered.
    */
-  async function findExplainReplay(who, { refusedEvent, otherCommands, shot }) {
+  async function findExplainReplay(who, { refusedEvent, refusedFor, otherCommands, shot }) {
     log(`walkthrough (${shot}): find ${who.id} by its event id`);
     await page.goto(`${base}/admin`);
     await flat("dashboard");
@@ -183,7 +191,11 @@ export default async function walkthrough(page, relay, kit) {
     assert.match(refusedText, new RegExp(`event ${refusedEvent}`), "the refused command is not the one asked for");
     assert.match(refusedText, /refused by Bloomreach/);
     // Bloomreach's own words (the sandbox's), not only the relay's status.
-    assert.match(refusedText, /sandbox refusal on purpose \(command 2 of the batch\)/);
+    const target = `the event ${refusedEvent}${refusedFor ? ` for ${refusedFor}` : ""}`;
+    assert.ok(
+      refusedText.includes(`sandbox refusal on purpose (${target}, command `),
+      `the refused command does not show the sandbox's error: ${refusedText}`,
+    );
     const delivered = await page.locator(".command-results li:not(.refused) .badge.delivered").count();
     assert.equal(delivered, otherCommands, "the other commands of the batch should be marked delivered");
     // The planned commands repeat it: the refused one stands out there too.
@@ -277,14 +289,26 @@ export default async function walkthrough(page, relay, kit) {
     await look("workflows");
 
     log("walkthrough 2: you reached Gold (Tier upgrade template, the Gold workflow active)");
-    await fromTemplate("Tier upgrade", {
-      "Antavo action": "tier_change",
-      "Tier names": "Silver, Gold, Platinum",
-      "Tier field in the event data": "tier",
-      "Bloomreach event name prefix": "loyalty_tier_",
-    });
-    // Three workflows: the template lands on the list, each inactive.
-    for (const tier of ["Silver", "Gold", "Platinum"]) await expectText(page, `Tier upgrade to ${tier}`);
+    await fromTemplate(
+      "Tier upgrade",
+      {
+        "Antavo action": "tier_change",
+        "Tier names": "Silver, Gold, Platinum",
+        "Tier field in the event data": "tier",
+        "Bloomreach event name prefix": "loyalty_tier_",
+      },
+      "3 workflows created (inactive until you activate them): Tier upgrade to Silver, Tier upgrade to Gold, Tier upgrade to Platinum.",
+    );
+    // Three workflows: the template lands on the list, each inactive and marked new.
+    assert.match(page.url(), /\/admin\/workflows\?created=/, "several workflows should land on the list");
+    for (const tier of ["Silver", "Gold", "Platinum"]) {
+      const row = page.locator("tr", { has: page.getByRole("link", { name: `Tier upgrade to ${tier}`, exact: true }) });
+      assert.equal(await row.locator(".badge", { hasText: /^new$/ }).count(), 1, `${tier} is not marked new`);
+      assert.equal(await row.locator(".badge.inactive").count(), 1, `${tier} is not inactive`);
+    }
+    const welcomeRow = page.locator("tr", { has: page.getByRole("link", { name: "Welcome", exact: true }) });
+    assert.equal(await welcomeRow.locator(".badge", { hasText: /^new$/ }).count(), 0, "Welcome is marked new");
+    await look("tiers-created");
     await activate("Tier upgrade to Gold");
     await page.locator("#f-sample").fill(
       JSON.stringify({
@@ -418,8 +442,8 @@ export default async function walkthrough(page, relay, kit) {
 
     log("walkthrough: a delivery fails on purpose (phone)");
     await quiet(relay);
-    await refuseNextCommand(2, "sandbox-refuse-phone");
-    // A new customer: its properties go first, then the Gold event (command 2), then last_tier_upgrade.
+    // The README's "refuse the event type": where the Gold event sits in its batch does not matter.
+    await refuseNextEvent({ eventType: "loyalty_tier_gold" }, "sandbox-refuse-phone");
     await postWebhook(base, {
       id: FAIL_PHONE.id,
       action: "tier_change",
@@ -431,7 +455,10 @@ export default async function walkthrough(page, relay, kit) {
     log("walkthrough: the same at 1440×900");
     await page.setViewportSize(DESKTOP);
     await quiet(relay);
-    await refuseNextCommand(2, "sandbox-refuse-desktop");
+    await refuseNextEvent(
+      { eventType: "loyalty_reward_claim", customer: FAIL_DESKTOP.email },
+      "sandbox-refuse-desktop",
+    );
     await postWebhook(base, {
       id: FAIL_DESKTOP.id,
       action: "reward_claim",
@@ -440,6 +467,7 @@ export default async function walkthrough(page, relay, kit) {
     });
     await findExplainReplay(FAIL_DESKTOP, {
       refusedEvent: "loyalty_reward_claim",
+      refusedFor: FAIL_DESKTOP.email,
       otherCommands: 1,
       shot: "fail-desktop",
     });
