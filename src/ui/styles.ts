@@ -4,11 +4,13 @@
  * sidebar from 900 px. Colours meet WCAG AA contrast on white. Under 640 px a table whose cells carry
  * `data-label` becomes one card per row (each cell labelled by its column), because a table that
  * scrolls sideways hides its last columns (the error, the buttons) with no hint that they exist.
+ * The label is in the body font also where the value is monospace (an event or customer id).
  */
 export const STYLES = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa;--card:#fff;--accent:#0b5cad;--accent-fg:#fff;
 --ok:#1a7f37;--ok-bg:#dafbe1;--warn:#8a5a00;--warn-bg:#fff4d1;--bad:#b42318;--bad-bg:#ffe4e1;--info-bg:#ddf4ff;
---delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;--paused:#8250df;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+--delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;--paused:#8250df;
+--body-font:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-family:var(--body-font)}
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:var(--bg);font-size:16px;line-height:1.5}
 a{color:var(--accent)}
@@ -141,7 +143,8 @@ table:has(td[data-label]),table:has(td[data-label]) tbody,tr:has(>td[data-label]
 table:has(td[data-label]) thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 tr:has(>td[data-label]){background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 .6rem;padding:.35rem 0}
 td[data-label]{display:block;position:relative;padding:.3rem .75rem .3rem 8.5rem;border:0;min-height:1.9rem;overflow-wrap:anywhere;white-space:normal}
-td[data-label]::before{content:attr(data-label);position:absolute;left:.75rem;width:7.25rem;font-weight:600;color:var(--muted)}
+td[data-label]::before{content:attr(data-label);position:absolute;left:.75rem;width:7.25rem;font-weight:600;color:var(--muted);
+font-family:var(--body-font);font-size:.92rem;word-break:normal}
 td[data-label=""]{padding-left:.75rem}
 td[data-label=""]::before{content:none}
 }
