@@ -135,6 +135,8 @@ dl.kv dd{margin:0;word-break:break-word}
 .checks{list-style:none;padding:0;margin:.5rem 0 0}
 .checks li{padding:.4rem 0;border-bottom:1px solid var(--line)}
 .filters{display:grid;gap:0 .75rem;grid-template-columns:minmax(0,1fr)}
+.more-filters{margin:.1rem 0 .4rem}
+.more-filters>summary{padding:.35rem 0;color:var(--accent)}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .login{max-width:24rem;margin:3rem auto}
 @media (max-width:639.98px){
@@ -156,8 +158,16 @@ td[data-label=""]::before{content:none}
 .row.three{grid-template-columns:repeat(3,minmax(0,1fr)) auto}
 .filters{grid-template-columns:repeat(4,minmax(0,1fr)) auto;align-items:end}
 .filters.single{grid-template-columns:minmax(0,28rem) auto}
+.more-filters{grid-column:1/-1}
 .grid.two{grid-template-columns:repeat(2,minmax(0,1fr))}
 }
+/* From 640 px the folded filters take their places in the grid, open or not: where the browser can
+   show a closed <details>' content (elsewhere they stay folded, as on a phone). */
+@supports selector(::details-content){@media (min-width:640px){
+.more-filters{display:contents}
+.more-filters>summary{display:none}
+.more-filters::details-content{display:contents;content-visibility:visible}
+}}
 @media (min-width:900px){
 .shell{display:grid;grid-template-columns:13rem minmax(0,1fr);min-height:calc(100vh - 3rem)}
 nav.side{border-bottom:0;border-right:1px solid var(--line)}
