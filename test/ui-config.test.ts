@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import { emptyState } from "../src/ui/form";
+import { AntavoPage } from "../src/ui/pages/antavo";
 import { FakeBloomreach } from "./fakes/fake-bloomreach";
 import { installOutboundFakes } from "./fakes/outbound";
 import { admin, json } from "./support/http";
@@ -141,6 +143,26 @@ describe("Antavo API connection", () => {
     expect(page.html).not.toContain(ANTAVO_SECRET);
     expect(textOf(page.html)).toMatch(/API secret set/);
     expect(await database()).not.toContain(ANTAVO_SECRET);
+  });
+
+  it("names the Antavo sandbox as the base URL when the relay runs locally, and only then", async () => {
+    // The tests run with wrangler.toml's ENVIRONMENT, local, as npm start does.
+    const ui = await loggedIn();
+    expect(textOf((await ui.get("/admin/antavo")).html)).toContain(
+      "An Antavo API host on antavo.com, over https (locally: the Antavo sandbox, http://127.0.0.1:8789).",
+    );
+    const view = (environment: string) =>
+      String(
+        AntavoPage({
+          ctx: { nonce: "n", csrf: "c", path: "/admin/antavo", environment },
+          connection: { configured: false, apiSecretSet: false },
+          state: emptyState({}),
+        }),
+      );
+    const production = textOf(view("production"));
+    expect(production).toContain("An Antavo API host on antavo.com, over https.");
+    expect(production).not.toContain("sandbox");
+    expect(textOf(view("local"))).toContain("(locally: the Antavo sandbox, http://127.0.0.1:8789)");
   });
 });
 

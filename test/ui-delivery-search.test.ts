@@ -10,6 +10,7 @@ import { openDatabase } from "../src/db/client";
 import { type DeliveryLogFilter, selectDeliveriesPage } from "../src/db/delivery-log-queries";
 import { type DeliveryEntry, writeDeliveryLog } from "../src/db/delivery-queries";
 import { formatTime } from "../src/ui/format";
+import { STYLES } from "../src/ui/styles";
 import { demoMapping } from "./support/fixtures";
 import { admin, json } from "./support/http";
 import { asMessage, deliveryRow, relayEvent, runQueue, setUpRelay } from "./support/pipeline";
@@ -108,6 +109,59 @@ describe("deliveries search", () => {
     expect(
       listedIds((await ui.get("/admin/deliveries?action=bulk_odd&customer=bulk-c3&remoteEvent=bulk_event_3")).html),
     ).toEqual(expected);
+  });
+
+  it("says what the search found above the form, and folds the filters but the event id on a phone", async () => {
+    // Delivered, of an action of their own: the other tests' searches and replays leave them alone.
+    const entry = (eventId: string, customerId: string): DeliveryEntry => ({
+      eventId,
+      customerId,
+      action: "said_action",
+      status: "delivered",
+      commands: [],
+      attempts: [],
+      unloggedCalls: 1,
+    });
+    await writeDeliveryLog(
+      openDatabase(env.DB),
+      [entry("said-1", "said-c1"), entry("said-2", "said-c2"), entry("said-3", "said-c2")],
+      now(),
+    );
+    const ui = await loggedIn();
+
+    const one = await ui.get("/admin/deliveries?eventId=said-1");
+    const oneText = textOf(one.html);
+    expect(oneText).toContain("1 delivery found for event id “said-1”. Go to the result");
+    // Above the form, linking down to the list, which is what it names.
+    const said = one.html.indexOf("data-match-summary");
+    expect(said).toBeGreaterThan(0);
+    expect(said).toBeLessThan(one.html.indexOf('role="search"'));
+    expect(one.html).toMatch(/data-match-summary="true">[\s\S]*?<a href="#results">Go to the result<\/a>/);
+    expect(one.html).toContain('<div data-delivery-list="true" id="results">');
+    // Only the event id was set: the other filters stay folded (closed) behind "More filters".
+    expect(one.html).toMatch(/<details class="more-filters"><summary>More filters<\/summary>/);
+    const folded = one.html.slice(one.html.indexOf('<details class="more-filters"'), one.html.indexOf("</details>"));
+    for (const id of ["f-status", "f-direction", "f-customer", "f-action", "f-remoteEvent", "f-since", "f-until"])
+      expect(folded).toContain(`id="${id}"`);
+    expect(folded).not.toContain('id="f-eventId"');
+
+    // Another filter set: open, saying how many are.
+    const two = await ui.get("/admin/deliveries?eventId=&customer=said-c2&status=delivered");
+    expect(textOf(two.html)).toContain(
+      "2 deliveries found for customer “said-c2”, status delivered. Go to the results",
+    );
+    expect(two.html).toMatch(/<details class="more-filters" open=""><summary>More filters \(2 set\)<\/summary>/);
+
+    const none = textOf((await ui.get("/admin/deliveries?eventId=said-nope")).html);
+    expect(none).toContain("No delivery found for event id “said-nope”.");
+    expect(none).not.toContain("Go to the result");
+    // No search, or a search that is not valid (its errors say so): no summary.
+    expect((await ui.get("/admin/deliveries")).html).not.toContain("data-match-summary");
+    expect((await ui.get("/admin/deliveries?since=yesterday")).html).not.toContain("data-match-summary");
+    // From 640 px the folded filters are laid out in the grid, as before, where the browser can.
+    expect(STYLES).toMatch(
+      /@supports selector\(::details-content\)\{@media \(min-width:640px\)\{[^}]*\.more-filters\{display:contents\}[^}]*\.more-filters>summary\{display:none\}[^}]*\.more-filters::details-content\{display:contents;content-visibility:visible\}/,
+    );
   });
 
   it("filters by Antavo action, Bloomreach event, customer and status, and shows when a retrying row is tried next", async () => {

@@ -56,4 +56,15 @@ describe("tables that become cards on a phone", () => {
     expect(STYLES).toContain("td[data-label]::before{content:attr(data-label)");
     expect(STYLES).toMatch(/@media \(max-width:639\.98px\)\{[^}]*:has\(td\[data-label\]\)/);
   });
+
+  it("labels a monospace cell (an event or customer id) in the body font, not the cell's", () => {
+    const label = /td\[data-label\]::before\{([^}]*)\}/.exec(STYLES)?.[1] ?? "";
+    const bodyFont = /--body-font:([^;]+);/.exec(STYLES)?.[1];
+    expect(bodyFont).toMatch(/^system-ui,/);
+    expect(STYLES).toMatch(/:root\{[^}]*font-family:var\(--body-font\)\}/);
+    expect(label).toContain("font-family:var(--body-font)");
+    // Not .mono's smaller size either, nor its break-anywhere.
+    expect(label).toMatch(/font-size:\.92rem/);
+    expect(label).toContain("word-break:normal");
+  });
 });

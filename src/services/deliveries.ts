@@ -122,8 +122,8 @@ function publicDelivery(row: DeliveryRow) {
 
 export async function getDelivery(db: Database, id: string) {
   const { delivery: row, attempts, inbound } = await selectDeliveryRecord(db, id);
-  const log = readAttemptLog(row, attempts);
   const event = inbound ? (JSON.parse(inbound.payload) as RelayEvent) : undefined;
+  const log = readAttemptLog(row, attempts, row?.direction ?? (event ? directionOf(event) : undefined));
   if (!row && !event) throw new RelayError("not_found", `no delivery ${id}`);
   const [labelled] = await withActionLabels(db, [
     { action: row?.action ?? event!.action, eventId: row?.eventId ?? id },

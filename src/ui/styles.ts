@@ -4,11 +4,13 @@
  * sidebar from 900 px. Colours meet WCAG AA contrast on white. Under 640 px a table whose cells carry
  * `data-label` becomes one card per row (each cell labelled by its column), because a table that
  * scrolls sideways hides its last columns (the error, the buttons) with no hint that they exist.
+ * The label is in the body font also where the value is monospace (an event or customer id).
  */
 export const STYLES = `
 :root{--fg:#1b1f24;--muted:#57606a;--line:#d0d7de;--bg:#f6f8fa;--card:#fff;--accent:#0b5cad;--accent-fg:#fff;
 --ok:#1a7f37;--ok-bg:#dafbe1;--warn:#8a5a00;--warn-bg:#fff4d1;--bad:#b42318;--bad-bg:#ffe4e1;--info-bg:#ddf4ff;
---delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;--paused:#8250df;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+--delivered:#2da44e;--retrying:#d4a72c;--dead:#cf222e;--paused:#8250df;
+--body-font:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;font-family:var(--body-font)}
 *{box-sizing:border-box}
 body{margin:0;color:var(--fg);background:var(--bg);font-size:16px;line-height:1.5}
 a{color:var(--accent)}
@@ -133,6 +135,8 @@ dl.kv dd{margin:0;word-break:break-word}
 .checks{list-style:none;padding:0;margin:.5rem 0 0}
 .checks li{padding:.4rem 0;border-bottom:1px solid var(--line)}
 .filters{display:grid;gap:0 .75rem;grid-template-columns:minmax(0,1fr)}
+.more-filters{margin:.1rem 0 .4rem}
+.more-filters>summary{padding:.35rem 0;color:var(--accent)}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .login{max-width:24rem;margin:3rem auto}
 @media (max-width:639.98px){
@@ -141,7 +145,8 @@ table:has(td[data-label]),table:has(td[data-label]) tbody,tr:has(>td[data-label]
 table:has(td[data-label]) thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 tr:has(>td[data-label]){background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 .6rem;padding:.35rem 0}
 td[data-label]{display:block;position:relative;padding:.3rem .75rem .3rem 8.5rem;border:0;min-height:1.9rem;overflow-wrap:anywhere;white-space:normal}
-td[data-label]::before{content:attr(data-label);position:absolute;left:.75rem;width:7.25rem;font-weight:600;color:var(--muted)}
+td[data-label]::before{content:attr(data-label);position:absolute;left:.75rem;width:7.25rem;font-weight:600;color:var(--muted);
+font-family:var(--body-font);font-size:.92rem;word-break:normal}
 td[data-label=""]{padding-left:.75rem}
 td[data-label=""]::before{content:none}
 }
@@ -153,8 +158,16 @@ td[data-label=""]::before{content:none}
 .row.three{grid-template-columns:repeat(3,minmax(0,1fr)) auto}
 .filters{grid-template-columns:repeat(4,minmax(0,1fr)) auto;align-items:end}
 .filters.single{grid-template-columns:minmax(0,28rem) auto}
+.more-filters{grid-column:1/-1}
 .grid.two{grid-template-columns:repeat(2,minmax(0,1fr))}
 }
+/* From 640 px the folded filters take their places in the grid, open or not: where the browser can
+   show a closed <details>' content (elsewhere they stay folded, as on a phone). */
+@supports selector(::details-content){@media (min-width:640px){
+.more-filters{display:contents}
+.more-filters>summary{display:none}
+.more-filters::details-content{display:contents;content-visibility:visible}
+}}
 @media (min-width:900px){
 .shell{display:grid;grid-template-columns:13rem minmax(0,1fr);min-height:calc(100vh - 3rem)}
 nav.side{border-bottom:0;border-right:1px solid var(--line)}

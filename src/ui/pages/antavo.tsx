@@ -5,6 +5,14 @@ import { formatTime } from "../format";
 import { Page, type ViewContext } from "../layout";
 import { SecretState } from "./connection";
 
+/**
+ * Where `npm start` runs the Antavo sandbox unless told another port (src/dev/start.mjs); the relay
+ * is not told the port, so the page names the default. Plain http to loopback is accepted only
+ * when ENVIRONMENT is `local` (domain/outbound-url.ts).
+ */
+const LOCAL_ENVIRONMENT = "local";
+const ANTAVO_SANDBOX_URL = "http://127.0.0.1:8789";
+
 export type AntavoConnectionView = Awaited<ReturnType<typeof getAntavoConnection>>;
 
 export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnectionView; state: FormState }) {
@@ -46,7 +54,9 @@ export function AntavoPage(props: { ctx: ViewContext; connection: AntavoConnecti
           type="url"
           state={state}
           placeholder="e.g. https://api.<environment>.antavo.com"
-          hint="An Antavo API host on antavo.com, over https."
+          hint={`An Antavo API host on antavo.com, over https${
+            ctx.environment === LOCAL_ENVIRONMENT ? ` (locally: the Antavo sandbox, ${ANTAVO_SANDBOX_URL})` : ""
+          }.`}
           required
         />
         <Field

@@ -1,6 +1,7 @@
 /**
  * The delivery log: a search (event id, customer, action, Bloomreach event, status, direction,
- * window) over the list, and the replays. Replaying a window runs page by page (the service answers
+ * window; on a phone all but the event id fold behind "More filters") over the list, with what it
+ * found said above the form, and the replays. Replaying a window runs page by page (the service answers
  * {replayed, remaining}); the page script loops with a <progress> and then reloads the list, and
  * without it each click does one page and answers the list as it is now. One delivery's page is
  * delivery-detail.tsx.
@@ -181,6 +182,41 @@ export function DeliveryListPart(props: { list: DeliveryList; filtered: boolean;
   );
 }
 
+/** The filters folded behind "More filters" on a phone: every one but the event id. */
+const MORE_FILTERS = ["status", "direction", "customer", "action", "remoteEvent", "since", "until"] as const;
+
+/** The search in words: `event id “evt-1”, status dead`. */
+function describeFilter(filter: DeliveryFilter): string {
+  const parts: string[] = [];
+  if (filter.eventId) parts.push(`event id “${filter.eventId}”`);
+  if (filter.customer) parts.push(`customer “${filter.customer}”`);
+  if (filter.action) parts.push(`Antavo action “${filter.action}”`);
+  if (filter.remoteEvent) parts.push(`Bloomreach event “${filter.remoteEvent}”`);
+  if (filter.status) parts.push(`status ${filter.status}`);
+  if (filter.direction) parts.push(filter.direction === "to_antavo" ? "Bloomreach to Antavo" : "Antavo to Bloomreach");
+  if (filter.since) parts.push(`created from ${filter.since} UTC`);
+  if (filter.until) parts.push(`until ${filter.until} UTC`);
+  return parts.join(", ");
+}
+
+/**
+ * What the search found, above the form: on a phone the results start below the whole form, so
+ * the answer is said first, with a link down to them.
+ */
+function MatchSummary(props: { filter: DeliveryFilter; count: number; more: boolean }) {
+  const { count, more } = props;
+  const found =
+    count === 0
+      ? "No delivery found"
+      : `${plural(count, "delivery", "deliveries")}${more ? " (and more on the next pages)" : ""} found`;
+  return (
+    <p class="notice info" role="status" data-match-summary>
+      {`${found} for ${describeFilter(props.filter)}. `}
+      {count > 0 ? <a href="#results">{count === 1 ? "Go to the result" : "Go to the results"}</a> : null}
+    </p>
+  );
+}
+
 export function DeliveriesPage(props: {
   ctx: ViewContext;
   filter: DeliveryFilter;
@@ -191,6 +227,7 @@ export function DeliveriesPage(props: {
 }) {
   const { ctx, filter, list } = props;
   const filtered = Object.values(filter).some((v) => v !== "");
+  const moreSet = MORE_FILTERS.filter((key) => filter[key] !== "").length;
   const listQuery = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== "")).toString();
   return (
     <Page
@@ -198,31 +235,38 @@ export function DeliveriesPage(props: {
       title="Deliveries"
       lead="Every accepted event and what became of it: Antavo events sent to Bloomreach, and Bloomreach events sent to Antavo. Newest first."
     >
+      {filtered && props.filterState.issues.length === 0 ? (
+        <MatchSummary filter={filter} count={list.items.length} more={props.nextHref !== undefined} />
+      ) : null}
       <form method="get" action="/admin/deliveries" class="card" role="search" aria-label="Search deliveries">
         <ErrorSummary state={props.filterState} />
         <div class="filters">
           <Field path="eventId" label="Event ID" type="search" state={props.filterState} />
-          <Select
-            path="status"
-            label="Status"
-            options={[["", "any"], ...DELIVERY_STATUSES.map((s): [string, string] => [s, s])]}
-            state={props.filterState}
-          />
-          <Select
-            path="direction"
-            label="Direction"
-            options={[
-              ["", "both"],
-              ["to_bloomreach", "Antavo to Bloomreach"],
-              ["to_antavo", "Bloomreach to Antavo"],
-            ]}
-            state={props.filterState}
-          />
-          <Field path="customer" label="Customer ID" type="search" state={props.filterState} />
-          <Field path="action" label="Antavo action" type="search" state={props.filterState} />
-          <Field path="remoteEvent" label="Bloomreach event" type="search" state={props.filterState} />
-          <Field path="since" label="From (UTC)" type="datetime-local" state={props.filterState} />
-          <Field path="until" label="Until (UTC)" type="datetime-local" state={props.filterState} />
+          {/* Folded on a phone (open while one of them is set); from 640 px, styles.ts lays them out in the grid. */}
+          <details class="more-filters" open={moreSet > 0}>
+            <summary>{moreSet > 0 ? `More filters (${moreSet} set)` : "More filters"}</summary>
+            <Select
+              path="status"
+              label="Status"
+              options={[["", "any"], ...DELIVERY_STATUSES.map((s): [string, string] => [s, s])]}
+              state={props.filterState}
+            />
+            <Select
+              path="direction"
+              label="Direction"
+              options={[
+                ["", "both"],
+                ["to_bloomreach", "Antavo to Bloomreach"],
+                ["to_antavo", "Bloomreach to Antavo"],
+              ]}
+              state={props.filterState}
+            />
+            <Field path="customer" label="Customer ID" type="search" state={props.filterState} />
+            <Field path="action" label="Antavo action" type="search" state={props.filterState} />
+            <Field path="remoteEvent" label="Bloomreach event" type="search" state={props.filterState} />
+            <Field path="since" label="From (UTC)" type="datetime-local" state={props.filterState} />
+            <Field path="until" label="Until (UTC)" type="datetime-local" state={props.filterState} />
+          </details>
           <div class="actions">
             <button type="submit">Search</button>
             {filtered ? <a href="/admin/deliveries">Clear</a> : null}
@@ -230,7 +274,7 @@ export function DeliveriesPage(props: {
         </div>
       </form>
       {/* The replay script swaps this part for a fresh copy once it is done. */}
-      <div data-delivery-list>
+      <div data-delivery-list id="results">
         <DeliveryListPart list={list} filtered={filtered} nextHref={props.nextHref} />
       </div>
       <ReplayWindow ctx={ctx} state={props.replay.state} progress={props.replay.progress} listQuery={listQuery} />

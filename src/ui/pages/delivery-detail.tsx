@@ -1,5 +1,6 @@
 /**
- * One delivery: its state, every attempt (numbered over the whole log, replays marked), what each
+ * One delivery: its state, every attempt (the calls to its destination, numbered over the whole log,
+ * replays marked; the customer lookup and reward claims in Antavo beside them, unnumbered), what each
  * command became, and the vendor's own answer beside the relay's reading of it. A retry usually
  * sends what the attempt before it sent, so a request is shown once and later attempts refer to it:
  * a delivery retried four times stays a page, not five copies of the same commands.
@@ -121,26 +122,31 @@ function AnswerBlock(props: { attempt: Attempt }) {
   );
 }
 
-function AttemptItem(props: { attempt: Attempt; sameAs?: number }) {
+function ReplayBadge(props: { replay: number }) {
+  return props.replay > 0 ? (
+    <>
+      {" "}
+      <span class="badge muted">{`replay ${props.replay}`}</span>
+    </>
+  ) : null;
+}
+
+/** A call to the delivery's destination: these are the delivery's numbered attempts. */
+function AttemptItem(props: { attempt: Attempt; sameAs?: number | null | undefined }) {
   const a = props.attempt;
   return (
     <li class="card">
       <p>
         <strong>{`Attempt ${a.number}`}</strong> to {a.target}
-        {a.replay > 0 ? (
-          <>
-            {" "}
-            <span class="badge muted">{`replay ${a.replay}`}</span>
-          </>
-        ) : null}
-        : <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
+        <ReplayBadge replay={a.replay} />:{" "}
+        <span class={`badge ${OUTCOME_CLASS[a.outcome] ?? "muted"}`}>{a.outcome}</span>
         {a.httpStatus ? ` · HTTP ${a.httpStatus}` : ""}
         {a.durationMs === null ? "" : ` · ${a.durationMs} ms`} · {formatTime(a.startedAt)}
       </p>
       {a.error ? <p class="error">{a.error}</p> : null}
       <CommandResults attempt={a} />
       {a.request ? (
-        props.sameAs !== undefined ? (
+        typeof props.sameAs === "number" ? (
           <p class="hint">{`Same request as attempt ${props.sameAs}.`}</p>
         ) : (
           <details>
@@ -149,6 +155,85 @@ function AttemptItem(props: { attempt: Attempt; sameAs?: number }) {
           </details>
         )
       ) : null}
+      <AnswerBlock attempt={a} />
+    </li>
+  );
+}
+
+/** enrich.ts records a customer Antavo does not know as a dead lookup with this error. */
+const NOT_FOUND_IN_ANTAVO = "customer not found in Antavo";
+
+interface SideCallWords {
+  title: string;
+  badge: string;
+  badgeClass: string;
+  /** What it meant for the delivery, after the badge. */
+  meaning?: string;
+  /** Antavo's reason, when it is a failure worth reading (not "not found"). */
+  reason?: string | null;
+  reasonClass?: string;
+}
+
+/**
+ * A lookup in a few words. Whatever it found, the delivery went on (a customer Antavo does not know
+ * is planned with what the event carried), so its badge is neutral; only a lookup that must be
+ * tried again holds the delivery up.
+ */
+function lookupWords(a: Attempt): SideCallWords {
+  const title = "Customer lookup in Antavo";
+  if (a.outcome === "delivered")
+    return { title, badge: "found", badgeClass: "muted", meaning: "planned with Antavo's profile of the customer" };
+  if (a.outcome === "retry")
+    return {
+      title,
+      badge: "failed, to be tried again",
+      badgeClass: "retrying",
+      meaning: "the delivery waits for its next attempt",
+      reason: a.error,
+    };
+  if (a.error === NOT_FOUND_IN_ANTAVO)
+    return { title, badge: "not found", badgeClass: "muted", meaning: "planned with what the event carried" };
+  return {
+    title,
+    badge: "failed",
+    badgeClass: "muted",
+    meaning: "planned with what the event carried",
+    reason: a.error,
+  };
+}
+
+/** A reward claim is a workflow's action: a refused one is a real failure of the delivery. */
+function claimWords(a: Attempt): SideCallWords {
+  const title = "Reward claim in Antavo";
+  if (a.outcome === "delivered") return { title, badge: "claimed", badgeClass: "delivered" };
+  if (a.outcome === "retry")
+    return { title, badge: "to be tried again", badgeClass: "retrying", reason: a.error, reasonClass: "error" };
+  return { title, badge: "refused", badgeClass: "dead", reason: a.error, reasonClass: "error" };
+}
+
+function sideCallWords(a: Attempt): SideCallWords {
+  if (a.kind === "lookup") return lookupWords(a);
+  if (a.kind === "claim") return claimWords(a);
+  return { title: "Call to Antavo", badge: a.outcome, badgeClass: "muted", reason: a.error };
+}
+
+/**
+ * A call made for the delivery that is not one of its attempts (the customer lookup and reward
+ * claims of a delivery to Bloomreach): unnumbered, and labelled with what it was.
+ */
+function SideCallItem(props: { attempt: Attempt }) {
+  const a = props.attempt;
+  const words = sideCallWords(a);
+  return (
+    <li class="card side-call" data-call={a.kind}>
+      <p>
+        <strong>{words.title}</strong>
+        <ReplayBadge replay={a.replay} />: <span class={`badge ${words.badgeClass}`}>{words.badge}</span>
+        {words.meaning ? ` — ${words.meaning}` : ""}
+        {a.durationMs === null ? "" : ` · ${a.durationMs} ms`} · {formatTime(a.startedAt)}
+      </p>
+      {words.reason ? <p class={words.reasonClass ?? "hint"}>{words.reason}</p> : null}
+      {typeof a.request === "string" ? <p class="hint mono">{a.request}</p> : null}
       <AnswerBlock attempt={a} />
     </li>
   );
@@ -173,6 +258,10 @@ function AttemptList(props: { delivery: DeliveryDetail }) {
     while (shownReplays < a.replay) {
       shownReplays++;
       items.push(<ReplayDivider replay={shownReplays} at={replays[shownReplays - 1]} />);
+    }
+    if (a.kind !== "delivery" || a.number === null) {
+      items.push(<SideCallItem attempt={a} />);
+      continue;
     }
     const key = a.request ? `${a.target} ${JSON.stringify(a.request)}` : undefined;
     const sameAs = key ? seen.get(key) : undefined;
@@ -235,6 +324,9 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
     nextAttemptAt?: number | null;
     replayQueued?: boolean;
   };
+  const numbered = delivery.attemptLog.filter((a) => a.kind === "delivery").length;
+  const sideCalls = delivery.attemptLog.length - numbered;
+  const destination = delivery.direction === "to_antavo" ? "Antavo" : "Bloomreach";
   return (
     <Page ctx={ctx} title={`Delivery ${delivery.id}`}>
       {props.error ? (
@@ -303,7 +395,12 @@ export function DeliveryPage(props: { ctx: ViewContext; delivery: DeliveryDetail
           </ul>
         </div>
       ) : null}
-      <h2>{`Attempts (${delivery.attemptLog.length})`}</h2>
+      <h2>{`Attempts (${numbered})`}</h2>
+      {sideCalls > 0 ? (
+        <p class="hint">
+          {`The attempts are the calls to ${destination}. The customer lookups and reward claims in Antavo made for this delivery are listed with them, unnumbered: they are not attempts to deliver it.`}
+        </p>
+      ) : null}
       {delivery.attemptLog.length === 0 && delivery.replays.length === 0 ? (
         <div class="empty">
           <p>No attempts yet{delivery.status === "pending" ? ": the event is waiting in the queue." : "."}</p>

@@ -1,5 +1,6 @@
 /**
- * Deliveries: an event Bloomreach partly refuses is found by its event id with the search, its page
+ * Deliveries: an event Bloomreach partly refuses is found by its event id with the search (on a
+ * phone the answer is said above the form, the other filters folded), its page
  * marks the refused command beside Bloomreach's own answer, and a bulk replay leaves the list
  * showing the new state (no longer dead) and, once delivered, the replay's attempt numbered after
  * the first run's.
@@ -55,6 +56,28 @@ export default async function deliveries(page, relay, kit) {
     await waitForRow(page, "dead");
     assert.equal(await page.locator("tr.linked").count(), 1, "the search by event id lists more than that delivery");
     await screenshots(page, "deliveries-search");
+
+    log("deliveries: the search's answer on a phone, first thing on the page");
+    const wide = page.viewportSize();
+    const status = page.getByLabel("Status", { exact: true });
+    assert.ok(await status.isVisible(), `at ${wide.width} px the Status filter should show without unfolding`);
+    await page.setViewportSize({ width: 375, height: 812 });
+    await page.reload();
+    const said = page.locator("[data-match-summary]");
+    assert.equal((await said.textContent())?.trim(), `1 delivery found for event id “${EVENT_ID}”. Go to the result`);
+    const box = await said.boundingBox();
+    assert.ok(box && box.y + box.height <= 812, `the search's answer is below the first screen at 375 px: ${box?.y}`);
+    // Only the event id shows; the other filters are folded, and unfold on a tap.
+    assert.equal(await status.isVisible(), false, "at 375 px the Status filter should be folded");
+    await page.getByText("More filters", { exact: true }).click();
+    assert.ok(await status.isVisible(), "More filters does not unfold the Status filter");
+    await said.getByRole("link", { name: "Go to the result" }).click();
+    await page.waitForURL(/#results$/);
+    assert.ok(
+      await page.locator("tr.linked", { hasText: EVENT_ID }).evaluate((row) => row.getBoundingClientRect().top < 812),
+      "Go to the result does not bring the row into view",
+    );
+    await page.setViewportSize(wide);
 
     log("deliveries: the refused command is marked, with Bloomreach's answer");
     await page.locator("tr.linked", { hasText: EVENT_ID }).getByRole("link", { name: EVENT_ID }).click();

@@ -95,6 +95,14 @@ export default async function pages(page, relay, kit) {
   // The delivered one from the main flow: its attempts' JSON blocks open.
   await page.goto(`${base}/admin/deliveries?customer=browser-cust-1`);
   await checkPage(page, kit, "deliveries-filtered", { tables: true });
+  // The card labels of the monospace cells (Event, Customer) are in the body font, as the others.
+  await page.setViewportSize({ width: PHONE, height: 900 });
+  const fonts = await page.evaluate(() => {
+    const label = (name) => getComputedStyle(document.querySelector(`td[data-label="${name}"]`), "::before").fontFamily;
+    return { body: getComputedStyle(document.body).fontFamily, event: label("Event"), customer: label("Customer") };
+  });
+  assert.equal(fonts.event, fonts.body, "the Event card label is not in the body font");
+  assert.equal(fonts.customer, fonts.body, "the Customer card label is not in the body font");
   await page.locator("td a").first().click();
   await kit.expectText(page, "Attempt 1 to bloomreach");
   for (const summary of await page.locator("details > summary").all()) await summary.click();
