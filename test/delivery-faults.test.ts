@@ -145,6 +145,13 @@ describe("Bloomreach faults", () => {
     expect(row).toMatchObject({ status: "dead" });
     // The last error says which of the event's commands Bloomreach refused, then Bloomreach's words.
     expect(row!.last_error).toBe("event loyalty_opt_in refused by Bloomreach: Event type is invalid");
+    // The attempt says the same; the command's own result keeps Bloomreach's words alone.
+    const [attempt] = await attemptRows("cmd-refused");
+    expect(attempt!.error).toBe("event loyalty_opt_in refused by Bloomreach: Event type is invalid");
+    expect(JSON.parse(attempt!.response).results).toEqual([
+      { status: "delivered" },
+      { status: "dead", error: "Event type is invalid" },
+    ]);
     // The refused event's profile update did reach Bloomreach; only its event command is dead.
     expect(bloomreach.customers().some((c) => c.customer_ids.registered === "refused-c@example.com")).toBe(true);
   });

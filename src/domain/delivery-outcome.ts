@@ -4,6 +4,8 @@
  * paused (the project's credentials were refused; delivery waits for the admin), or outcome_unknown
  * (Bloomreach's 2xx could not be read). Precedence: paused, retry, dead, outcome_unknown, delivered.
  */
+import { commandLabel, type RelayCommand } from "./commands";
+
 export type CommandResult =
   | { status: "delivered" }
   | { status: "retry"; error: string; retryAfterSeconds?: number }
@@ -14,6 +16,17 @@ export type CommandResult =
    * an event is not resent blindly (it would be tracked twice); an admin may replay it.
    */
   | { status: "outcome_unknown"; error: string };
+
+/**
+ * A refused command's result in the event's words: which command the vendor refused, then the
+ * vendor's own reason ("event loyalty_tier_gold refused by Bloomreach: …"). The command's own
+ * result keeps the vendor's words alone.
+ */
+export function namingRefusal(command: RelayCommand, result: CommandResult, by: string): CommandResult {
+  return result.status === "dead"
+    ? { status: "dead", error: `${commandLabel(command)} refused by ${by}: ${result.error}` }
+    : result;
+}
 
 /** What happened to one event: the same values, combined over its commands. */
 export type EventOutcome = CommandResult;

@@ -3,7 +3,7 @@
  * retry policy, and the delivery log, the mirror and the workflows' last runs written in one D1 batch.
  */
 import type { BatchSideWrites, DeliveryEntry } from "../../db/delivery-queries";
-import { combineOutcomes, type EventOutcome } from "../../domain/delivery-outcome";
+import { type CommandResult, combineOutcomes, type EventOutcome, namingRefusal } from "../../domain/delivery-outcome";
 import type { Direction } from "../../domain/event";
 import { directionOf } from "../../domain/event";
 import { MAX_DELIVERY_ATTEMPTS, retryDelaySeconds } from "../../domain/retry-policy";
@@ -17,10 +17,15 @@ function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
   const extra = p.extra.get(eventId) ?? [];
   if (!reply) return combineOutcomes(extra);
   if (reply.kind === "settled" && extra.length === 0) return reply.outcome!;
+  const commandOf = new Map(reply.commands.map((c) => [c.id, c.command]));
+  const named = (id: string, result: CommandResult) => {
+    const command = commandOf.get(id);
+    return command ? namingRefusal(command, result, p.sink.name) : result;
+  };
   return combineOutcomes([
     ...extra,
-    ...reply.pending.map((c) => p.commandResults.get(c.id) ?? { status: "retry" as const, error: "not sent" }),
-    ...reply.refused.map((r) => ({ status: "dead" as const, error: r.error })),
+    ...reply.pending.map((c) => named(c.id, p.commandResults.get(c.id) ?? { status: "retry", error: "not sent" })),
+    ...reply.refused.map((r) => named(r.id, { status: "dead", error: r.error })),
     ...reply.unknown.map((r) => ({ status: "outcome_unknown" as const, error: r.error })),
   ]);
 }

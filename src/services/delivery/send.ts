@@ -5,8 +5,7 @@
  */
 import type { BatchResult } from "../../bloomreach/client";
 import { chunk } from "../../db/client";
-import { commandLabel } from "../../domain/commands";
-import { type CommandResult, combineOutcomes } from "../../domain/delivery-outcome";
+import { type CommandResult, combineOutcomes, namingRefusal } from "../../domain/delivery-outcome";
 import type { OutgoingCommand } from "../../durable/customer-sync";
 import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline } from "./batch";
 
@@ -77,20 +76,6 @@ function callDependencies(calls: Outgoing[][]): number[][] {
 }
 
 /**
- * A per-command refusal (in an answer that took the call) names the command it refused: the
- * event's last error says which of its commands failed. A whole call refused says so already.
- */
-function namingCommand(
-  p: Pipeline,
-  command: OutgoingCommand,
-  outcome: CommandResult,
-  call: BatchResult,
-): CommandResult {
-  if (outcome.status !== "dead" || !call.answer) return outcome;
-  return { ...outcome, error: `${commandLabel(command.command)} refused by ${p.sink.name}: ${outcome.error}` };
-}
-
-/**
  * Invariant 10: a command whose fate Bloomreach's answer left unknown is resent only when that is
  * harmless: customer properties carry their `update_timestamp`, so a second copy changes nothing.
  * An event is never resent blindly (it would be tracked twice); it stays `outcome_unknown`.
@@ -106,7 +91,7 @@ function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedA
     const outcome = result.outcomes[index] ?? { status: "retry" as const, error: "no result for the command" };
     const commandResult: CommandResult = result.authFailure
       ? { status: "paused", error: pausedReason! }
-      : resendIfHarmless(command, namingCommand(p, command, outcome, result));
+      : resendIfHarmless(command, outcome);
     p.commandResults.set(command.id, commandResult);
     const entry = perEvent.get(eventId) ?? { commands: [], outcomes: [], answers: [] };
     entry.commands.push(command);
@@ -115,7 +100,7 @@ function recordCall(p: Pipeline, call: Outgoing[], result: BatchResult, startedA
     perEvent.set(eventId, entry);
   });
   for (const [eventId, { commands, outcomes, answers }] of perEvent) {
-    const combined = combineOutcomes(outcomes);
+    const combined = combineOutcomes(outcomes.map((o, i) => namingRefusal(commands[i]!.command, o, p.sink.name)));
     addAttempt(p, eventId, {
       attempt: p.jobs.get(eventId)!.attempt,
       target: p.sink.target,
