@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { TEMPLATE_CATALOG } from "../src/domain/workflow/builtin-templates";
 import { FILTER_OPERATORS } from "../src/domain/workflow/document";
+import { sampleFor } from "../src/ui/workflow-sample";
 import { cronTick, runScans, seedMirror } from "./support/date-runs";
 import { demoMapping } from "./support/fixtures";
 import { admin, json } from "./support/http";
@@ -592,5 +593,25 @@ describe("the workflow editor in place, in Antavo's words, with Try it and date 
     expect(activated.location).toContain("notice=activated");
     expect(activated.location).not.toContain("needs-antavo");
     await admin(`/workflows/${idFrom(created.location)}/deactivate`, { method: "POST" });
+  });
+});
+
+describe("Try it's sample event", () => {
+  it("fills in what the actions' placeholders read, and takes any trigger action name", () => {
+    const document = {
+      trigger: { type: "event", action: "constructor" },
+      filters: [],
+      actions: [
+        {
+          type: "track_event",
+          eventType: "bonus",
+          properties: { points: "{{event.bonus_points}}", nested: { level: "{{customer.vip_level}}" } },
+        },
+      ],
+    };
+    const sample = JSON.parse(sampleFor(document, 1_767_225_600));
+    expect(sample.action).toBe("constructor");
+    expect(sample.data).toEqual({ bonus_points: 50 });
+    expect(sample.customer.vip_level).toBe("sample vip_level");
   });
 });

@@ -68,10 +68,9 @@ function passing(filter: Loose, today: string): { value: unknown } | undefined {
 function placeholders(document: Loose): { root: string; path: string }[] {
   const out: { root: string; path: string }[] = [];
   const walk = (value: unknown) => {
-    if (typeof value === "string")
-      for (const p of parsePlaceholders(value))
-        if (p.path) out.push({ root: p.root, path: p.path });
-        else if (value && typeof value === "object") for (const item of Object.values(value)) walk(item);
+    if (typeof value === "string") {
+      for (const p of parsePlaceholders(value)) if (p.path) out.push({ root: p.root, path: p.path });
+    } else if (value && typeof value === "object") for (const item of Object.values(value)) walk(item);
   };
   for (const action of Array.isArray(document.actions) ? (document.actions as Loose[]) : []) {
     walk(action?.properties);
@@ -93,7 +92,8 @@ export function sampleFor(document: Loose, now: number): string {
     spendable: 80,
     tiers: [{ name: "Silver" }],
   };
-  const data: Loose = structuredClone(ACTION_DATA[action] ?? {});
+  // The action is the admin's text: a name such as `constructor` is not a sample of ours.
+  const data: Loose = Object.hasOwn(ACTION_DATA, action) ? structuredClone(ACTION_DATA[action]!) : {};
 
   for (const filter of (Array.isArray(document.filters) ? document.filters : []) as Loose[]) {
     const attribute = typeof filter?.attribute === "string" ? filter.attribute : "";
