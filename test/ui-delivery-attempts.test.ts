@@ -149,7 +149,13 @@ describe("reward claims and deliveries to Antavo", () => {
         direction: "to_antavo",
         status: "dead",
         lastError: "Antavo refused the event",
-        commands: [],
+        commands: [
+          {
+            id: "to-ant-1#0",
+            source: { kind: "inbound_rule", eventType: "newsletter_signup" },
+            command: { name: "antavo/events", data: { customer: "ant-c", action: "point_add", data: { points: 50 } } },
+          },
+        ],
         attempts: [
           {
             attempt: 1,
@@ -176,6 +182,8 @@ describe("reward claims and deliveries to Antavo", () => {
     expect(text).toContain("Attempt 1 to antavo");
     expect(text).toContain("Attempt 2 to antavo");
     expect(text).toContain("Attempts (2)");
+    // The stored command is named as the domain names it.
+    expect(text).toContain("Command 1 Antavo event point_add");
     expect(text).not.toContain("Customer lookup");
     expect(text).not.toContain("unnumbered");
   });

@@ -39,7 +39,7 @@ export type RelayCommand = BloomreachCommand | AntavoEventCommand;
 export function commandLabel(command: RelayCommand): string {
   if (command.name === "customers/events") return `event ${command.data.event_type}`;
   if (command.name === "antavo/events") return `Antavo event ${command.data.action}`;
-  return "customer properties";
+  return `customer properties: ${Object.keys(command.data.properties).join(", ") || "none"}`;
 }
 
 export type CommandSource =

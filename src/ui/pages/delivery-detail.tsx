@@ -5,6 +5,8 @@
  * sends what the attempt before it sent, so a request is shown once and later attempts refer to it:
  * a delivery retried four times stays a page, not five copies of the same commands.
  */
+import { commandLabel, type RelayCommand } from "../../domain/commands";
+import { isRecord } from "../../lib/http-exchange";
 import type { getDelivery } from "../../services/deliveries";
 import { CsrfField } from "../form";
 import { expandJsonStrings, formatTime, prettyJson } from "../format";
@@ -28,19 +30,13 @@ export function StatusBadge(props: { status: string }) {
   return <span class={`badge ${props.status}`}>{props.status}</span>;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+const COMMAND_NAMES: ReadonlySet<unknown> = new Set(["customers", "customers/events", "antavo/events"]);
 
-/** A command in a few words: which Bloomreach call, and the event name or the properties it sets. */
-export function commandLabel(command: unknown): string {
-  if (!isRecord(command)) return "command";
-  const data = isRecord(command.data) ? command.data : {};
-  if (command.name === "customers/events") return `event ${String(data.event_type ?? "?")}`;
-  if (command.name === "customers")
-    return `customer properties: ${isRecord(data.properties) ? Object.keys(data.properties).join(", ") : "none"}`;
-  // An Antavo event (the other direction) names its action.
-  if (typeof command.action === "string") return `Antavo event ${command.action}`;
-  return typeof command.name === "string" ? command.name : "command";
+/** A stored command in a few words (domain `commandLabel`); an erased one has only its place. */
+function storedCommandLabel(command: unknown): string {
+  return isRecord(command) && COMMAND_NAMES.has(command.name) && isRecord(command.data)
+    ? commandLabel(command as unknown as RelayCommand)
+    : "command";
 }
 
 interface CommandFate {
@@ -85,7 +81,8 @@ function CommandResults(props: { attempt: Attempt }) {
         const fate = results[i] ?? { status: "unknown" };
         return (
           <li class={fate.status === "dead" ? "refused" : undefined}>
-            <span class="mono">{commandLabel(command)}</span> <FateBadge fate={fate} target={props.attempt.target} />
+            <span class="mono">{storedCommandLabel(command)}</span>{" "}
+            <FateBadge fate={fate} target={props.attempt.target} />
             {fate.error && fate.status !== "delivered" ? <span class="error-text"> {fate.error}</span> : null}
           </li>
         );
@@ -299,7 +296,7 @@ function PlannedCommands(props: { delivery: DeliveryDetail }) {
         return (
           <li class={`card${known?.fate.status === "dead" ? " refused" : ""}`}>
             <p>
-              <strong>{`Command ${i + 1}`}</strong> <span class="mono">{commandLabel(command)}</span>{" "}
+              <strong>{`Command ${i + 1}`}</strong> <span class="mono">{storedCommandLabel(command)}</span>{" "}
               {known ? (
                 <FateBadge fate={known.fate} target={known.target} />
               ) : (
