@@ -1,4 +1,4 @@
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
 import { EventMessageSchema } from "../src/domain/queue-message";
@@ -94,6 +94,18 @@ describe("paused delivery", () => {
 });
 
 describe("connection test", () => {
+  it("holds a body sent as any content type to the input limits", async () => {
+    const response = await SELF.fetch("https://relay.test/api/connection/test", {
+      method: "POST",
+      headers: { authorization: `Bearer ${secrets.adminToken}`, "content-type": "text/plain" },
+      body: '{"baseUrl": "https://api.exponea.com", "__proto__": {"polluted": true}}',
+    });
+    expect(response.status).toBe(400);
+    const body = await json(response);
+    expect(body.error.code).toBe("validation_failed");
+    expect(body.error.issues).toEqual([expect.objectContaining({ message: '"__proto__" is a reserved name' })]);
+  });
+
   it("says which check failed and why", async () => {
     const fakes = await setUpRelay();
     restore = fakes.restore;

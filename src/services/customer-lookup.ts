@@ -23,6 +23,8 @@ export type CustomerMatch = Awaited<ReturnType<typeof selectCustomersByHardIdPre
 
 /** How many matches a search lists; more than that asks for a longer prefix. */
 export const MAX_MATCHES = 20;
+/** Ids are at most 256 characters and a hard-ID value (an e-mail) far shorter: a longer query, from the page too, is not run. */
+export const MAX_QUERY_LENGTH = 500;
 
 export type CustomerLookup =
   /** `others`: customers whose hard-ID value also starts with the query. */
@@ -46,7 +48,7 @@ function onlyMatch(matches: CustomerMatch[], q: string): CustomerMatch | undefin
 
 export async function lookUpCustomer(deps: LookupDeps, query: string): Promise<CustomerLookup> {
   const q = query.trim();
-  if (q === "") return { kind: "none" };
+  if (q === "" || q.length > MAX_QUERY_LENGTH) return { kind: "none" };
   const [byId, byHardId] = await Promise.all([
     readCustomer(deps.db, q),
     selectCustomersByHardIdPrefix(deps.db, q, MAX_MATCHES + 1),

@@ -14,6 +14,7 @@ import {
   putSettings,
 } from "../../services/config";
 import { previewEvent } from "../../services/preview";
+import { parseAdminJson } from "../middleware/admin-body";
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, mount } from "../openapi";
 import { zodIssues } from "../validation";
@@ -72,13 +73,7 @@ mount(
 function optionalConnection(raw: string) {
   const text = raw.trim();
   if (text === "") return undefined;
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    throw new RelayError("invalid_body", "the body is not JSON: send a connection, or no body to test the saved one");
-  }
-  const parsed = BloomreachConnectionSchema.safeParse(body);
+  const parsed = BloomreachConnectionSchema.safeParse(parseAdminJson(text));
   if (!parsed.success) throw new RelayError("validation_failed", "the json is not valid", zodIssues(parsed.error));
   return parsed.data;
 }

@@ -3,7 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { readCustomer } from "../../db/customer-queries";
 import { RelayError } from "../../lib/errors";
 import { type ImportFormat, importCustomers, MAX_IMPORT_BYTES } from "../../services/customer-import";
-import { MAX_MATCHES, searchCustomers } from "../../services/customer-lookup";
+import { MAX_MATCHES, MAX_QUERY_LENGTH, searchCustomers } from "../../services/customer-lookup";
 import { eraseCustomer } from "../../services/erasure";
 import type { AppEnv } from "../middleware/deps";
 import { ADMIN, adminResponses, answer, createRoute, idParam, mount, z } from "../openapi";
@@ -77,7 +77,13 @@ mount(
     summary: "Search the mirror by Antavo id or by the start of the hard-ID value",
     description: `The customer whose id is \`q\` (exactly), then those whose hard-ID value (e.g. the e-mail) starts with \`q\`, ASCII letters in any case, in value order; at most ${MAX_MATCHES} in all, \`more\` says when there are more.`,
     request: {
-      query: z.object({ q: z.string().trim().min(1, "is required").max(500, "must be at most 500 characters") }),
+      query: z.object({
+        q: z
+          .string()
+          .trim()
+          .min(1, "is required")
+          .max(MAX_QUERY_LENGTH, `must be at most ${MAX_QUERY_LENGTH} characters`),
+      }),
     },
     responses: adminResponses({ 200: answer("`{items: [{id, hardId, email, updatedAt}], more}`") }, 400),
   }),

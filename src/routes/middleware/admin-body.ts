@@ -31,19 +31,23 @@ export const adminBody = createMiddleware<AppEnv>(async (c, next) => {
     const media = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
     if (JSON_TYPE.test(media)) {
       const text = await c.req.text();
-      if (text.trim() !== "") {
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch (error) {
-          throw new RelayError("invalid_body", `the body is not valid JSON: ${(error as Error).message}`, [
-            { path: "$", message: "malformed JSON" },
-          ]);
-        }
-        const issues = inputIssues(body);
-        if (issues.length > 0) throw new RelayError("validation_failed", "the body exceeds the input limits", issues);
-      }
+      if (text.trim() !== "") parseAdminJson(text);
     }
     await next();
   });
 });
+
+/** A JSON body held to the input limits; for a route that reads its body whatever its content type. */
+export function parseAdminJson(text: string): unknown {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new RelayError("invalid_body", `the body is not valid JSON: ${(error as Error).message}`, [
+      { path: "$", message: "malformed JSON" },
+    ]);
+  }
+  const issues = inputIssues(body);
+  if (issues.length > 0) throw new RelayError("validation_failed", "the body exceeds the input limits", issues);
+  return body;
+}
