@@ -4,11 +4,8 @@
 CREATE TABLE `object_settlements` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`customer_id` text NOT NULL,
-	`event_id` text NOT NULL,
 	`body` text NOT NULL,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE INDEX `object_settlements_customer` ON `object_settlements` (`customer_id`,`id`);
---> statement-breakpoint
-CREATE INDEX `object_settlements_created` ON `object_settlements` (`created_at`);

@@ -92,6 +92,20 @@ describe("customer state", () => {
     expect(carried.changed.events.sort()).toEqual(["i-1", "i-2"]);
   });
 
+  it("ignores an earlier run's answer once a replay started the next run", () => {
+    const event = relayEvent({ id: "rr-1", customerId: "c" });
+    const planned = planEvents(empty(), request([event]));
+    const firstRun = { eventId: "rr-1", run: 0, delivered: ["rr-1#0"], dead: [{ id: "rr-1#1", error: "refused" }] };
+    const dead = settle(planned.state, [firstRun]);
+    const replayed = planEvents(dead.state, { ...request([event], 300), replay: ["rr-1"] });
+    expect(replayed.result.replies[0]).toMatchObject({ run: 1, pending: [expect.objectContaining({ id: "rr-1#1" })] });
+    // The first run's row, applied late (by the sweep, or a batch that read it earlier), changes nothing.
+    const late = settle(replayed.state, [firstRun]);
+    expect(late.state.events.get("rr-1")).toEqual(replayed.state.events.get("rr-1"));
+    const delivered = settle(late.state, [{ eventId: "rr-1", run: 1, delivered: ["rr-1#1"], dead: [] }]);
+    expect(delivered.state.events.get("rr-1")!.outcome).toEqual({ status: "delivered" });
+  });
+
   it("drops a field update older than one already sent", () => {
     const newer = relayEvent({
       id: "n-1",

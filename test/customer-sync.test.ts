@@ -124,4 +124,33 @@ describe("date runs", () => {
       expect(await instance.plan({ ...call, configVersion: "v2" })).toEqual({ needsConfig: true });
     });
   });
+
+  it("plans 60 events and applies 100 carried settlements in one call (storage calls in runs of 128 keys)", async () => {
+    await runInDurableObject(stubFor("do-many"), async (instance: CustomerSync) => {
+      const events = Array.from({ length: 100 }, (_, i) =>
+        relayEvent({ id: `many-${i}`, customerId: "do-many", createdAt: 1_767_225_600 + i }),
+      );
+      await instance.plan({ config, events, canEnrich: false, now: 1_767_225_600 });
+      const later = Array.from({ length: 60 }, (_, i) =>
+        relayEvent({ id: `later-${i}`, customerId: "do-many", createdAt: 1_767_226_000 + i }),
+      );
+      // 60 new events and the settlements of the first 100 carried with them: 160 event records.
+      const settlements = events.map((e) => ({
+        eventId: e.id,
+        run: 0,
+        delivered: [`${e.id}#0`, `${e.id}#1`],
+        dead: [],
+      }));
+      const { replies } = await instance.plan({
+        config,
+        events: later,
+        settlements,
+        canEnrich: false,
+        now: 1_767_226_100,
+      });
+      expect(replies).toHaveLength(60);
+      expect((await instance.inspect("many-99")).event?.outcome).toEqual({ status: "delivered" });
+      expect((await instance.inspect("later-59")).event?.state).toBe("planned");
+    });
+  });
 });

@@ -35,8 +35,8 @@ const relay = relayWithFakes({ mapping: demoMapping, settings });
 async function settlementRows(customerId: string) {
   const rows = await env.DB.prepare("select * from object_settlements where customer_id = ? order by id")
     .bind(customerId)
-    .all<{ event_id: string; body: string; created_at: number }>();
-  return rows.results;
+    .all<{ body: string; created_at: number }>();
+  return rows.results.map((row) => ({ ...row, event_id: (JSON.parse(row.body) as { eventId: string }).eventId }));
 }
 
 /** The event's record as the customer's object holds it. */

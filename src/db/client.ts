@@ -10,8 +10,4 @@ export const openDatabase = (d1: D1Database): Database => drizzle(d1, { schema }
 /** D1 allows 100 bound parameters per statement: how many rows of `columns` fit in one insert. */
 export const rowsPerStatement = (columns: number) => Math.floor(100 / columns);
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
-}
+export { chunk } from "../lib/chunk";

@@ -202,14 +202,11 @@ export const objectSettlements = sqliteTable(
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
     customerId: text("customer_id").notNull(),
-    eventId: text("event_id").notNull(),
     body: text("body").notNull(),
     createdAt: integer("created_at").notNull(),
   },
-  (t) => [
-    index("object_settlements_customer").on(t.customerId, t.id),
-    index("object_settlements_created").on(t.createdAt),
-  ],
+  // The sweep pages by id (the primary key) and reads created_at from the page's rows.
+  (t) => [index("object_settlements_customer").on(t.customerId, t.id)],
 );
 
 /**

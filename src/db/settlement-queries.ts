@@ -4,8 +4,11 @@
  * statements that ride in the delivery batch's two D1 batches (the context read, the log write)
  * are built here; the sweep's own reads and deletes too.
  */
-import { asc, inArray, lte } from "drizzle-orm";
-import type { SettleRequest } from "../domain/customer-state";
+import { and, asc, gt, inArray, lte } from "drizzle-orm";
+import * as v from "valibot";
+import { type SettleRequest, SettleRequestSchema } from "../domain/customer-state";
+import { parseJson } from "../lib/http-exchange";
+import { logger } from "../lib/logger";
 import { chunk, type Database, rowsPerStatement } from "./client";
 import { objectSettlements } from "./schema";
 
@@ -33,23 +36,24 @@ export function settlementsForQueries(db: Database, customerIds: readonly string
 
 type SettlementRow = typeof objectSettlements.$inferSelect;
 
+/** The readable rows; one that is not (it cannot happen short of corruption) is skipped, not the batch. */
 export function toSettlements(results: SettlementRow[][]): Settlement[] {
-  return results.flat().map((row) => ({
-    id: row.id,
-    customerId: row.customerId,
-    request: JSON.parse(row.body) as SettleRequest,
-  }));
+  return results.flat().flatMap((row) => {
+    const parsed = v.safeParse(SettleRequestSchema, parseJson(row.body));
+    if (parsed.success) return [{ id: row.id, customerId: row.customerId, request: parsed.output }];
+    logger.error("unreadable settlement row skipped", { settlementId: row.id, customerId: row.customerId });
+    return [];
+  });
 }
 
 /** The statements that queue new settlements (in the log write's batch). */
 export function insertSettlementsStatements(db: Database, settlements: readonly NewSettlement[], now: number) {
   const rows = settlements.map(({ customerId, ...request }) => ({
     customerId,
-    eventId: request.eventId,
     body: JSON.stringify(request),
     createdAt: now,
   }));
-  return chunk(rows, rowsPerStatement(4)).map((part) => db.insert(objectSettlements).values(part));
+  return chunk(rows, rowsPerStatement(3)).map((part) => db.insert(objectSettlements).values(part));
 }
 
 /** The statements that drop settlements their objects have applied. */
@@ -59,15 +63,23 @@ export function deleteSettlementsStatements(db: Database, ids: readonly number[]
   );
 }
 
-/** The oldest settlements written at or before `before`: the ones no plan call picked up. */
-export async function selectStaleSettlements(db: Database, before: number, limit: number): Promise<Settlement[]> {
+/**
+ * The settlements written at or before `before` (the ones no plan call picked up), in id order after
+ * `afterId`; `last` is the page's last row id, readable or not, for the next page to start after.
+ */
+export async function selectStaleSettlements(
+  db: Database,
+  before: number,
+  afterId: number,
+  limit: number,
+): Promise<{ settlements: Settlement[]; last?: number }> {
   const rows = await db
     .select()
     .from(objectSettlements)
-    .where(lte(objectSettlements.createdAt, before))
+    .where(and(gt(objectSettlements.id, afterId), lte(objectSettlements.createdAt, before)))
     .orderBy(asc(objectSettlements.id))
     .limit(limit);
-  return toSettlements([rows]);
+  return { settlements: toSettlements([rows]), ...(rows.length > 0 ? { last: rows[rows.length - 1]!.id } : {}) };
 }
 
 export async function deleteSettlements(db: Database, ids: readonly number[]): Promise<void> {

@@ -8,6 +8,7 @@
  * dead or unknown one; a confirmed command is never pending again (2, 10); fields go out only when
  * changed and never older than what was sent (4); a claim Antavo confirmed is never made twice.
  */
+import * as v from "valibot";
 import type { AntavoEventData, CommandSource, PlannedCommand, RelayCommand } from "./commands";
 import { type CommandResult, combineOutcomes, type EventOutcome } from "./delivery-outcome";
 import type { RelayEvent } from "./event";
@@ -36,6 +37,8 @@ export interface PlanReply {
   claims: PendingClaim[];
   warnings: string[];
   outcome?: EventOutcome;
+  /** The record's run (0, then one more per replay): its settle request carries it back. */
+  run: number;
 }
 
 export interface PlanRequest {
@@ -59,14 +62,19 @@ export interface PlanRequest {
   settlements?: SettleRequest[];
 }
 
-export interface SettleRequest {
-  eventId: string;
-  delivered: string[];
-  dead: { id: string; error: string }[];
-  unknown?: { id: string; error: string }[];
+const FailuresSchema = v.array(v.object({ id: v.string(), error: v.string() }));
+/** What a sink did with an event's commands, for its object (also the outbox row's body). */
+export const SettleRequestSchema = v.object({
+  eventId: v.pipe(v.string(), v.minLength(1)),
+  /** The record's run the commands were planned in: an answer for an earlier run is not this run's. */
+  run: v.optional(v.number()),
+  delivered: v.array(v.string()),
+  dead: FailuresSchema,
+  unknown: v.optional(FailuresSchema),
   /** Commands the call did not take (a retry: 429, 5xx, timeout): no longer in flight. */
-  released?: string[];
-}
+  released: v.optional(v.array(v.string())),
+});
+export type SettleRequest = v.InferOutput<typeof SettleRequestSchema>;
 
 export interface ClaimResult {
   eventId: string;
@@ -83,6 +91,8 @@ export interface ClaimRecord extends PendingClaim {
 export interface EventRecord {
   state: "planned" | "settled";
   plannedAt: number;
+  /** 0 for the first run; a replay starts the next (absent on records before runs existed). */
+  run?: number;
   commands: OutgoingCommand[];
   /** Ids not yet delivered or refused: what a retry resends. */
   pending: string[];
@@ -157,6 +167,7 @@ const erasedReply = (eventId: string, erasedAt: number): PlanReply => ({
     status: "dead",
     error: `not sent: the customer was erased at ${erasedAt} (Unix seconds), after this event arrived`,
   },
+  run: 0,
 });
 
 const needsCustomerReply = (eventId: string): PlanReply => ({
@@ -168,6 +179,7 @@ const needsCustomerReply = (eventId: string): PlanReply => ({
   unknown: [],
   claims: [],
   warnings: [],
+  run: 0,
 });
 
 /** Plans the events in event-time order: known ones answer as they stand, new ones are planned. */
@@ -292,7 +304,7 @@ export function settle(current: CustomerState, results: SettleRequest[]): StateS
   const touched = new Set<string>();
   for (const result of results) {
     const stored = state.events.get(result.eventId);
-    if (!stored || stored.state === "settled") continue;
+    if (!stored || stored.state === "settled" || (result.run ?? 0) !== (stored.run ?? 0)) continue;
     const record = structuredClone(stored);
     // Only what is still pending (or in flight) takes an answer: a second copy finds nothing to do.
     const open = new Set([...record.pending, ...(record.inflight ?? [])]);
@@ -463,7 +475,8 @@ function settleIfDone(record: EventRecord) {
 
 function retryRefused(record: EventRecord): EventRecord {
   const again = [...record.dead, ...(record.unknown ?? [])].map((d) => d.id);
-  return { ...record, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [] };
+  const run = (record.run ?? 0) + 1;
+  return { ...record, run, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [] };
 }
 
 function replyFor(eventId: string, record: EventRecord): PlanReply {
@@ -478,6 +491,7 @@ function replyFor(eventId: string, record: EventRecord): PlanReply {
     claims: record.claims.filter((c) => c.status === "pending"),
     warnings: record.warnings,
     ...(record.outcome ? { outcome: record.outcome } : {}),
+    run: record.run ?? 0,
   };
 }
 

@@ -20,6 +20,7 @@ import {
   planAntavoEvents,
   planEvents,
   type SettleRequest,
+  SettleRequestSchema,
   type Snapshot,
   type StateStep,
   settle,
@@ -27,6 +28,7 @@ import {
 import { RelayEventSchema } from "../domain/event";
 import type { FieldState } from "../domain/field-sync";
 import type { PlanConfig } from "../domain/plan-event";
+import { chunk } from "../lib/chunk";
 
 export type {
   AntavoPlanRequest,
@@ -39,17 +41,8 @@ export type {
 } from "../domain/customer-state";
 
 const EventsSchema = v.array(RelayEventSchema);
-const IdsSchema = v.array(v.string());
-const FailuresSchema = v.array(v.object({ id: v.string(), error: v.string() }));
-const SettlementsSchema = v.array(
-  v.object({
-    eventId: v.pipe(v.string(), v.minLength(1)),
-    delivered: IdsSchema,
-    dead: FailuresSchema,
-    unknown: v.optional(FailuresSchema),
-    released: v.optional(IdsSchema),
-  }),
-);
+const SettlementsSchema = v.array(SettleRequestSchema);
+const OptionalSettlementsSchema = v.optional(SettlementsSchema);
 const AntavoPlanSchema = v.object({
   events: v.array(
     v.object({
@@ -67,6 +60,8 @@ const FIELDS = "fields";
 const ENRICHED_AT = "enrichedAt";
 const ERASED_AT = "erasedAt";
 const PRUNE_INTERVAL_MS = 24 * 3600 * 1000;
+/** The most keys one storage get, put or delete takes. */
+const MAX_KEYS = 128;
 
 /**
  * A plan call names the configuration by version and carries it only when the caller does not know
@@ -87,7 +82,7 @@ export class CustomerSync extends DurableObject<Env> {
   async plan(call: PlanCall): Promise<PlanAnswer>;
   async plan(call: PlanCall): Promise<PlanAnswer> {
     v.parse(EventsSchema, call.events);
-    v.parse(v.optional(SettlementsSchema), call.settlements);
+    v.parse(OptionalSettlementsSchema, call.settlements);
     const config = call.config ?? (call.configVersion === this.config?.version ? this.config?.value : undefined);
     if (!config) return { needsConfig: true };
     if (call.config && call.configVersion) this.config = { version: call.configVersion, value: call.config };
@@ -154,14 +149,16 @@ export class CustomerSync extends DurableObject<Env> {
     const stored = await this.ctx.storage.list<EventRecord>({ prefix: EVENT_PREFIX });
     const events = new Map([...stored].map(([key, record]) => [key.slice(EVENT_PREFIX.length), record]));
     const expired = expiredEvents(events, Math.floor(Date.now() / 1000)).map((id) => EVENT_PREFIX + id);
-    for (let i = 0; i < expired.length; i += 128) await this.ctx.storage.delete(expired.slice(i, i + 128));
+    for (const part of chunk(expired, MAX_KEYS)) await this.ctx.storage.delete(part);
     if (events.size > expired.length) await this.ctx.storage.setAlarm(Date.now() + PRUNE_INTERVAL_MS);
   }
 
   /** One batched read: the customer's snapshot, field state, last lookup and the named events. */
   private async load(eventIds: string[]): Promise<CustomerState> {
     const keys = [SNAPSHOT, FIELDS, ENRICHED_AT, ERASED_AT, ...eventIds.map((id) => EVENT_PREFIX + id)];
-    const stored = await this.ctx.storage.get<unknown>(keys);
+    // Storage takes at most 128 keys a call: a batch's events and the settlements it carries can be more.
+    const parts = await Promise.all(chunk(keys, MAX_KEYS).map((part) => this.ctx.storage.get<unknown>(part)));
+    const stored = new Map(parts.flatMap((part) => [...part]));
     const events = new Map<string, EventRecord>();
     for (const id of eventIds) {
       const record = stored.get(EVENT_PREFIX + id) as EventRecord | undefined;
@@ -185,7 +182,9 @@ export class CustomerSync extends DurableObject<Env> {
     if (changed.fields) writes[FIELDS] = state.fields;
     if (changed.enrichedAt) writes[ENRICHED_AT] = state.enrichedAt;
     for (const id of changed.events) writes[EVENT_PREFIX + id] = state.events.get(id);
-    if (Object.keys(writes).length > 0) await this.ctx.storage.put(writes);
+    // Puts issued together, without an await between them, are written as one (atomically).
+    const entries = Object.entries(writes);
+    await Promise.all(chunk(entries, MAX_KEYS).map((part) => this.ctx.storage.put(Object.fromEntries(part))));
   }
 
   /** Pruning runs on the object's own clock: it answers to no caller. */

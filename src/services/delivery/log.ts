@@ -84,10 +84,13 @@ export async function finish(p: Pipeline, now: number): Promise<DeliveryReport> 
     if (await tryLog(p.log, entries, now, { ...side, ...outbox })) return { outcomes, planned, logged: true };
     // Neither the log nor the outbox was written: the objects record the outcomes before the
     // retry, so the redelivery finds them settled and sends nothing twice.
-    await settleInObjects(p, settles);
+    await settleInObjects(p.store, settles);
     return { outcomes, planned, logged: false };
   }
-  const [logged, unrecorded] = await Promise.all([tryLog(p.log, entries, now, side), settleInObjects(p, settles)]);
+  const [logged, unrecorded] = await Promise.all([
+    tryLog(p.log, entries, now, side),
+    settleInObjects(p.store, settles),
+  ]);
   if (unrecorded.size === 0) return { outcomes, planned, logged };
   // An event whose object could not record its outcome gets the note in a second, small write.
   // Same rows again with the note only: no attempts (the row's count adds what a write carries).

@@ -12,6 +12,14 @@
 import type { NewSettlement } from "../../db/settlement-queries";
 import { logger } from "../../lib/logger";
 import { byCustomer, type Pipeline } from "./batch";
+import type { CustomerStore } from "./ports";
+
+/**
+ * The object keeps a reason, not the vendor's whole answer (that is in the attempt row): a long
+ * error page must not make the batch's log write too large for D1.
+ */
+const MAX_REASON = 500;
+const brief = (error: string) => (error.length > MAX_REASON ? `${error.slice(0, MAX_REASON)}…` : error);
 
 /** What each planned event's commands came to, as settle requests for the customers' objects. */
 export function settlementsOf(p: Pipeline): NewSettlement[] {
@@ -25,8 +33,8 @@ export function settlementsOf(p: Pipeline): NewSettlement[] {
     for (const command of reply.pending) {
       const result = p.commandResults.get(command.id);
       if (result?.status === "delivered") delivered.push(command.id);
-      if (result?.status === "dead") dead.push({ id: command.id, error: result.error });
-      if (result?.status === "outcome_unknown") unknown.push({ id: command.id, error: result.error });
+      if (result?.status === "dead") dead.push({ id: command.id, error: brief(result.error) });
+      if (result?.status === "outcome_unknown") unknown.push({ id: command.id, error: brief(result.error) });
       // Not taken by the call (or never sent): safe to send again.
       if (p.sink.guardsInFlight && (!result || result.status === "retry" || result.status === "paused"))
         released.push(command.id);
@@ -34,6 +42,7 @@ export function settlementsOf(p: Pipeline): NewSettlement[] {
     if (delivered.length + dead.length + unknown.length + released.length > 0)
       settles.push({
         eventId: reply.eventId,
+        run: reply.run,
         customerId: p.jobs.get(reply.eventId)!.event.customerId,
         delivered,
         dead,
@@ -44,13 +53,19 @@ export function settlementsOf(p: Pipeline): NewSettlement[] {
   return settles;
 }
 
-/** Records the requests in the objects now; answers the events whose object could not, with the note for their log row. */
-export async function settleInObjects(p: Pipeline, settles: NewSettlement[]): Promise<Map<string, string>> {
+/**
+ * Records the requests in the customers' objects now (the Antavo direction, a failed log write, the
+ * outbox's sweep); answers the events whose object could not, with the note for their log row.
+ */
+export async function settleInObjects(
+  store: Pick<CustomerStore, "settle">,
+  settles: NewSettlement[],
+): Promise<Map<string, string>> {
   const unrecorded = new Map<string, string>();
   await Promise.all(
     [...byCustomer(settles)].map(async ([customerId, batch]) => {
       try {
-        await p.store.settle(
+        await store.settle(
           customerId,
           batch.map(({ customerId: _customer, ...request }) => request),
         );
