@@ -15,7 +15,7 @@ import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
 import { deliveryLog } from "../src/services/delivery/ports";
-import { SETTLEMENT_GRACE_SECONDS } from "../src/services/settlement-sweep";
+import { applyStaleSettlements, SETTLEMENT_GRACE_SECONDS } from "../src/services/settlement-sweep";
 import { failingDeliveryLog } from "./support/d1-faults";
 import { demoMapping } from "./support/fixtures";
 import {
@@ -272,6 +272,23 @@ describe("crashes and D1 faults", () => {
     await tick(row!.created_at + SETTLEMENT_GRACE_SECONDS);
     expect(await settlementRows("sweep-c")).toEqual([]);
     expect((await objectRecord("sweep-c", "sweep-1"))?.outcome).toEqual({ status: "delivered" });
+  });
+
+  it("sweeps past a customer whose object fails: its rows stay for the next run, the others' go", async () => {
+    await relay();
+    await runQueue([asMessage(relayEvent({ id: "sf-1", customerId: "sf-bad" }))]);
+    await runQueue([asMessage(relayEvent({ id: "sf-2", customerId: "sf-good" }))]);
+    const [bad] = await settlementRows("sf-bad");
+    const real = createDeps(env);
+    const failing = {
+      settle: async (customerId: string, results: Parameters<typeof real.customerStore.settle>[1]) => {
+        if (customerId === "sf-bad") throw new Error("the object is overloaded");
+        return real.customerStore.settle(customerId, results);
+      },
+    };
+    await applyStaleSettlements({ db: real.db, customerStore: failing, now: () => bad!.created_at + 3600 });
+    expect(await settlementRows("sf-bad")).toHaveLength(1);
+    expect(await settlementRows("sf-good")).toEqual([]);
   });
 
   it("resends on retry the commands planned but not yet delivered", async () => {
