@@ -9,7 +9,7 @@ import type { Database } from "../db/client";
 import { readWorkflowNames } from "../db/workflow-queries";
 import { DATE_RUN_ACTION, dateRunWorkflowId } from "./date-runs";
 
-export const dateRunLabel = (name: string | undefined) =>
+const dateRunLabel = (name: string | undefined) =>
   name === undefined ? "date run of a deleted workflow" : `${name} (date run)`;
 
 /** Adds `actionLabel` (what the log shows in place of the action) to date-run deliveries. */

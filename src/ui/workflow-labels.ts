@@ -18,18 +18,6 @@ export const OPERATOR_LABELS: Record<FilterOperator, string> = {
   in_date: "in date",
 };
 
-/** What the Value input expects for each operator, in the same words. */
-export const OPERATOR_VALUE_HINTS: Record<FilterOperator, string> = {
-  equals: "the value to match, e.g. Gold",
-  not_equals: "the value it must not be",
-  greater_than: "a number or an ISO date",
-  less_than: "a number or an ISO date",
-  contains: "text the attribute contains (or an item of a list)",
-  in: "values separated by commas, e.g. Gold, Platinum",
-  exists: "true (has a value) or false (has none); blank means true",
-  in_date: "today, this week or this month (the year is ignored, as for birthdays)",
-};
-
 export const IN_DATE_LABELS: Record<(typeof IN_DATE_RANGES)[number], string> = {
   today: "today",
   this_week: "this week",

@@ -22,10 +22,9 @@ export async function planAll(p: Pipeline, now: number) {
   // to the D1 mirror with the delivery log, in one batch for the whole consumer batch.
   // A customer's first plan call carries the outcomes waiting for it in the outbox (a second call,
   // after enrichment, need not carry them again).
-  const carried = new Set<string>();
   const plan: PlanCustomer = async (customerId, batch, request) => {
-    const waiting = carried.has(customerId) ? [] : (p.outbox?.waiting.get(customerId) ?? []);
-    carried.add(customerId);
+    const waiting = p.outbox?.waiting.get(customerId) ?? [];
+    p.outbox?.waiting.delete(customerId);
     const settlements = waiting.length > 0 ? { settlements: waiting.map((s) => s.request) } : {};
     const result = await perCustomer(p, batch, "planning", () =>
       planWithConfig(p, customerId, { events: batch, replay, now, ...request, ...settlements }),

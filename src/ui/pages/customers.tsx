@@ -194,7 +194,7 @@ function ErasureResult(props: { id: string; report: ErasureReport }) {
 
 /** `tiers.0.name` → "Gold": the snapshot as rows a person reads, nested values by their dot path. */
 const MAX_SNAPSHOT_ROWS = 200;
-export function snapshotRows(snapshot: Record<string, unknown>): [string, string][] {
+function snapshotRows(snapshot: Record<string, unknown>): [string, string][] {
   const rows: [string, string][] = [];
   const walk = (value: unknown, path: string) => {
     if (rows.length >= MAX_SNAPSHOT_ROWS) return;

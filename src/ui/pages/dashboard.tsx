@@ -23,7 +23,7 @@ export interface DashboardData {
 
 /** Enough of the reason to recognise it; the delivery's page has all of it. */
 const REASON_CHARS = 140;
-export function shortReason(reason: string | null): string {
+function shortReason(reason: string | null): string {
   if (!reason) return "no reason recorded";
   const oneLine = reason.replace(/\s+/g, " ").trim();
   return oneLine.length > REASON_CHARS ? `${oneLine.slice(0, REASON_CHARS - 1)}…` : oneLine;
