@@ -44,6 +44,25 @@ export function descendants(root = process.pid) {
   return found;
 }
 
+/** CPU time (user + system, ms) every workerd of this bench has used so far. */
+export function workerdCpuMs() {
+  let ticks = 0;
+  for (const p of descendants()) {
+    if (!p.name.startsWith("workerd")) continue;
+    try {
+      // Fields 14 and 15 of /proc/<pid>/stat, counted after the ")" that ends the command name.
+      const fields = readFileSync(`/proc/${p.pid}/stat`, "utf8").split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+// Linux's USER_HZ, which /proc reports in; 100 on every architecture Node supports.
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export function startMemorySampler(intervalMs = 250) {
   let peakWorkerdSumKb = 0;
   const hwm = new Map();

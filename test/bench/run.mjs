@@ -29,6 +29,8 @@
  * list) runs those phases (the default is ingest,burst,enrich,inbound; floor, slow, workflows and
  * backfill run only when named, in that order, before enrich; inbound runs last); BENCH_RELAY_ROOT=<dir> builds the relay from
  * another checkout (with its own wrangler.toml and node_modules) to compare a change against this one.
+ * BENCH_PROFILE=relay-ingest (or relay, baseline) records a CPU profile of that worker over the
+ * phases and prints its heaviest functions (profile.mjs); a profiled run's figures are slower.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -40,7 +42,8 @@ import { countingEntry } from "./counting.mjs";
 import { startFakeAntavo } from "./fake-antavo.mjs";
 import { BACKFILL_DOMAIN, startFakeBloomreach } from "./fake-bloomreach.mjs";
 import { percentile, runLoad } from "./load.mjs";
-import { startMemorySampler } from "./memory.mjs";
+import { startMemorySampler, workerdCpuMs } from "./memory.mjs";
+import { startProfile } from "./profile.mjs";
 import { FLOOR_QUEUE, readWranglerConfig, startRuntime } from "./runtime.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -50,6 +53,8 @@ const RELAY_ROOT = process.env.BENCH_RELAY_ROOT ?? ROOT;
 const scale = (n) => (QUICK ? Math.ceil(n / 10) : n);
 /** BENCH_COUNT=0 serves the bundles without the counting wrappers of counting.mjs. */
 const COUNT = process.env.BENCH_COUNT !== "0";
+const PROFILE = process.env.BENCH_PROFILE;
+const PROFILE_INSPECTOR_PORT = 9329;
 
 const PLAN = {
   ingest: { warmup: scale(300), requests: scale(3000), concurrency: 32, rounds: 6 },
@@ -207,6 +212,7 @@ async function main() {
       baselineScript,
       secrets,
       floor: { baseUrl: fake.url, ...FAKE },
+      inspectorPort: PROFILE ? PROFILE_INSPECTOR_PORT : undefined,
       onOutput: (stream, text) => {
         // A line may arrive in two chunks: keep the unfinished tail for the next one.
         const lines = (partial[stream] + text).split("\n");
@@ -230,6 +236,7 @@ async function main() {
     );
     await configureRelay(runtime.urls.relay, secrets.ADMIN_TOKEN, fake.url);
 
+    const profile = PROFILE ? await startProfile(PROFILE_INSPECTOR_PORT, PROFILE) : undefined;
     const ingest = PHASES.has("ingest") ? await measureIngest(runtime.urls, basic) : undefined;
     const burst = PHASES.has("burst") ? await measureBurst(runtime, fake, basic) : undefined;
     const floor = PHASES.has("floor") ? await measureFloor(runtime, fake, basic) : undefined;
@@ -246,6 +253,7 @@ async function main() {
     const inbound = PHASES.has("inbound")
       ? await measureInbound(runtime, fakeAntavo, secrets.ADMIN_TOKEN, secrets.BLOOMREACH_WEBHOOK_TOKEN)
       : undefined;
+    const cpu = await profile?.stop(join(ROOT, "test", "bench", "results", `${PROFILE}.cpuprofile`));
     const mem = memory.stop();
     memory = undefined;
 
@@ -269,6 +277,7 @@ async function main() {
       enrich,
       inbound,
       memory: mem,
+      cpu,
       workerOutput: {
         stdoutLines: output.stdout.length,
         stderrLines: output.stderr.length,
@@ -353,14 +362,16 @@ async function measureIngest(urls, basic) {
   );
   for (const target of targets) await load(target, warmup, `warm-${target.key}`);
   const samples = Object.fromEntries(
-    targets.map((t) => [t.key, { latencies: [], seconds: 0, total: 0, errors: 0, statuses: {} }]),
+    targets.map((t) => [t.key, { latencies: [], seconds: 0, total: 0, errors: 0, statuses: {}, cpuMs: 0 }]),
   );
   for (let round = 0; round < rounds; round++) {
     // Alternate the order so that drift (JIT, a growing table, GC) does not favour one route.
     const order = round % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
+      const cpuBefore = workerdCpuMs();
       const r = await load(target, Math.ceil(requests / rounds), `r${round}-${target.key}`);
       const s = samples[target.key];
+      s.cpuMs += workerdCpuMs() - cpuBefore;
       s.latencies.push(...r.latencies);
       s.seconds += r.seconds;
       s.total += r.total;
@@ -382,6 +393,7 @@ async function measureIngest(urls, basic) {
           rps: s.total / s.seconds,
           p50Ms: percentile(s.latencies, 50),
           p99Ms: percentile(s.latencies, 99),
+          workerdCpuMsPerRequest: s.cpuMs / s.total,
           errors: s.errors,
           non2xx,
           statuses: s.statuses,
@@ -429,6 +441,7 @@ async function measureBurst(runtime, fake, basic) {
   );
   const callsBefore = fake.stats.batchCalls;
   const t0 = Date.now();
+  const cpuBefore = workerdCpuMs();
   const posted = await runLoad({
     url: `${runtime.urls.relay}/webhooks/antavo`,
     total: requests,
@@ -453,6 +466,7 @@ async function measureBurst(runtime, fake, basic) {
   }
   const completeAt = fake.stats.seqCounts.size >= events ? fake.stats.lastEventAt : undefined;
   const timedOut = completeAt === undefined;
+  const cpuMs = workerdCpuMs() - cpuBefore;
   // Late duplicates (a retried batch, a redelivered message) arrive after the last new event.
   await sleep(settleSeconds * 1000);
   logged = await deliveryCounts(db);
@@ -491,6 +505,7 @@ async function measureBurst(runtime, fake, basic) {
     postErrors: posted.errors + postNon2xx,
     secondsToLastEvent: seconds,
     deliveredPerSecond: distinct / seconds,
+    workerdCpuMsPerEvent: cpuMs / events,
     bloomreachCalls: calls,
     callsPerThousandEvents: distinct > 0 ? (calls / distinct) * 1000 : NaN,
     commands: fake.stats.commands,
@@ -722,6 +737,7 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
     event: fake.stats.eventCommands,
   };
   const t0 = Date.now();
+  const cpuBefore = workerdCpuMs();
   const posted = await runLoad({ url, total: requests, concurrency, body, headers: { authorization: basic } });
   const deadline = t0 + timeoutSeconds * 1000;
   let logged = {};
@@ -737,6 +753,7 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
   const seen = range();
   const timedOut = seen.answered < events;
   const end = Date.now();
+  const cpuMs = workerdCpuMs() - cpuBefore;
   // A short settle: a late duplicate (a retried batch) would show up here.
   await sleep(1000);
   const final = range();
@@ -758,6 +775,7 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
     postSeconds: posted.seconds,
     secondsToLastEvent: seconds,
     deliveredPerSecond: seen.distinct / seconds,
+    workerdCpuMs: cpuMs,
     bloomreachCalls: fake.stats.batchCalls - before.calls,
     customerCommands: fake.stats.customerCommands - before.customer,
     eventCommands: fake.stats.eventCommands - before.event,
@@ -799,6 +817,7 @@ function combineRounds(results) {
     postSeconds: sum((x) => x.postSeconds),
     secondsToLastEvent: seconds,
     deliveredPerSecond: (events - lost) / seconds,
+    workerdCpuMs: sum((x) => x.workerdCpuMs),
     bloomreachCalls: sum((x) => x.bloomreachCalls),
     customerCommands: sum((x) => x.customerCommands),
     eventCommands: sum((x) => x.eventCommands),
@@ -840,7 +859,7 @@ function batchCounts(lines) {
 
 const burstLine = (label, x) =>
   log(
-    `  ${label}: ${x.deliveredPerSecond.toFixed(0)} events/s, ${x.secondsToLastEvent.toFixed(1)} s, ${x.bloomreachCalls} calls, consumer busy ${x.consumer.busySeconds.toFixed(1)} s${x.timedOut ? " (TIMED OUT)" : ""}`,
+    `  ${label}: ${x.deliveredPerSecond.toFixed(0)} events/s, ${x.secondsToLastEvent.toFixed(1)} s, ${x.bloomreachCalls} calls, consumer busy ${x.consumer.busySeconds.toFixed(1)} s, workerd CPU ${(x.workerdCpuMs / x.events).toFixed(2)} ms/event${x.timedOut ? " (TIMED OUT)" : ""}`,
   );
 
 // ---- (e) floor -------------------------------------------------------------------------------
@@ -1183,11 +1202,11 @@ function report(r) {
   if (r.relayRoot !== ROOT) console.log(` relay built from ${r.relayRoot}`);
 
   if (r.ingest) {
-    const w = [40, 9, 9, 9, 8, 10];
+    const w = [40, 9, 9, 9, 9, 8, 10];
     console.log(
       `\n(a) ingest, one event per request, concurrency ${r.plan.ingest.concurrency}, ${r.plan.ingest.requests} requests per route after ${r.plan.ingest.warmup} warm-up`,
     );
-    console.log(row(["route", "req/s", "p50 ms", "p99 ms", "errors", "vs send"], w));
+    console.log(row(["route", "req/s", "p50 ms", "p99 ms", "cpu ms", "errors", "vs send"], w));
     for (const route of Object.values(r.ingest.routes)) {
       console.log(
         row(
@@ -1196,6 +1215,7 @@ function report(r) {
             f(route.rps, 0),
             f(route.p50Ms, 2),
             f(route.p99Ms, 2),
+            f(route.workerdCpuMsPerRequest, 3),
             route.errors + route.non2xx,
             `${f((route.rps / r.ingest.routes.send.rps) * 100, 0)} %`,
           ],
@@ -1224,6 +1244,7 @@ function report(r) {
     kv("webhook p50 / p99 (ms) during burst", `${f(b.postP50Ms, 0)} / ${f(b.postP99Ms, 0)}`);
     kv("time to last event at the fake (s)", f(b.secondsToLastEvent, 1));
     kv("delivered events/s", f(b.deliveredPerSecond, 0));
+    kv("workerd CPU per event, ingest included (ms)", f(b.workerdCpuMsPerEvent, 2));
     kv("Bloomreach calls", b.bloomreachCalls);
     kv("calls per 1,000 events", f(b.callsPerThousandEvents, 1));
     kv("commands (customer + event)", `${b.customerCommands} + ${b.eventCommands}`);
@@ -1327,6 +1348,10 @@ function report(r) {
     ]);
     kv("relay / floor, delivered events/s", `${f(fl.relayVsFloor * 100, 0)} %`);
     kv(
+      "workerd CPU per event (ms), floor | relay",
+      `${f(fl.floor.workerdCpuMs / fl.floor.events, 2)} | ${f(fl.relay.workerdCpuMs / fl.relay.events, 2)}`,
+    );
+    kv(
       "events/s by round, floor | relay",
       `${fl.floor.rounds.map((x) => f(x, 0)).join(", ")} | ${fl.relay.rounds.map((x) => f(x, 0)).join(", ")}`,
     );
@@ -1416,6 +1441,12 @@ function report(r) {
     f(m.workerdPeakRssMb, 0),
   );
   kv("node peak RSS (bench + fake), MB", f(m.nodePeakRssMb, 0));
+
+  if (r.cpu) {
+    console.log(`\n(cpu) ${PROFILE}, ${f(r.cpu.totalMs, 0)} ms sampled; heaviest functions by self time`);
+    for (const fn of r.cpu.top)
+      console.log(row([fn.name.slice(0, 70), f(fn.ms, 0), `${f(fn.share * 100, 1)} %`], [72, 8, 8]));
+  }
 
   console.log(`\ntargets`);
   for (const [name, value, ok] of targets) console.log(row([name, value, mark(ok)], [40, 14, 6]));

@@ -75,7 +75,16 @@ const consumerOptions = (c) => ({
  * `relayScript` serves the relay (with the consumer); `relayIngestScript` (default: the same)
  * serves relay-ingest, so counting wrappers (counting.mjs) stay off the measured ingest path.
  */
-export async function startRuntime({ root, relayScript, relayIngestScript, baselineScript, secrets, floor, onOutput }) {
+export async function startRuntime({
+  root,
+  relayScript,
+  relayIngestScript,
+  baselineScript,
+  secrets,
+  floor,
+  onOutput,
+  inspectorPort,
+}) {
   const config = readWranglerConfig(root);
   const common = {
     modules: true,
@@ -93,6 +102,7 @@ export async function startRuntime({ root, relayScript, relayIngestScript, basel
     log,
     // The placeholder `cf` object: no fetch to Cloudflare, the bench runs offline.
     cf: false,
+    ...(inspectorPort ? { inspectorPort } : {}),
     handleRuntimeStdio(stdout, stderr) {
       stdout.on("data", (d) => onOutput?.("stdout", String(d)));
       stderr.on("data", (d) => onOutput?.("stderr", String(d)));
