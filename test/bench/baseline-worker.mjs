@@ -3,7 +3,10 @@
  * take the same requests as `POST /webhooks/antavo`, so the relay's ingest cost is read as a ratio:
  *   /parse    a bare Hono route that reads and parses the body (the floor of any route),
  *   /send     parse + the durable hand-off alone (one sendBatch into a Miniflare queue),
- *   /d1-send  parse + the relay's dedupe insert + sendBatch (diagnostic: what the D1 write costs).
+ *   /d1-send  parse + the relay's dedupe insert + sendBatch (diagnostic: what the D1 write costs),
+ *   /grouped  parse + the same insert and sendBatch shared by concurrent requests (one D1 batch and
+ *             one sendBatch per group, as the relay's group commit does): the relay's ingest
+ *             without authentication, validation and normalising, so what D1 alone costs it.
  * Its queue handler is also the consumer of every bench hand-off queue: it acks without work, so
  * the relay's ingest and the baselines pay the same queue cost (Miniflare drops messages sent to
  * a queue that has no consumer, which would flatter whoever sends to one).
@@ -48,6 +51,46 @@ app.post("/d1-send", async (c) => {
     ),
   );
   await c.env.HANDOFF_QUEUE.sendBatch(list.map((event) => ({ body: { type: "event", event }, contentType: "json" })));
+  return c.json({ accepted: list.length }, 202);
+});
+
+// One group in flight at a time; requests arriving meanwhile wait and go in the next group.
+let waiting = [];
+let inFlight;
+async function flushGroup(env, group) {
+  const now = Math.floor(Date.now() / 1000);
+  const insert = env.DB.prepare(
+    "insert into inbound_events (id, action, customer_id, payload, received_at) values (?, ?, ?, ?, ?) on conflict do nothing returning id",
+  );
+  const list = group.flatMap((entry) => entry.list);
+  await env.DB.batch(
+    list.map((e) =>
+      insert.bind(`grouped:${e.id}`, e.action, String(e.customer?.id ?? e.customer), JSON.stringify(e), now),
+    ),
+  );
+  await env.HANDOFF_QUEUE.sendBatch(list.map((event) => ({ body: { type: "event", event }, contentType: "json" })));
+}
+async function grouped(env, list) {
+  const entry = { list, done: false };
+  waiting.push(entry);
+  while (!entry.done) {
+    if (inFlight) {
+      await inFlight.catch(() => undefined);
+      continue;
+    }
+    const group = waiting;
+    waiting = [];
+    inFlight = flushGroup(env, group)
+      .then(() => group.forEach((e) => (e.done = true)))
+      .finally(() => (inFlight = undefined));
+    await inFlight;
+  }
+}
+
+app.post("/grouped", async (c) => {
+  const body = await parse(c);
+  const list = events(body);
+  await grouped(c.env, list);
   return c.json({ accepted: list.length }, 202);
 });
 

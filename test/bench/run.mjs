@@ -344,6 +344,7 @@ async function measureIngest(urls, basic) {
     { key: "parse", label: "baseline: Hono parse only", url: `${urls.baseline}/parse` },
     { key: "send", label: "baseline: parse + queue send", url: `${urls.baseline}/send` },
     { key: "d1Send", label: "diagnostic: parse + D1 insert + send", url: `${urls.baseline}/d1-send` },
+    { key: "grouped", label: "diagnostic: the same, grouped", url: `${urls.baseline}/grouped` },
     { key: "relay", label: "relay: POST /webhooks/antavo (async)", url: `${urls.relayIngest}/webhooks/antavo` },
   ];
   let serial = 0;
