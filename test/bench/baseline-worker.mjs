@@ -81,7 +81,9 @@ async function grouped(env, list) {
     const group = waiting;
     waiting = [];
     inFlight = flushGroup(env, group)
-      .then(() => group.forEach((e) => (e.done = true)))
+      .then(() => {
+        for (const e of group) e.done = true;
+      })
       .finally(() => (inFlight = undefined));
     await inFlight;
   }

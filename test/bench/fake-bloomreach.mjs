@@ -31,6 +31,9 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     customerCommands: 0,
     eventCommands: 0,
     maxCommandsPerCall: 0,
+    /** Batch calls being answered right now, and the most at once since the last resetInFlight(). */
+    inFlight: 0,
+    maxInFlight: 0,
     unexpected: [],
     /** key -> count, for event commands */
     eventCounts: new Map(),
@@ -72,6 +75,8 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
       if (commands.length > 50) flag(`batch of ${commands.length} commands`);
       const start = Date.now() / 1000;
       stats.batchCalls++;
+      stats.inFlight++;
+      stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
       stats.commands += commands.length;
       stats.maxCommandsPerCall = Math.max(stats.maxCommandsPerCall, commands.length);
       const seqs = [];
@@ -99,6 +104,7 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
         }
       }
       setTimeout(() => {
+        stats.inFlight--;
         const now = Date.now();
         stats.firstEventAt ??= now;
         stats.lastEventAt = now;
@@ -121,6 +127,9 @@ export async function startFakeBloomreach({ projectToken, apiKeyId, apiSecret, l
     url: `http://127.0.0.1:${server.address().port}`,
     stats,
     duplicates: () => [...stats.eventCounts.values()].reduce((sum, n) => sum + (n - 1), 0),
+    resetInFlight: () => {
+      stats.maxInFlight = stats.inFlight;
+    },
     /** The answer latency from now on (the slow phase's 500 ms Bloomreach). */
     setLatency: (ms) => {
       latency = ms;
