@@ -18,6 +18,7 @@ import {
   QueueMessageSchema,
 } from "../domain/queue-message";
 import { retryDelaySeconds } from "../domain/retry-policy";
+import { forEachConcurrently } from "../lib/concurrency";
 import { inputIssues } from "../lib/input-limits";
 import { errorMessage, logger } from "../lib/logger";
 import type { BackfillDeps } from "../services/backfill";
@@ -125,26 +126,21 @@ async function deliverIsolated(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
     logger.error("batch delivery failed, delivering one by one", { error: errorMessage(error) });
   }
   const report: DeliveryReport = { outcomes: new Map(), logged: true };
-  let next = 0;
-  const worker = async () => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      try {
-        const own = await deliverEvents(deps, [job]);
-        for (const [id, outcome] of own.outcomes) report.outcomes.set(id, outcome);
-        report.logged &&= own.logged;
-      } catch (error) {
-        const reason = `delivery failed: ${(error as Error).message}`;
-        logger.error(reason, { eventId: job.event.id });
-        report.outcomes.set(job.event.id, {
-          status: "retry",
-          error: reason,
-          delaySeconds: retryDelaySeconds(job.attempt),
-        });
-      }
+  await forEachConcurrently(jobs, ISOLATED_CONCURRENCY, async (job) => {
+    try {
+      const own = await deliverEvents(deps, [job]);
+      for (const [id, outcome] of own.outcomes) report.outcomes.set(id, outcome);
+      report.logged &&= own.logged;
+    } catch (error) {
+      const reason = `delivery failed: ${(error as Error).message}`;
+      logger.error(reason, { eventId: job.event.id });
+      report.outcomes.set(job.event.id, {
+        status: "retry",
+        error: reason,
+        delaySeconds: retryDelaySeconds(job.attempt),
+      });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(ISOLATED_CONCURRENCY, jobs.length) }, worker));
+  });
   return report;
 }
 

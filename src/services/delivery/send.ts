@@ -7,6 +7,7 @@ import type { BatchResult } from "../../bloomreach/client";
 import { chunk } from "../../db/client";
 import { type CommandResult, combineOutcomes, namingRefusal } from "../../domain/delivery-outcome";
 import type { OutgoingCommand } from "../../durable/customer-sync";
+import { forEachConcurrently } from "../../lib/concurrency";
 import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline } from "./batch";
 
 /** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
@@ -20,26 +21,20 @@ export async function sendCommands(p: Pipeline): Promise<string | undefined> {
   });
   let pausedReason: string | undefined;
 
-  let next = 0;
-  const worker = async () => {
-    while (next < calls.length) {
-      const index = next++;
-      const call = calls[index]!;
-      // A customer whose commands span two calls gets them in order: the later call waits.
-      await Promise.all(after[index]!.map((i) => done[i]!.promise));
-      if (pausedReason) {
-        for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
-      } else {
-        const startedAt = p.now();
-        const result = await p.sink.send(call.map((c) => c.command.command));
-        if (result.authFailure)
-          pausedReason = `${result.authFailure.status} from ${p.sink.name}: ${result.authFailure.message}`;
-        recordCall(p, call, result, startedAt, pausedReason);
-      }
-      done[index]!.resolve();
+  await forEachConcurrently(calls, CALL_CONCURRENCY, async (call, index) => {
+    // A customer whose commands span two calls gets them in order: the later call waits.
+    await Promise.all(after[index]!.map((i) => done[i]!.promise));
+    if (pausedReason) {
+      for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
+    } else {
+      const startedAt = p.now();
+      const result = await p.sink.send(call.map((c) => c.command.command));
+      if (result.authFailure)
+        pausedReason = `${result.authFailure.status} from ${p.sink.name}: ${result.authFailure.message}`;
+      recordCall(p, call, result, startedAt, pausedReason);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CALL_CONCURRENCY, calls.length) }, worker));
+    done[index]!.resolve();
+  });
   return pausedReason;
 }
 
