@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { createDeps } from "../src/composition";
 import { deliverEvents } from "../src/services/deliver";
 import { demoMapping } from "./support/fixtures";
@@ -37,6 +37,47 @@ describe("delivery pipeline", () => {
       });
     }
     expect(carried).toEqual([true, false, false, true]);
+  });
+
+  it("carries to the object only the workflows the customer's events can trigger", async () => {
+    const { bloomreach } = await relay();
+    const workflow = async (action: string, event: string) => {
+      const created = await admin("/workflows", {
+        method: "POST",
+        body: { name: `on ${action}`, trigger: { type: "event", action }, actions: [{ type: "sync_event", event }] },
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const { id } = await json(created);
+      expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+      return id as string;
+    };
+    const ids = [
+      await workflow("opt_in", "wf_welcome"),
+      await workflow("point_add", "wf_points"),
+      await workflow("tier_change", "wf_tier"),
+    ];
+    // D1 outlives the test: the workflows must not run in the tests after this one.
+    onTestFinished(async () => {
+      for (const id of ids) await admin(`/workflows/${id}`, { method: "DELETE" });
+    });
+    const real = createDeps(env);
+    const carried: string[][] = [];
+    const deps = {
+      ...real,
+      customerStore: {
+        ...real.customerStore,
+        plan: (customerId: string, call: Parameters<typeof real.customerStore.plan>[1]) => {
+          if (call.config) carried.push(call.config.workflows.map((w) => w.id));
+          return real.customerStore.plan(customerId, call);
+        },
+      },
+    };
+    const event = relayEvent({ id: "slim-1", customerId: "slim-c" });
+    expect((await deliverEvents(deps, [{ event, attempt: 1 }])).outcomes.get(event.id)).toEqual({
+      status: "delivered",
+    });
+    expect(carried).toEqual([[ids[0]]]);
+    expect(bloomreach.events().map((e) => e.event_type)).toEqual(["loyalty_opt_in", "wf_welcome"]);
   });
 
   it("delivers the commands of many customers together and logs each delivery with its attempt", async () => {

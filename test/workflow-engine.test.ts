@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { RelayEvent } from "../src/domain/event";
+import { type PlanConfig, planConfigFor, planEvent } from "../src/domain/plan-event";
 import { type WorkflowDocumentInput, WorkflowDocumentSchema } from "../src/domain/workflow/document";
 import {
   eventContext,
@@ -234,5 +236,44 @@ describe("runActions", () => {
     const first = runActions(wf, wf.document.actions, ctx, customerIds, "c-1");
     const second = runActions(wf, first.claim!.remaining, { ...ctx, claim: { id: "cl-1" } }, customerIds, "c-1");
     expect(second.commands[0]!.command.data.properties).toEqual({ label: "Code " });
+  });
+});
+
+describe("planConfigFor (the config an object call carries)", () => {
+  const workflows = [
+    workflow("on-tier", { actions: [{ type: "sync_event", event: "tier_wf" }] }),
+    workflow("on-opt-in", { trigger: { type: "event", action: "opt_in" } }),
+    workflow("daily", { trigger: { type: "date", repeat: "daily", at: "00:00" } }),
+    workflow("other-daily", { trigger: { type: "date", repeat: "daily", at: "09:00" } }),
+  ];
+  const config: PlanConfig = {
+    mapping: { hardId: { loyaltyField: "email", remoteId: "registered" }, fields: [] },
+    settings: { ...DEFAULT_SETTINGS, events: [{ action: "tier_change", remoteEvent: "loyalty_tier" }] },
+    workflows,
+  };
+  const dateRun: RelayEvent = {
+    ...event,
+    id: "run-1",
+    action: "date_run",
+    dateRun: { workflowId: "daily", occurrence: "2026-06-15" },
+  };
+
+  it("keeps only the workflows the events can trigger", () => {
+    expect(ids(planConfigFor(config, [event]).workflows)).toEqual(["on-tier"]);
+    expect(ids(planConfigFor(config, [dateRun]).workflows)).toEqual(["daily"]);
+    expect(ids(planConfigFor(config, [event, dateRun]).workflows)).toEqual(["on-tier", "daily"]);
+    expect(planConfigFor(config, [{ ...event, action: "unknown" }]).workflows).toEqual([]);
+    expect(planConfigFor(config, [event]).mapping).toBe(config.mapping);
+  });
+
+  it("plans every event exactly as the whole config does", () => {
+    for (const e of [event, dateRun, { ...event, action: "opt_in" }]) {
+      const whole = planEvent(config, e, customer, now);
+      expect(planEvent(planConfigFor(config, [e]), e, customer, now)).toEqual(whole);
+    }
+    // The check has teeth: the workflows matter to these plans.
+    expect(planEvent(config, event, customer, now).commands.map((c) => c.command.data)).toContainEqual(
+      expect.objectContaining({ event_type: "tier_wf" }),
+    );
   });
 });

@@ -23,6 +23,22 @@ export interface PlanConfig extends SyncConfig {
   workflows: StoredWorkflow[];
 }
 
+/**
+ * The part of the config that can plan these events: the mapping and settings, and only the
+ * workflows one of them can trigger (an event workflow on one of their actions, the date workflow a
+ * date run names). planEvent gives the same plan with it as with the whole config; an object call
+ * carries this instead of every active workflow, so the config's size follows the workflows that
+ * concern the customer's events, not how many the project has.
+ */
+export function planConfigFor(config: PlanConfig, events: readonly RelayEvent[]): PlanConfig {
+  const actions = new Set(events.filter((e) => !e.dateRun).map((e) => e.action));
+  const dateWorkflows = new Set(events.flatMap((e) => (e.dateRun ? [e.dateRun.workflowId] : [])));
+  const workflows = config.workflows.filter(({ id, document: { trigger } }) =>
+    trigger.type === "event" ? actions.has(trigger.action) : dateWorkflows.has(id),
+  );
+  return workflows.length === config.workflows.length ? config : { ...config, workflows };
+}
+
 export interface PendingClaim {
   /** `<workflowId>:<n>`: one claim per workflow action, never performed twice. */
   key: string;

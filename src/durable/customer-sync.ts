@@ -65,8 +65,8 @@ const MAX_KEYS = 128;
 
 /**
  * A plan call names the configuration by version and carries it only when the caller does not know
- * that this object holds it: the whole config (mapping, settings, every active workflow) does not
- * travel with every call, so its size no longer costs every event.
+ * that this object holds it. What it carries is the mapping, the settings and only the workflows
+ * the call's events can trigger (domain/plan-event planConfigFor), never every active workflow.
  */
 export type PlanCall = Omit<PlanRequest, "config"> & { configVersion?: string; config?: PlanConfig };
 export type PlanAnswer = PlanResult | { needsConfig: true };

@@ -14,7 +14,6 @@
  * a successful call never sends the event again.
  */
 import { readInboundRules } from "../db/inbound-rule-queries";
-import { sha256Hex } from "../lib/encoding";
 import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
 import { byCustomer, type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
@@ -59,7 +58,6 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
     {
       now: deps.now,
       config,
-      configVersion: await sha256Hex(JSON.stringify(config)),
       store: deps.customerStore,
       sink: bloomreachSink(deps, credentials, config.settings),
       ...(antavoCredentials ? { antavo: antavoClientFor(deps, antavoCredentials, config.settings) } : {}),
@@ -93,7 +91,6 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
     {
       now: deps.now,
       config: { ...config, workflows: [] },
-      configVersion: "",
       store: deps.customerStore,
       sink: antavoEventsSink(antavo),
       antavo,

@@ -61,8 +61,6 @@ export interface Pipeline {
   /** Unix seconds. */
   now: () => number;
   config: PlanConfig;
-  /** A hash of `config`: objects cache the config by it. */
-  configVersion: string;
   store: CustomerStore;
   sink: CommandSink;
   antavo?: AntavoApi;
@@ -91,7 +89,7 @@ export interface Pipeline {
 
 /** A fresh batch state: what the caller chose, and empty results for the stages to fill. */
 export function newPipeline(
-  fields: Pick<Pipeline, "now" | "config" | "configVersion" | "store" | "sink" | "antavo" | "log" | "outbox">,
+  fields: Pick<Pipeline, "now" | "config" | "store" | "sink" | "antavo" | "log" | "outbox">,
   jobs: DeliveryJob[],
 ): Pipeline {
   return {

@@ -1,10 +1,12 @@
 /**
  * Stage 1, plan: each customer's object plans its events (one call per customer, the config sent
- * only to objects that may lack it); events whose customer lacks mapped fields go through
- * enrichment and are planned again with Antavo's record.
+ * only to objects that may lack it, and with only the workflows those events can trigger); events
+ * whose customer lacks mapped fields go through enrichment and are planned again with Antavo's record.
  */
 import type { RelayEvent } from "../../domain/event";
+import { type PlanConfig, planConfigFor } from "../../domain/plan-event";
 import type { PlanCall, PlanReply, PlanResult } from "../../durable/customer-sync";
+import { sha256Hex } from "../../lib/encoding";
 import { byCustomer, type Pipeline, perCustomer } from "./batch";
 import { enrichThenPlan } from "./enrich";
 
@@ -58,12 +60,35 @@ const MAX_CONFIG_SENT = 50_000;
 const CONFIG_HELD_SECONDS = 8;
 
 async function planWithConfig(p: Pipeline, customerId: string, call: Omit<PlanCall, "config" | "configVersion">) {
-  const configVersion = p.configVersion;
+  const { config, version: configVersion } = await versionedConfigFor(p.config, call.events);
   const sent = configSent.get(customerId);
   const known = sent?.version === configVersion && p.now() - sent.at < CONFIG_HELD_SECONDS;
-  let answer = await p.store.plan(customerId, { ...call, configVersion, ...(known ? {} : { config: p.config }) });
-  if ("needsConfig" in answer) answer = await p.store.plan(customerId, { ...call, configVersion, config: p.config });
+  let answer = await p.store.plan(customerId, { ...call, configVersion, ...(known ? {} : { config }) });
+  if ("needsConfig" in answer) answer = await p.store.plan(customerId, { ...call, configVersion, config });
   if (configSent.size >= MAX_CONFIG_SENT) configSent.clear();
   configSent.set(customerId, { version: configVersion, at: p.now() });
   return answer as PlanResult;
+}
+
+type VersionedConfig = { config: PlanConfig; version: string };
+const versions = new WeakMap<PlanConfig, Map<string, Promise<VersionedConfig>>>();
+
+/**
+ * The config a call carries (only the workflows its events can trigger) and its version, the hash
+ * the object caches it by: computed once per batch for each distinct set of workflows.
+ */
+function versionedConfigFor(whole: PlanConfig, events: readonly RelayEvent[]): Promise<VersionedConfig> {
+  const config = planConfigFor(whole, events);
+  const key = config.workflows.map((w) => w.id).join(",");
+  let byWorkflows = versions.get(whole);
+  if (!byWorkflows) {
+    byWorkflows = new Map();
+    versions.set(whole, byWorkflows);
+  }
+  let versioned = byWorkflows.get(key);
+  if (!versioned) {
+    versioned = sha256Hex(JSON.stringify(config)).then((version) => ({ config, version }));
+    byWorkflows.set(key, versioned);
+  }
+  return versioned;
 }
