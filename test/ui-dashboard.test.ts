@@ -69,3 +69,27 @@ describe("the dashboard", () => {
     expect(html).toMatch(/<th scope="col">Paused<\/th>/);
   });
 });
+
+describe("the dashboard's settlement backlog", () => {
+  const insert = (customerId: string, createdAt: number) =>
+    env.DB.prepare("insert into object_settlements (customer_id, body, created_at) values (?, ?, ?)")
+      .bind(customerId, JSON.stringify({ eventId: `${customerId}-e`, run: 0, results: [] }), createdAt)
+      .run();
+  const notice = (html: string) => /<p[^>]*data-settlement-backlog[\s\S]*?<\/p>/.exec(html)?.[0];
+
+  it("says nothing while the cron keeps up, and warns once answers wait past five minutes", async () => {
+    await env.DB.exec("delete from object_settlements");
+    // Written a minute ago: the cron's to take, not late.
+    await insert("backlog-fresh", now() - 60);
+    const ui = await loggedIn();
+    expect(notice((await ui.get("/admin")).html)).toBeUndefined();
+
+    await insert("backlog-old-1", now() - 3600);
+    await insert("backlog-old-2", now() - 900);
+    const text = textOf(notice((await ui.get("/admin")).html) ?? "");
+    expect(text).toContain("2 Bloomreach answer(s) wait to be recorded");
+    expect(text).toContain("up to 5,000 a minute");
+    expect(text).toContain("check that the cron trigger runs");
+    await env.DB.exec("delete from object_settlements");
+  });
+});

@@ -4,7 +4,7 @@
  * statements that ride in the delivery batch's two D1 batches (the context read, the log write)
  * are built here; the sweep's own reads and deletes too.
  */
-import { and, asc, gt, inArray, lte } from "drizzle-orm";
+import { and, asc, count, gt, inArray, lte, min } from "drizzle-orm";
 import * as v from "valibot";
 import { type SettleRequest, SettleRequestSchema } from "../domain/customer-state";
 import { parseJson } from "../lib/http-exchange";
@@ -85,4 +85,13 @@ export async function selectStaleSettlements(
 export async function deleteSettlements(db: Database, ids: readonly number[]): Promise<void> {
   const statements = deleteSettlementsStatements(db, ids);
   if (statements.length > 0) await db.batch(statements as [(typeof statements)[number]]);
+}
+
+/** The settlements written at or before `before` that still wait: how many, and the oldest's time. */
+export async function settlementBacklog(db: Database, before: number): Promise<{ count: number; oldestAt?: number }> {
+  const [row] = await db
+    .select({ count: count(), oldestAt: min(objectSettlements.createdAt) })
+    .from(objectSettlements)
+    .where(lte(objectSettlements.createdAt, before));
+  return { count: row?.count ?? 0, ...(row?.oldestAt != null ? { oldestAt: row.oldestAt } : {}) };
 }

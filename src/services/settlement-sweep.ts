@@ -19,6 +19,7 @@ export const SETTLEMENT_GRACE_SECONDS = 60;
  */
 const PAGE = 200;
 const MAX_PAGES_PER_RUN = 25;
+export const SETTLEMENTS_PER_SWEEP = PAGE * MAX_PAGES_PER_RUN;
 
 export interface SettlementSweepDeps {
   db: Database;

@@ -2,6 +2,7 @@
 
 import type { HourBucket, RecentFailure, StatusCounts } from "../../db/dashboard-queries";
 import type { Mapping, Settings } from "../../domain/config";
+import { SETTLEMENTS_PER_SWEEP } from "../../services/settlement-sweep";
 import { HourlyChart } from "../chart";
 import { formatTime } from "../format";
 import { Page, type ViewContext } from "../layout";
@@ -19,6 +20,8 @@ export interface DashboardData {
   activeWorkflows?: number;
   /** The latest dead and outcome-unknown deliveries, newest first. */
   failures?: RecentFailure[];
+  /** Vendor answers still waiting for their customers' objects past the cron's time (none: absent). */
+  settlementBacklog?: { count: number; oldestAt?: number };
 }
 
 /** Enough of the reason to recognise it; the delivery's page has all of it. */
@@ -82,6 +85,18 @@ function Stat(props: { n: number; label: string; href?: string; status: string }
   );
 }
 
+/** Answers the minute cron has not yet recorded in the customers' objects: a cron behind or not running. */
+function SettlementBacklog(props: { count: number; oldestAt?: number }) {
+  return (
+    <p data-settlement-backlog>
+      <span class="badge warn">behind</span> {props.count} Bloomreach answer(s) wait to be recorded in their customers'
+      objects{props.oldestAt !== undefined ? `, the oldest since ${formatTime(props.oldestAt)}` : ""}. The minute cron
+      records them (up to {SETTLEMENTS_PER_SWEEP.toLocaleString("en-US")} a minute); check that the cron trigger runs.
+      Nothing is lost or sent twice meanwhile: a customer's next event carries its answers.
+    </p>
+  );
+}
+
 function Step(props: { done: boolean; href: string; children: string }) {
   return (
     <li>
@@ -111,6 +126,7 @@ export function DashboardPage(props: { ctx: ViewContext; data: DashboardData }) 
         <p class="hint">
           {inQueue} event(s) waiting in the queue ({counts.pending} not yet processed, {counts.retrying} retrying).
         </p>
+        {props.data.settlementBacklog ? <SettlementBacklog {...props.data.settlementBacklog} /> : null}
       </section>
       <h2>Deliveries</h2>
       <div class="stats">
