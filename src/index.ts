@@ -2,6 +2,7 @@
 import { createApp } from "./app";
 import { createDeps } from "./composition";
 import { runScheduled } from "./cron/scheduled";
+import { withLogScope } from "./lib/logger";
 import { consumeDeadLetters, consumeEvents } from "./queue/consumer";
 
 export { CustomerSync } from "./durable/customer-sync";
@@ -13,8 +14,10 @@ export default {
   fetch: app.fetch,
   async queue(batch, env, _ctx) {
     const deps = createDeps(env);
-    if (batch.queue.includes("-dlq")) await consumeDeadLetters(batch, deps);
-    else await consumeEvents(batch, deps);
+    // Every line of this invocation names its batch: the queue and the batch's first message id.
+    await withLogScope({ queue: batch.queue, batchId: batch.messages[0]?.id ?? null }, () =>
+      batch.queue.includes("-dlq") ? consumeDeadLetters(batch, deps) : consumeEvents(batch, deps),
+    );
   },
   async scheduled(controller, env, _ctx) {
     await runScheduled(controller, createDeps(env));

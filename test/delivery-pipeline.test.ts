@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { createDeps } from "../src/composition";
 import { deliverEvents } from "../src/services/deliver";
 import { demoMapping } from "./support/fixtures";
@@ -280,5 +280,39 @@ describe("delivery pipeline", () => {
     const times = bloomreach.events().map((e) => e.timestamp);
     expect(times).toHaveLength(60);
     expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+});
+
+describe("the delivery batch log line", () => {
+  it("reports each consumer batch once: its id, outcomes by status and the time of each stage", async () => {
+    await relay();
+    const lines: Record<string, unknown>[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      if (typeof line === "string" && line.startsWith("{")) lines.push(JSON.parse(line));
+    });
+    try {
+      const events = [
+        relayEvent({ id: "line-1", customerId: "line-c1" }),
+        relayEvent({ id: "line-2", customerId: "line-c1", createdAt: 1_767_225_700 }),
+        relayEvent({ id: "line-3", customerId: "line-c2" }),
+      ];
+      await runQueue(events.map((e, i) => ({ ...asMessage(e), id: `line-msg-${i}` })));
+    } finally {
+      spy.mockRestore();
+    }
+    const batches = lines.filter((l) => l.message === "delivery batch");
+    expect(batches).toHaveLength(1);
+    expect(batches[0]).toMatchObject({
+      level: "info",
+      queue: "relay-events-local",
+      batchId: "line-msg-0",
+      direction: "to_bloomreach",
+      events: 3,
+      outcomes: { delivered: 3 },
+      logged: true,
+    });
+    const stageMs = batches[0]!.stageMs as Record<string, number>;
+    expect(Object.keys(stageMs)).toEqual(["context", "plan", "claim", "send", "log"]);
+    for (const ms of Object.values(stageMs)) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });

@@ -1,6 +1,6 @@
 import { importPKCS8, SignJWT } from "jose";
 import { describe, expect, it, vi } from "vitest";
-import { createLogger, type LogLevel, logger, REDACTED } from "../src/lib/logger";
+import { createLogger, type LogLevel, logger, REDACTED, withLogScope } from "../src/lib/logger";
 import { appWith } from "./support/app";
 import { optInEvent } from "./support/fixtures";
 import { json } from "./support/http";
@@ -149,5 +149,36 @@ describe("logger", () => {
     } finally {
       error.mockRestore();
     }
+  });
+});
+
+describe("log scope", () => {
+  it("binds its fields to every line inside it, through awaits, nested scopes adding to it", async () => {
+    const { log, parsed } = collector();
+    await withLogScope({ batchId: "b-1", queue: "q" }, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      log.info("inside");
+      await withLogScope({ batchId: "b-2", customerId: "c-1" }, async () => log.warn("nested"));
+    });
+    log.info("outside");
+    expect(parsed()).toEqual([
+      { level: "info", message: "inside", batchId: "b-1", queue: "q" },
+      { level: "warn", message: "nested", batchId: "b-2", queue: "q", customerId: "c-1" },
+      { level: "info", message: "outside" },
+    ]);
+  });
+
+  it("keeps concurrent scopes apart", async () => {
+    const { log, parsed } = collector();
+    const run = (id: string, ms: number) =>
+      withLogScope({ requestId: id }, async () => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        log.info(id);
+      });
+    await Promise.all([run("slow", 5), run("fast", 1)]);
+    expect(parsed().map((p) => [p.message, p.requestId])).toEqual([
+      ["fast", "fast"],
+      ["slow", "slow"],
+    ]);
   });
 });

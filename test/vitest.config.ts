@@ -38,6 +38,9 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       exclude: ["test/browser/**"],
       setupFiles: ["test/support/setup.ts"],
+      // The relay's info lines (one per delivery batch) would bury the warnings and errors that matter
+      // when a test fails; tests that assert on log lines read them through their own spies.
+      onConsoleLog: (log: string) => !log.startsWith('{"level":"info"'),
     },
   };
 });

@@ -4,12 +4,17 @@
  * wrangler.toml) indexes and filters by. A child logger binds the request id (routes, from
  * hono/request-id) or the batch's identity (queue, cron), so every line of one invocation can be
  * found together. No timestamp: Workers Logs and `wrangler tail` stamp each line themselves.
+ * `withLogScope` binds fields for everything an invocation runs (through every await, via
+ * AsyncLocalStorage from nodejs_compat): the stage modules log through the module logger, and
+ * their lines still carry the consumer batch's or the request's identity.
  *
  * It never logs secrets: a field whose key names a credential (apiSecret, authorization, password,
  * token, cookie, api key, ...) is replaced by "[redacted]" at any depth, and an HTTP credential
  * inside any string (`Bearer eyJ...`, `Basic dXN...`) becomes `Bearer [redacted]`. Errors become `{name, message}`, without
  * their stack or cause, which may quote request bodies. Logging never throws.
  */
+
+import { AsyncLocalStorage } from "node:async_hooks";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
@@ -63,10 +68,17 @@ export function redact(value: unknown, depth = 0, seen = new WeakSet<object>()):
   return out;
 }
 
+const scope = new AsyncLocalStorage<LogFields>();
+
+/** Runs `run` with `bindings` on every line logged inside it (scopes nest; the inner field wins). */
+export function withLogScope<T>(bindings: LogFields, run: () => T): T {
+  return scope.run({ ...scope.getStore(), ...bindings }, run);
+}
+
 function line(level: LogLevel, message: string, bindings: LogFields, fields: LogFields | undefined): string {
   try {
     // level and message come first and are never overridden by a field of the same name.
-    const { level: _, message: __, ...rest } = redact({ ...bindings, ...fields }) as LogFields;
+    const { level: _, message: __, ...rest } = redact({ ...scope.getStore(), ...bindings, ...fields }) as LogFields;
     return JSON.stringify({ level, message: redact(message), ...rest });
   } catch (error) {
     return JSON.stringify({ level, message: String(message), logError: errorMessage(error) });

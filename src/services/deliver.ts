@@ -9,11 +9,17 @@
  * Events from Bloomreach's webhook (DESIGN 4.4) take the other direction through the same stages:
  * resolve + plan (services/delivery/inbound), then send to the Antavo events sink, settle and log.
  *
+ * Each batch ends with one "delivery batch" log line: its direction, outcomes by status and the
+ * wall time of each stage (context, plan, claim, send, log), with the consumer batch's id from the
+ * log scope.
+ *
  * Order of writes matters: the vendor's answer is recorded before any ack (in the settlement outbox
  * the customer's next plan call carries to its object, or in the object itself), so a crash after
  * a successful call never sends the event again.
  */
 import { readInboundRules } from "../db/inbound-rule-queries";
+import type { Direction } from "../domain/event";
+import { logger } from "../lib/logger";
 import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
 import { byCustomer, type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
@@ -40,10 +46,35 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   };
 }
 
+/**
+ * Wall time per stage of one batch (workerd's clock moves with I/O, and every stage does I/O),
+ * reported with the batch's outcomes in one "delivery batch" line: where a slow batch spent its time.
+ */
+function stageTimer() {
+  const stageMs: Record<string, number> = {};
+  let last = Date.now();
+  return {
+    stageMs,
+    mark(stage: string) {
+      const at = Date.now();
+      stageMs[stage] = at - last;
+      last = at;
+    },
+  };
+}
+
+function logBatch(direction: Direction, jobs: DeliveryJob[], report: DeliveryReport, stageMs: Record<string, number>) {
+  const outcomes: Record<string, number> = {};
+  for (const { status } of report.outcomes.values()) outcomes[status] = (outcomes[status] ?? 0) + 1;
+  logger.info("delivery batch", { direction, events: jobs.length, outcomes, logged: report.logged, stageMs });
+}
+
 async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const timer = stageTimer();
   const now = deps.now();
   const customers = [...new Set(jobs.map((j) => j.event.customerId))];
   const context = await loadDeliveryContext(deps, customers);
+  timer.mark("context");
   const { bloomreach: credentials, config, antavo: antavoCredentials } = context;
 
   if (!credentials || credentials.paused) {
@@ -68,19 +99,27 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
   );
 
   await planAll(pipeline, now);
+  timer.mark("plan");
   await performClaims(pipeline);
+  timer.mark("claim");
   const paused = await sendCommands(pipeline);
   if (paused) await pauseBloomreachDelivery(deps, paused);
-  return finish(pipeline, now);
+  timer.mark("send");
+  const report = await finish(pipeline, now);
+  timer.mark("log");
+  logBatch("to_bloomreach", jobs, report, timer.stageMs);
+  return report;
 }
 
 /** The other direction: Bloomreach events as Antavo events, under the budget every Antavo call shares. */
 async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise<DeliveryReport> {
+  const timer = stageTimer();
   const now = deps.now();
   const [{ config, antavo: antavoCredentials }, rules] = await Promise.all([
     loadDeliveryContext(deps),
     readInboundRules(deps.db),
   ]);
+  timer.mark("context");
   if (!antavoCredentials) {
     // Like a reward claim: the events wait (retried with backoff) for the Antavo API connection.
     const error = "the Antavo API connection is not configured";
@@ -99,6 +138,11 @@ async function deliverToAntavo(deps: DeliveryDeps, jobs: DeliveryJob[]): Promise
     jobs,
   );
   await resolveAndPlanAntavo(pipeline, { db: deps.db, rules, mapping: config.mapping }, now);
+  timer.mark("plan");
   await sendCommands(pipeline);
-  return finish(pipeline, now);
+  timer.mark("send");
+  const report = await finish(pipeline, now);
+  timer.mark("log");
+  logBatch("to_antavo", jobs, report, timer.stageMs);
+  return report;
 }
