@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../src/domain/config";
-import { type CustomerState, expiredEvents, planEvents, settle } from "../src/domain/customer-state";
+import { type CustomerState, completeClaims, expiredEvents, planEvents, settle } from "../src/domain/customer-state";
 import type { PlanConfig } from "../src/domain/plan-event";
+import { WorkflowDocumentSchema } from "../src/domain/workflow/document";
 import { relayEvent } from "./support/pipeline";
 
 const config: PlanConfig = {
@@ -104,6 +105,47 @@ describe("customer state", () => {
     expect(late.state.events.get("rr-1")).toEqual(replayed.state.events.get("rr-1"));
     const delivered = settle(late.state, [{ eventId: "rr-1", run: 1, delivered: ["rr-1#1"], dead: [] }]);
     expect(delivered.state.events.get("rr-1")!.outcome).toEqual({ status: "delivered" });
+  });
+
+  it("starts the next run when a replay plans a dead event afresh, so the dead run's late answer is ignored", () => {
+    const event = relayEvent({ id: "fr-1", customerId: "c", customer: { email: "c@example.com", score: 5 } });
+    const planned = planEvents(empty(), request([event]));
+    const deadRun = { eventId: "fr-1", run: 0, delivered: [], dead: [{ id: "fr-1#0", error: "refused" }] };
+    // Nothing reached Bloomreach: the replay plans the event again, with the same command ids.
+    const dead = settle(settle(planned.state, [deadRun]).state, [
+      { eventId: "fr-1", run: 0, delivered: [], dead: [{ id: "fr-1#1", error: "refused" }] },
+    ]);
+    expect(dead.state.events.get("fr-1")!.outcome?.status).toBe("dead");
+    const replayed = planEvents(dead.state, { ...request([event], 300), replay: ["fr-1"] });
+    expect(replayed.result.replies[0]).toMatchObject({ run: 1 });
+    expect(replayed.result.replies[0]!.pending.map((c) => c.id)).toEqual(["fr-1#0", "fr-1#1"]);
+    const late = settle(replayed.state, [deadRun]);
+    expect(late.state.events.get("fr-1")).toEqual(replayed.state.events.get("fr-1"));
+  });
+
+  it("answers a claim another batch already recorded as it stands, with nothing left to claim", () => {
+    const document = WorkflowDocumentSchema.parse({
+      name: "welcome reward",
+      trigger: { type: "event", action: "opt_in" },
+      actions: [{ type: "reward_claim", rewardId: "rw-1" }],
+    });
+    const withClaim: PlanConfig = {
+      ...config,
+      workflows: [{ id: "wf-r", name: document.name, active: true, priority: 0, createdAt: 1, document }],
+    };
+    const event = relayEvent({ id: "cl-1", customerId: "c", customer: { email: "c@example.com" } });
+    const planned = planEvents(empty(), { ...request([event]), config: withClaim });
+    const [claim] = planned.result.replies[0]!.claims;
+    expect(claim).toBeDefined();
+    const result = { eventId: "cl-1", key: claim!.key, result: { status: "claimed" as const, answer: { id: "cp-1" } } };
+    const first = completeClaims(planned.state, withClaim, [result]);
+    expect(first.result.map((r) => r.claims)).toEqual([[]]);
+    // A second batch that made the same claim concurrently records it too late: it still learns
+    // that nothing is due, instead of getting no answer and claiming again.
+    const second = completeClaims(first.state, withClaim, [result]);
+    expect(second.changed.events).toEqual([]);
+    expect(second.result).toHaveLength(1);
+    expect(second.result[0]).toMatchObject({ eventId: "cl-1", claims: [] });
   });
 
   it("drops a field update older than one already sent", () => {

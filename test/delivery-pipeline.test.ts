@@ -316,3 +316,30 @@ describe("the delivery batch log line", () => {
     for (const ms of Object.values(stageMs)) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe("reward claims in a batch", () => {
+  const withAntavo = relayWithFakes({ mapping: demoMapping, settings, antavo: true });
+
+  it("claims once even when the object answers nothing for it (another batch recorded it first)", async () => {
+    const { antavo } = await withAntavo();
+    const created = await admin("/workflows", {
+      method: "POST",
+      body: {
+        name: "welcome reward",
+        trigger: { type: "event", action: "opt_in" },
+        actions: [{ type: "reward_claim", rewardId: "rw-once" }],
+      },
+    });
+    const { id } = await json(created);
+    onTestFinished(async () => {
+      await admin(`/workflows/${id}`, { method: "DELETE" });
+    });
+    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+    const real = createDeps(env);
+    const deps = { ...real, customerStore: { ...real.customerStore, completeClaims: async () => [] } };
+    const event = relayEvent({ id: "claim-once-1", customerId: "claim-once-c" });
+    await deliverEvents(deps, [{ event, attempt: 1 }]);
+    // Antavo refuses it (no such reward there): a dead claim is as final as a made one.
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-once/claim"))).toHaveLength(1);
+  });
+});

@@ -232,6 +232,9 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
       claims: plan.claims.map((claim) => ({ ...claim, status: "pending" })),
       warnings: plan.warnings,
       ...(plan.unidentified ? { unidentified: true } : {}),
+      // A replay planned afresh is the next run: an outcome row of the dead run, applied late,
+      // must not settle the new commands, which reuse its command ids.
+      ...(existing ? { run: (existing.run ?? 0) + 1 } : {}),
     };
     state.fields = addCommands(record, event.id, plan.commands, state.fields, event.createdAt);
     settleIfDone(record);
@@ -269,8 +272,12 @@ export function completeClaims(
 ): StateStep<PlanReply[]> {
   const state = copy(current);
   const touched = new Set<string>();
+  // Every event asked about is answered as it now stands, changed or not: a caller holding a reply
+  // whose claim another batch already recorded must not take that claim for still pending.
+  const asked = new Set<string>();
   for (const { eventId, key, result } of results) {
     const stored = state.events.get(eventId);
+    if (stored) asked.add(eventId);
     const record = stored && (touched.has(eventId) ? stored : structuredClone(stored));
     const claim = record?.claims.find((c) => c.key === key);
     if (!record || !claim || claim.status !== "pending") continue;
@@ -290,7 +297,7 @@ export function completeClaims(
   return {
     state,
     changed: { snapshot: false, fields: touched.size > 0, enrichedAt: false, events: [...touched] },
-    result: [...touched].map((id) => replyFor(id, state.events.get(id)!)),
+    result: [...asked].map((id) => replyFor(id, state.events.get(id)!)),
   };
 }
 

@@ -166,6 +166,8 @@ async function main() {
   const partial = { stdout: "", stderr: "" };
   /** The BENCH_COUNTS lines of counting.mjs: one per consumer batch. */
   const counted = [];
+  /** The relay's own "delivery batch" log lines: outcomes and the time of each stage, per batch. */
+  const staged = [];
   let runtime;
   let fake;
   let fakeAntavo;
@@ -222,6 +224,10 @@ async function main() {
             counted.push({ ...JSON.parse(line.slice(13)), at: Date.now() });
             continue;
           }
+          if (line.startsWith('{"level":"info","message":"delivery batch"')) {
+            staged.push({ ...JSON.parse(line), at: Date.now() });
+            continue;
+          }
           if (output[stream].length < 200) output[stream].push(line);
           // Startup problems are shown as they happen; BENCH_WORKER_OUTPUT=1 shows every line.
           if (!runtime || process.env.BENCH_WORKER_OUTPUT === "1") console.error(`[workerd] ${line}`);
@@ -229,6 +235,7 @@ async function main() {
       },
     });
     runtime.counted = counted;
+    runtime.staged = staged;
     // workerd holds the bundles now; removing them early means an interrupted run leaves nothing.
     rmSync(tmp, { recursive: true, force: true });
     log(
@@ -492,6 +499,7 @@ async function measureBurst(runtime, fake, basic) {
     deadLetterBatches: runtime.log.batches.filter((b) => b.at >= t0 && b.queue === runtime.config.deadLetters.queue)
       .length,
     perBatch: batchCounts((runtime.counted ?? []).filter((c) => c.queue === runtime.config.events.queue && c.at >= t0)),
+    stages: batchStages(stagedIn(runtime, runtime.config.events.queue, t0, Date.now())),
   };
   const postNon2xx = Object.entries(posted.statuses)
     .filter(([s]) => !s.startsWith("2"))
@@ -796,10 +804,35 @@ async function fixedBurst(runtime, fake, basic, { side, tag, seqBase, plan }) {
       busyMsPerEvent: busyMs / events,
     },
     perBatch: batchCounts(counted),
+    stages: batchStages(stagedIn(runtime, queue, t0, end + 1000)),
     batchMs,
     counted,
+    staged: stagedIn(runtime, queue, t0, end + 1000),
   };
 }
+
+/** The relay's "delivery batch" lines of one queue within a time window. */
+const stagedIn = (runtime, queue, from, to) =>
+  (runtime.staged ?? []).filter((l) => l.queue === queue && l.at >= from && l.at <= to);
+
+/** Mean wall time of each delivery stage per batch, from the relay's "delivery batch" lines. */
+function batchStages(lines) {
+  if (lines.length === 0) return undefined;
+  const mean = (pick) => lines.reduce((n, l) => n + pick(l), 0) / lines.length;
+  const names = [...new Set(lines.flatMap((l) => Object.keys(l.stageMs ?? {})))];
+  return {
+    batches: lines.length,
+    meanEvents: mean((l) => l.events),
+    stageMs: Object.fromEntries(names.map((name) => [name, mean((l) => l.stageMs?.[name] ?? 0)])),
+  };
+}
+
+const stagesText = (x) =>
+  x
+    ? `${Object.entries(x.stageMs)
+        .map(([name, ms]) => `${name} ${ms.toFixed(0)}`)
+        .join(", ")} ms (mean of ${x.batches} batches of ${x.meanEvents.toFixed(0)} events)`
+    : "no delivery batch lines";
 
 /** The most consumer invocations running at once, from the broker's lines (logged at the end, with their ms). */
 function maxOverlap(batches) {
@@ -856,8 +889,10 @@ function combineRounds(results) {
       busyMsPerEvent: busyMs / events,
     },
     perBatch: batchCounts(counted),
+    stages: batchStages(results.flatMap((x) => x.staged)),
     batchMs,
     counted,
+    staged: results.flatMap((x) => x.staged),
   };
 }
 
@@ -1280,6 +1315,7 @@ function report(r) {
     kv("consumer batch p50 / p99 (ms)", `${f(c.p50Ms, 0)} / ${f(c.p99Ms, 0)}`);
     kv("consumer busy (s), retried, to DLQ", `${f(c.busySeconds, 1)}, ${c.retriedMessages}, ${c.deadLetterBatches}`);
     console.log(`per consumer batch: ${perBatchText(c.perBatch)}`);
+    console.log(`relay's stages per batch: ${stagesText(c.stages)}`);
     targets.push([
       "<= 25 Bloomreach calls per 1,000 events",
       f(b.callsPerThousandEvents, 1),
@@ -1358,6 +1394,8 @@ function report(r) {
         ),
       );
     for (const [label, x] of rows) console.log(`  per batch, ${label}: ${perBatchText(x.perBatch)}`);
+    for (const [label, x] of rows)
+      if (x.stages) console.log(`  relay's stages per batch, ${label}: ${stagesText(x.stages)}`);
   };
   const fl = r.floor;
   if (fl) {

@@ -59,6 +59,12 @@ export async function performClaims(p: Pipeline) {
           p.store.completeClaims(customerId, p.config, results),
         );
         for (const reply of replies ?? []) p.replies.set(reply.eventId, reply);
+        // A claim made this round is never due again in this batch, whatever the object answered.
+        for (const { eventId, key } of results) {
+          const reply = p.replies.get(eventId);
+          if (reply?.claims.some((c) => c.key === key))
+            p.replies.set(eventId, { ...reply, claims: reply.claims.filter((c) => c.key !== key) });
+        }
       }),
     );
     // A claim that must be retried waits for the next attempt; only completed ones lead on.
