@@ -165,6 +165,34 @@ describe("Bloomreach faults", () => {
   });
 });
 
+describe("the rate limiter's object failing", () => {
+  it("turns the calls it could not admit into retries of their events, and records the batch", async () => {
+    const { bloomreach } = await relay();
+    const broken = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: () => ({
+        reserve: async () => {
+          throw new Error("rate limiter object reset");
+        },
+      }),
+    };
+    const events = [
+      relayEvent({ id: "rlo-1", customerId: "rlo-c1" }),
+      relayEvent({ id: "rlo-2", customerId: "rlo-c2" }),
+    ];
+    const result = await consumeWith(
+      events.map((e) => asMessage(e)),
+      { rateLimiter: broken },
+    );
+    // Nothing reached Bloomreach, nothing hung, and each event is retried on its own with the reason.
+    expect(bloomreach.calls).toBe(0);
+    expect(result.retryMessages.map((m) => m.msgId).sort()).toEqual(["msg-rlo-1", "msg-rlo-2"]);
+    const row = await deliveryRow("rlo-1");
+    expect(row).toMatchObject({ status: "retrying" });
+    expect(row?.last_error).toMatch(/Bloomreach call not made: rate limiter object reset/);
+  });
+});
+
 describe("crashes and D1 faults", () => {
   it("does not send an event again when the consumer fails after Bloomreach's success (log write error)", async () => {
     const { bloomreach } = await relay();
@@ -289,6 +317,22 @@ describe("crashes and D1 faults", () => {
     await applyStaleSettlements({ db: real.db, customerStore: failing, now: () => bad!.created_at + 3600 });
     expect(await settlementRows("sf-bad")).toHaveLength(1);
     expect(await settlementRows("sf-good")).toEqual([]);
+  });
+
+  it("drops a stale row no object can read instead of keeping it forever", async () => {
+    await relay();
+    const at = 1_767_225_600;
+    await env.DB.prepare("insert into object_settlements (customer_id, body, created_at) values (?, ?, ?)")
+      .bind("unreadable-c", "{not json", at)
+      .run();
+    const real = createDeps(env);
+    const left = () =>
+      env.DB.prepare("select count(*) as n from object_settlements where customer_id = ?")
+        .bind("unreadable-c")
+        .first("n");
+    expect(await left()).toBe(1);
+    await applyStaleSettlements({ db: real.db, customerStore: real.customerStore, now: () => at + 3600 });
+    expect(await left()).toBe(0);
   });
 
   it("resends on retry the commands planned but not yet delivered", async () => {

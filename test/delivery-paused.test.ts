@@ -1,7 +1,9 @@
 import { env, SELF } from "cloudflare:test";
 import * as v from "valibot";
 import { afterEach, describe, expect, it } from "vitest";
+import { createDeps } from "../src/composition";
 import { EventMessageSchema } from "../src/domain/queue-message";
+import { deliverEvents } from "../src/services/deliver";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping } from "./support/fixtures";
 import { admin, json, secrets } from "./support/http";
@@ -116,5 +118,35 @@ describe("connection test", () => {
     expect(result.ok).toBe(false);
     expect(result.checks.find((c: { name: string }) => c.name === "permissions")).toMatchObject({ ok: false });
     expect(JSON.stringify(result)).not.toContain(BLOOMREACH.apiSecret);
+  });
+});
+
+describe("a pause that cannot be written", () => {
+  it("still logs the batch: the events are parked and the next batch pauses", async () => {
+    const fakes = await setUpRelay({
+      mapping: demoMapping,
+      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+    });
+    restore = fakes.restore;
+    fakes.bloomreach.script({ status: 401, body: { success: false, error: "Unknown API key" } });
+    const real = createDeps(env);
+    // Updates fail (the pause is the delivery's only one); reads and the log's batch work.
+    const db = new Proxy(real.db, {
+      get(target, prop, receiver) {
+        if (prop === "update")
+          return () => {
+            throw new Error("D1 is read-only right now");
+          };
+        return Reflect.get(target, prop, receiver);
+      },
+    });
+    const event = relayEvent({ id: "pause-fail-1", customerId: "pause-fail-c" });
+    const report = await deliverEvents({ ...real, db }, [{ event, attempt: 1 }]);
+    expect(report.logged).toBe(true);
+    expect(report.outcomes.get(event.id)?.status).toBe("paused");
+    expect(await deliveryRow("pause-fail-1")).toMatchObject({ status: "paused" });
+    // Not paused in D1 (that write failed): the next batch meets the 401 again and pauses then.
+    const connection = await json(await SELF.fetch("https://relay.test/api/connection", adminRequest("GET")));
+    expect(connection.deliveryState).not.toBe("paused");
   });
 });

@@ -4,7 +4,7 @@
  */
 import { and, asc, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { readPath } from "../domain/paths";
-import { chunk, type Database, rowsPerStatement } from "./client";
+import { chunk, type Database, IDS_PER_STATEMENT, rowsPerStatement } from "./client";
 import { customers, deliveries } from "./schema";
 
 export function mirrorRow(id: string, snapshot: Record<string, unknown>, nowSeconds: number) {
@@ -75,7 +75,7 @@ export async function upsertCustomersReportingExisting(
  */
 export async function findCustomersByHardId(db: Database, values: string[]): Promise<Map<string, string[]>> {
   const found = new Map<string, string[]>();
-  for (const part of chunk([...new Set(values)], 90)) {
+  for (const part of chunk([...new Set(values)], IDS_PER_STATEMENT)) {
     const rows = await db
       .select({ id: customers.id, hardId: customers.hardId })
       .from(customers)

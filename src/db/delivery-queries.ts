@@ -4,7 +4,7 @@
  */
 import { inArray, sql } from "drizzle-orm";
 import type { Direction } from "../domain/event";
-import { chunk, type Database, rowsPerStatement } from "./client";
+import { chunk, type Database, IDS_PER_STATEMENT, rowsPerStatement } from "./client";
 import { mirrorRow, upsertCustomerStatement } from "./customer-queries";
 import { deliveries, deliveryAttempts, workflows } from "./schema";
 import { deleteSettlementsStatements, insertSettlementsStatements, type NewSettlement } from "./settlement-queries";
@@ -145,7 +145,7 @@ export async function readDeliveryStates(
   ids: string[],
 ): Promise<Map<string, { status: string; lastError: string | null }>> {
   const states = new Map<string, { status: string; lastError: string | null }>();
-  for (const part of chunk(ids, 90)) {
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
     const rows = await db
       .select({ id: deliveries.id, status: deliveries.status, lastError: deliveries.lastError })
       .from(deliveries)

@@ -6,7 +6,7 @@
  * event holds its key).
  */
 import { and, inArray, isNotNull, isNull, lt, or } from "drizzle-orm";
-import { chunk, type Database, rowsPerStatement } from "./client";
+import { chunk, type Database, IDS_PER_STATEMENT, rowsPerStatement } from "./client";
 import { dedupeKeys, inboundEvents } from "./schema";
 
 export interface InboundRecord {
@@ -70,7 +70,7 @@ export async function claimInboundRecords(db: Database, records: InboundRecord[]
   }
   // Only a redelivery needs to know which event holds its key: the common webhook skips this read.
   const repeated = keyed.filter((r) => !inserted.has(r.id)).map((r) => r.dedupe!.key);
-  for (const part of chunk(repeated, 90)) {
+  for (const part of chunk(repeated, IDS_PER_STATEMENT)) {
     const { results } = await d1
       .prepare(HOLDERS(part.length))
       .bind(...part)

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gte, inArray, isNull, lt, lte, sql } from "drizzle-orm";
 import type { Direction } from "../domain/event";
-import { chunk, type Database, rowsPerStatement } from "./client";
+import { chunk, type Database, IDS_PER_STATEMENT, rowsPerStatement } from "./client";
 import { deliveries, deliveryAttempts, inboundEvents } from "./schema";
 
 export interface TimeWindow {
@@ -20,7 +20,7 @@ export interface TimeWindow {
 /** The stored payloads (JSON text) of the given inbound events that are still kept. */
 export async function selectInboundPayloads(db: Database, ids: string[]): Promise<string[]> {
   const payloads: string[] = [];
-  for (const part of chunk(ids, 90)) {
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
     for (const row of await db
       .select({ payload: inboundEvents.payload })
       .from(inboundEvents)
@@ -40,7 +40,7 @@ export const REPLAY_MARKER = { target: "relay", outcome: "replay_requested" } as
  * leaves a marker in the attempt log: the replay's queue message counts its attempts from 1 again.
  */
 export async function markDeliveriesRetrying(db: Database, ids: string[], now: number, replay: boolean) {
-  for (const part of chunk(ids, 90)) {
+  for (const part of chunk(ids, IDS_PER_STATEMENT)) {
     const mark = db
       .update(deliveries)
       .set({

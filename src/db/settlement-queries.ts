@@ -9,7 +9,7 @@ import * as v from "valibot";
 import { type SettleRequest, SettleRequestSchema } from "../domain/customer-state";
 import { parseJson } from "../lib/http-exchange";
 import { logger } from "../lib/logger";
-import { chunk, type Database, rowsPerStatement } from "./client";
+import { chunk, type Database, IDS_PER_STATEMENT, rowsPerStatement } from "./client";
 import { objectSettlements } from "./schema";
 
 export interface Settlement {
@@ -19,9 +19,6 @@ export interface Settlement {
 }
 
 export type NewSettlement = SettleRequest & { customerId: string };
-
-/** D1 binds at most 100 parameters: customer ids per `in (...)`. */
-const IDS_PER_STATEMENT = 90;
 
 /** The statements that read the settlements waiting for these customers, oldest first. */
 export function settlementsForQueries(db: Database, customerIds: readonly string[]) {
@@ -65,21 +62,28 @@ export function deleteSettlementsStatements(db: Database, ids: readonly number[]
 
 /**
  * The settlements written at or before `before` (the ones no plan call picked up), in id order after
- * `afterId`; `last` is the page's last row id, readable or not, for the next page to start after.
+ * `afterId`; `last` is the page's last row id, readable or not, for the next page to start after;
+ * `unreadable` the ids of rows no object can ever apply (for the sweep to drop).
  */
 export async function selectStaleSettlements(
   db: Database,
   before: number,
   afterId: number,
   limit: number,
-): Promise<{ settlements: Settlement[]; last?: number }> {
+): Promise<{ settlements: Settlement[]; unreadable: number[]; last?: number }> {
   const rows = await db
     .select()
     .from(objectSettlements)
     .where(and(gt(objectSettlements.id, afterId), lte(objectSettlements.createdAt, before)))
     .orderBy(asc(objectSettlements.id))
     .limit(limit);
-  return { settlements: toSettlements([rows]), ...(rows.length > 0 ? { last: rows[rows.length - 1]!.id } : {}) };
+  const settlements = toSettlements([rows]);
+  const readable = new Set(settlements.map((s) => s.id));
+  return {
+    settlements,
+    unreadable: rows.filter((row) => !readable.has(row.id)).map((row) => row.id),
+    ...(rows.length > 0 ? { last: rows[rows.length - 1]!.id } : {}),
+  };
 }
 
 export async function deleteSettlements(db: Database, ids: readonly number[]): Promise<void> {

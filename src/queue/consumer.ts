@@ -186,7 +186,8 @@ async function consumeLiveEvents(
   for (const { message, body } of messages) {
     const outcome = report.outcomes.get(body.event.id);
     if (outcome?.status === "retry") message.retry({ delaySeconds: outcome.delaySeconds });
-    // The log could not be written: try again soon; the objects were told directly what was sent.
+    // The log could not be written: try again soon. The objects were told directly what was sent;
+    // an object that could not take it either is the one case where the retry sends again.
     else if (!report.logged) message.retry({ delaySeconds: retryDelaySeconds(message.attempts) });
     else message.ack();
   }

@@ -14,12 +14,13 @@
  * log scope.
  *
  * Order of writes matters: the vendor's answer is recorded before any ack (in the settlement outbox
- * the customer's next plan call carries to its object, or in the object itself), so a crash after
- * a successful call never sends the event again.
+ * the customer's next plan call carries to its object, or in the object itself), so a batch retried
+ * after a successful call does not send the event again. Only a crash between the call and that
+ * write leaves the answer unrecorded (at-least-once: the event may then reach Bloomreach twice).
  */
 import { readInboundRules } from "../db/inbound-rule-queries";
 import type { Direction } from "../domain/event";
-import { logger } from "../lib/logger";
+import { errorMessage, logger } from "../lib/logger";
 import { loadDeliveryContext, pauseBloomreachDelivery } from "./config";
 import { antavoClientFor } from "./delivery/antavo";
 import { byCustomer, type DeliveryDeps, type DeliveryJob, type DeliveryReport, newPipeline } from "./delivery/batch";
@@ -39,7 +40,12 @@ export async function deliverEvents(deps: DeliveryDeps, jobs: DeliveryJob[]): Pr
   if (toAntavo.length === 0) return deliverToBloomreach(deps, jobs);
   const toBloomreach = jobs.filter((j) => !j.event.bloomreach);
   if (toBloomreach.length === 0) return deliverToAntavo(deps, toAntavo);
-  const reports = await Promise.all([deliverToBloomreach(deps, toBloomreach), deliverToAntavo(deps, toAntavo)]);
+  // Both finish before a failure of either is thrown: the caller then delivers the events one by
+  // one, and a direction still sending would send its commands a second time beside that.
+  const settled = await Promise.allSettled([deliverToBloomreach(deps, toBloomreach), deliverToAntavo(deps, toAntavo)]);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const reports = settled.map((r) => (r as PromiseFulfilledResult<DeliveryReport>).value);
   return {
     outcomes: new Map(reports.flatMap((r) => [...r.outcomes])),
     logged: reports.every((r) => r.logged),
@@ -103,10 +109,15 @@ async function deliverToBloomreach(deps: DeliveryDeps, jobs: DeliveryJob[]): Pro
   await performClaims(pipeline);
   timer.mark("claim");
   const paused = await sendCommands(pipeline);
-  if (paused) await pauseBloomreachDelivery(deps, paused);
   timer.mark("send");
   const report = await finish(pipeline, now);
   timer.mark("log");
+  // After the outcomes are recorded: a failed pause write must not lose what was delivered before
+  // the 401/403. The next batch meets the refusal again and pauses then.
+  if (paused)
+    await pauseBloomreachDelivery(deps, paused).catch((error) =>
+      logger.error("pausing Bloomreach delivery failed", { error: errorMessage(error) }),
+    );
   logBatch("to_bloomreach", jobs, report, timer.stageMs);
   return report;
 }

@@ -145,7 +145,14 @@ async function handOff(
       delaySeconds && ((message) => delaySeconds(message.event.id)),
     );
   } catch (error) {
-    await forgetInboundRecords(deps.db, items.map(toRecord)).catch(() => undefined);
+    // If this fails too, Antavo's retry meets a held key and is answered as a duplicate; the
+    // housekeeping sweep re-queues a recorded event that never got a delivery row, so it still goes.
+    await forgetInboundRecords(deps.db, items.map(toRecord)).catch((forgetError) =>
+      logger.error("forgetting the events after a failed hand-off failed", {
+        events: items.length,
+        error: errorMessage(forgetError),
+      }),
+    );
     throw new RelayError("unavailable", `the events could not be handed to the queue: ${(error as Error).message}`);
   }
 }

@@ -39,7 +39,10 @@ export interface CustomerStore {
   erase(customerId: string, at: number): Promise<{ snapshot?: Record<string, unknown> }>;
 }
 
-/** Where planned commands go: at most `maxCommands` a call, one outcome per command, never a throw. */
+/**
+ * Where planned commands go: at most `maxCommands` a call, one outcome per command. A vendor's
+ * failure is an outcome; what throws (the rate limiter's object) the send stage turns into a retry.
+ */
 export interface CommandSink {
   readonly name: string;
   /** Whose API the attempts in the log name. */

@@ -8,6 +8,7 @@ import { chunk } from "../../db/client";
 import { type CommandResult, combineOutcomes, namingRefusal } from "../../domain/delivery-outcome";
 import type { OutgoingCommand } from "../../durable/customer-sync";
 import { forEachConcurrently } from "../../lib/concurrency";
+import { errorMessage, logger } from "../../lib/logger";
 import { addAttempt, byCustomer, CALL_CONCURRENCY, type Pipeline } from "./batch";
 
 /** Sends every pending command; answers the reason when Bloomreach refused the credentials. */
@@ -28,7 +29,7 @@ export async function sendCommands(p: Pipeline): Promise<string | undefined> {
       for (const { command } of call) p.commandResults.set(command.id, { status: "paused", error: pausedReason });
     } else {
       const startedAt = p.now();
-      const result = await p.sink.send(call.map((c) => c.command.command));
+      const result = await sendOrRetry(p, call);
       if (result.authFailure)
         pausedReason = `${result.authFailure.status} from ${p.sink.name}: ${result.authFailure.message}`;
       recordCall(p, call, result, startedAt, pausedReason);
@@ -57,6 +58,21 @@ function outgoingInOrder(p: Pipeline): Outgoing[] {
       for (const command of reply.pending) outgoing.push({ eventId: reply.eventId, customerId, command });
   }
   return outgoing;
+}
+
+/**
+ * The sink's answer, or, when something before the vendor throws (the rate limiter's object, the
+ * Antavo budget), a retry of this call's commands: the other calls' outcomes must still be
+ * recorded, and a call waiting on this one must not wait forever.
+ */
+async function sendOrRetry(p: Pipeline, call: Outgoing[]): Promise<BatchResult> {
+  try {
+    return await p.sink.send(call.map((c) => c.command.command));
+  } catch (error) {
+    const reason = `${p.sink.name} call not made: ${errorMessage(error)}`;
+    logger.error(reason, { commands: call.length });
+    return { durationMs: 0, requestBody: "", outcomes: call.map(() => ({ status: "retry", error: reason })) };
+  }
 }
 
 /** For each call, the earlier calls it must follow: those carrying commands of the same customer. */
