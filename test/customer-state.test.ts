@@ -4,7 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_SETTINGS } from "../src/domain/config";
-import { type CustomerState, completeClaims, expiredEvents, planEvents, settle } from "../src/domain/customer-state";
+import {
+  CLAIM_INFLIGHT_SECONDS,
+  CLAIM_UNKNOWN_ERROR,
+  type CustomerState,
+  completeClaims,
+  expiredEvents,
+  planEvents,
+  settle,
+  startClaims,
+} from "../src/domain/customer-state";
 import type { PlanConfig } from "../src/domain/plan-event";
 import { WorkflowDocumentSchema } from "../src/domain/workflow/document";
 import { relayEvent } from "./support/pipeline";
@@ -17,6 +26,34 @@ const config: PlanConfig = {
   settings: { ...DEFAULT_SETTINGS, events: [{ action: "opt_in", remoteEvent: "loyalty_opt_in" }] },
   workflows: [],
 };
+
+/** A config whose one workflow claims reward rw-1 on opt_in, and an opt_in event for it. */
+function claimSetup() {
+  const document = WorkflowDocumentSchema.parse({
+    name: "welcome reward",
+    trigger: { type: "event", action: "opt_in" },
+    actions: [{ type: "reward_claim", rewardId: "rw-1" }],
+  });
+  const withClaim: PlanConfig = {
+    ...config,
+    workflows: [{ id: "wf-r", name: document.name, active: true, priority: 0, createdAt: 1, document }],
+  };
+  return {
+    config: withClaim,
+    event: relayEvent({ id: "cl-1", customerId: "c", customer: { email: "c@example.com" } }),
+  };
+}
+
+/** Bloomreach took every command the plan made: only the claims are left. */
+function sentAll(step: ReturnType<typeof planEvents>) {
+  const delivered = step.result.replies.map((r) => ({
+    eventId: r.eventId,
+    run: r.run,
+    delivered: r.pending.map((c) => c.id),
+    dead: [],
+  }));
+  return { ...step, state: settle(step.state, delivered).state };
+}
 
 const empty = (): CustomerState => ({ snapshot: { data: {}, at: 0 }, fields: {}, events: new Map() });
 const request = (events: ReturnType<typeof relayEvent>[], now = 100) => ({ config, events, canEnrich: false, now });
@@ -124,16 +161,7 @@ describe("customer state", () => {
   });
 
   it("answers a claim another batch already recorded as it stands, with nothing left to claim", () => {
-    const document = WorkflowDocumentSchema.parse({
-      name: "welcome reward",
-      trigger: { type: "event", action: "opt_in" },
-      actions: [{ type: "reward_claim", rewardId: "rw-1" }],
-    });
-    const withClaim: PlanConfig = {
-      ...config,
-      workflows: [{ id: "wf-r", name: document.name, active: true, priority: 0, createdAt: 1, document }],
-    };
-    const event = relayEvent({ id: "cl-1", customerId: "c", customer: { email: "c@example.com" } });
+    const { config: withClaim, event } = claimSetup();
     const planned = planEvents(empty(), { ...request([event]), config: withClaim });
     const [claim] = planned.result.replies[0]!.claims;
     expect(claim).toBeDefined();
@@ -146,6 +174,41 @@ describe("customer state", () => {
     expect(second.changed.events).toEqual([]);
     expect(second.result).toHaveLength(1);
     expect(second.result[0]).toMatchObject({ eventId: "cl-1", claims: [] });
+  });
+
+  it("takes a claim before it is made: a second delivery waits, and one whose answer was lost ends unknown", () => {
+    const { config: withClaim, event } = claimSetup();
+    const planned = sentAll(planEvents(empty(), { ...request([event]), config: withClaim }));
+    const key = planned.result.replies[0]!.claims[0]!.key;
+    const ask = [{ eventId: "cl-1", key }];
+    const taken = startClaims(planned.state, ask, 100);
+    expect(taken.result.starts).toEqual([{ eventId: "cl-1", key, verdict: "go" }]);
+    expect(taken.state.events.get("cl-1")!.claims[0]).toMatchObject({ status: "inflight", since: 100 });
+    // Still listed (so a later delivery can find a lost answer), but not made twice.
+    expect(planEvents(taken.state, request([event], 150)).result.replies[0]!.claims).toHaveLength(1);
+    expect(startClaims(taken.state, ask, 150).result.starts[0]!.verdict).toBe("busy");
+    const lost = startClaims(taken.state, ask, 100 + CLAIM_INFLIGHT_SECONDS);
+    expect(lost.result.starts[0]!.verdict).toBe("done");
+    const record = lost.state.events.get("cl-1")!;
+    expect(record.state).toBe("settled");
+    expect(record.outcome).toEqual({ status: "outcome_unknown", error: `reward claim rw-1: ${CLAIM_UNKNOWN_ERROR}` });
+    expect(lost.result.replies[0]).toMatchObject({ kind: "settled", claims: [] });
+  });
+
+  it("records a made claim from in flight, and releases one Antavo did not take so it is due again", () => {
+    const { config: withClaim, event } = claimSetup();
+    const planned = sentAll(planEvents(empty(), { ...request([event]), config: withClaim }));
+    const key = planned.result.replies[0]!.claims[0]!.key;
+    const taken = startClaims(planned.state, [{ eventId: "cl-1", key }], 100).state;
+    const released = completeClaims(taken, withClaim, [{ eventId: "cl-1", key, result: { status: "released" } }]);
+    expect(released.state.events.get("cl-1")!.claims[0]!.status).toBe("pending");
+    const again = startClaims(released.state, [{ eventId: "cl-1", key }], 200);
+    expect(again.result.starts[0]!.verdict).toBe("go");
+    const made = completeClaims(again.state, withClaim, [
+      { eventId: "cl-1", key, result: { status: "claimed", answer: { id: "cp-1" } } },
+    ]);
+    expect(made.state.events.get("cl-1")!.claims[0]).toMatchObject({ status: "claimed", answer: { id: "cp-1" } });
+    expect(made.state.events.get("cl-1")!.outcome).toEqual({ status: "delivered" });
   });
 
   it("drops a field update older than one already sent", () => {

@@ -342,4 +342,55 @@ describe("reward claims in a batch", () => {
     // Antavo refuses it (no such reward there): a dead claim is as final as a made one.
     expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-once/claim"))).toHaveLength(1);
   });
+
+  it("never makes a claim twice when its answer could not be recorded: it ends outcome_unknown", async () => {
+    const { antavo } = await withAntavo();
+    antavo.seedReward({ id: "rw-lost", price: 0 });
+    const created = await admin("/workflows", {
+      method: "POST",
+      body: {
+        name: "lost answer",
+        trigger: { type: "event", action: "opt_in" },
+        actions: [{ type: "reward_claim", rewardId: "rw-lost" }],
+      },
+    });
+    const { id } = await json(created);
+    onTestFinished(async () => {
+      await admin(`/workflows/${id}`, { method: "DELETE" });
+    });
+    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+    const real = createDeps(env);
+    let now = 1_767_225_600;
+    let recordFails = true;
+    const deps = {
+      ...real,
+      now: () => now,
+      customerStore: {
+        ...real.customerStore,
+        completeClaims: (...args: Parameters<typeof real.customerStore.completeClaims>) => {
+          if (recordFails) return Promise.reject(new Error("the object was reset"));
+          return real.customerStore.completeClaims(...args);
+        },
+      },
+    };
+    const claimCalls = () => antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-lost/claim")).length;
+    const event = relayEvent({ id: "lost-claim-1", customerId: "lost-claim-c" });
+    const first = await deliverEvents(deps, [{ event, attempt: 1 }]);
+    expect(claimCalls()).toBe(1);
+    expect(first.outcomes.get(event.id)?.status).toBe("retry");
+
+    // The retry finds the claim taken: recent, so it may still be under way; it waits.
+    recordFails = false;
+    now += 60;
+    const second = await deliverEvents(deps, [{ event, attempt: 2 }]);
+    expect(second.outcomes.get(event.id)).toMatchObject({
+      status: "retry",
+      error: expect.stringMatching(/another delivery/),
+    });
+    // Taken for longer than any call lasts: its answer was lost. Not claimed again.
+    now += 600;
+    const third = await deliverEvents(deps, [{ event, attempt: 3 }]);
+    expect(third.outcomes.get(event.id)).toMatchObject({ status: "outcome_unknown" });
+    expect(claimCalls()).toBe(1);
+  });
 });

@@ -79,13 +79,38 @@ export type SettleRequest = v.InferOutput<typeof SettleRequestSchema>;
 export interface ClaimResult {
   eventId: string;
   key: string;
-  result: { status: "claimed"; answer: Record<string, unknown> } | { status: "dead"; error: string };
+  /** `released`: Antavo did not take the call (429, 5xx, timeout): the claim is due again. */
+  result:
+    | { status: "claimed"; answer: Record<string, unknown> }
+    | { status: "dead"; error: string }
+    | { status: "released" };
 }
 
+/**
+ * A claim is taken (`inflight`, with the time) in the object before Antavo is called, since Antavo
+ * has no idempotency key: a second delivery of the event finds it taken and waits, and one that
+ * finds it taken for longer than any call lasts knows the answer was lost (`unknown`): it is not
+ * claimed again (the reward may have been given) unless an admin replays the event.
+ */
 export interface ClaimRecord extends PendingClaim {
-  status: "pending" | "claimed" | "dead";
+  status: "pending" | "inflight" | "claimed" | "dead" | "unknown";
+  /** When the claim was taken (Unix seconds), while `inflight`. */
+  since?: number;
   answer?: Record<string, unknown>;
   error?: string;
+}
+
+/** Longer than a claim call can take (10 s timeouts, a few rounds, the rate limit's waits). */
+export const CLAIM_INFLIGHT_SECONDS = 300;
+
+export const CLAIM_UNKNOWN_ERROR =
+  "outcome_unknown: an earlier attempt made this reward claim and its answer was never recorded; it is not claimed again blindly (check the customer in Antavo, then replay if the reward was not given)";
+
+export interface ClaimStart {
+  eventId: string;
+  key: string;
+  /** go: this caller makes the claim now; busy: another delivery is making it; done: nothing to do. */
+  verdict: "go" | "busy" | "done";
 }
 
 export interface EventRecord {
@@ -262,6 +287,47 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
 }
 
 /**
+ * Takes the claims a delivery is about to make: a due one becomes in flight (go); one in flight
+ * for another delivery is left to it (busy), unless it has been in flight past any call's length,
+ * when its answer is taken as lost and the claim ends `unknown` (done, like a made or refused one).
+ */
+export function startClaims(
+  current: CustomerState,
+  requests: readonly { eventId: string; key: string }[],
+  now: number,
+): StateStep<{ starts: ClaimStart[]; replies: PlanReply[] }> {
+  const state = copy(current);
+  const touched = new Set<string>();
+  const starts: ClaimStart[] = [];
+  for (const { eventId, key } of requests) {
+    const stored = state.events.get(eventId);
+    const record = stored && (touched.has(eventId) ? stored : structuredClone(stored));
+    const claim = record?.claims.find((c) => c.key === key);
+    let verdict: ClaimStart["verdict"] = "done";
+    if (record && claim?.status === "pending") {
+      Object.assign(claim, { status: "inflight", since: now });
+      verdict = "go";
+    } else if (record && claim?.status === "inflight") {
+      if (now - (claim.since ?? 0) < CLAIM_INFLIGHT_SECONDS) verdict = "busy";
+      else {
+        Object.assign(claim, { status: "unknown", error: CLAIM_UNKNOWN_ERROR, since: undefined });
+        settleIfDone(record);
+      }
+    }
+    starts.push({ eventId, key, verdict });
+    if (record && verdict !== "busy") {
+      state.events.set(eventId, record);
+      touched.add(eventId);
+    }
+  }
+  return {
+    state,
+    changed: { snapshot: false, fields: false, enrichedAt: false, events: [...touched] },
+    result: { starts, replies: [...touched].map((id) => replyFor(id, state.events.get(id)!)) },
+  };
+}
+
+/**
  * Records Antavo's answers to reward claims (so none is claimed again) and renders the actions
  * that followed each. Answers the events as they now stand.
  */
@@ -280,11 +346,13 @@ export function completeClaims(
     if (stored) asked.add(eventId);
     const record = stored && (touched.has(eventId) ? stored : structuredClone(stored));
     const claim = record?.claims.find((c) => c.key === key);
-    if (!record || !claim || claim.status !== "pending") continue;
-    if (result.status === "dead") {
-      Object.assign(claim, { status: "dead", error: result.error });
+    if (!record || !claim || (claim.status !== "inflight" && claim.status !== "pending")) continue;
+    if (result.status === "released") {
+      Object.assign(claim, { status: "pending", since: undefined });
+    } else if (result.status === "dead") {
+      Object.assign(claim, { status: "dead", error: result.error, since: undefined });
     } else {
-      Object.assign(claim, { status: "claimed", answer: result.answer });
+      Object.assign(claim, { status: "claimed", answer: result.answer, since: undefined });
       const next = continueAfterClaim(config, claim, result.answer);
       // Records planned before `at` existed carry only `now`.
       state.fields = addCommands(record, eventId, next.commands, state.fields, claim.context.at ?? claim.context.now);
@@ -463,15 +531,18 @@ function needsCustomer(
 }
 
 function settleIfDone(record: EventRecord) {
-  if (record.pending.length > 0 || record.claims.some((c) => c.status === "pending")) return;
+  if (record.pending.length > 0 || record.claims.some((c) => c.status === "pending" || c.status === "inflight")) return;
   record.state = "settled";
   const results: CommandResult[] = [
     ...record.delivered.map(() => ({ status: "delivered" as const })),
     ...record.dead.map((d) => ({ status: "dead" as const, error: d.error })),
     ...(record.unknown ?? []).map((u) => ({ status: "outcome_unknown" as const, error: u.error })),
     ...record.claims
-      .filter((c) => c.status === "dead")
-      .map((c) => ({ status: "dead" as const, error: `reward claim ${c.action.rewardId}: ${c.error}` })),
+      .filter((c) => c.status === "dead" || c.status === "unknown")
+      .map((c) => ({
+        status: c.status === "dead" ? ("dead" as const) : ("outcome_unknown" as const),
+        error: `reward claim ${c.action.rewardId}: ${c.error}`,
+      })),
   ];
   // Nothing could be planned because the customer cannot be identified: that is a dead event.
   if (record.commands.length === 0 && record.claims.length === 0 && record.unidentified) {
@@ -483,7 +554,11 @@ function settleIfDone(record: EventRecord) {
 function retryRefused(record: EventRecord): EventRecord {
   const again = [...record.dead, ...(record.unknown ?? [])].map((d) => d.id);
   const run = (record.run ?? 0) + 1;
-  return { ...record, run, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [] };
+  // The admin's replay also decides a refused or unknown reward claim: it is due again.
+  const claims = record.claims.map((c) =>
+    c.status === "dead" || c.status === "unknown" ? { ...c, status: "pending" as const, error: undefined } : c,
+  );
+  return { ...record, run, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [], claims };
 }
 
 function replyFor(eventId: string, record: EventRecord): PlanReply {
@@ -495,7 +570,8 @@ function replyFor(eventId: string, record: EventRecord): PlanReply {
     pending: record.commands.filter((c) => pending.has(c.id)),
     refused: record.dead,
     unknown: record.unknown ?? [],
-    claims: record.claims.filter((c) => c.status === "pending"),
+    // Due, or taken by a delivery that may have lost its answer: startClaims tells which.
+    claims: record.claims.filter((c) => c.status === "pending" || c.status === "inflight"),
     warnings: record.warnings,
     ...(record.outcome ? { outcome: record.outcome } : {}),
     run: record.run ?? 0,

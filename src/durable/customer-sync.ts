@@ -10,6 +10,7 @@ import * as v from "valibot";
 import {
   type AntavoPlanRequest,
   type ClaimResult,
+  type ClaimStart,
   type CustomerState,
   completeClaims,
   type EventRecord,
@@ -24,6 +25,7 @@ import {
   type Snapshot,
   type StateStep,
   settle,
+  startClaims,
 } from "../domain/customer-state";
 import { RelayEventSchema } from "../domain/event";
 import type { FieldState } from "../domain/field-sync";
@@ -33,6 +35,7 @@ import { chunk } from "../lib/chunk";
 export type {
   AntavoPlanRequest,
   ClaimResult,
+  ClaimStart,
   OutgoingCommand,
   PlanReply,
   PlanRequest,
@@ -54,6 +57,7 @@ const AntavoPlanSchema = v.object({
   replay: v.optional(v.array(v.string())),
   now: v.number(),
 });
+const ClaimRequestsSchema = v.array(v.object({ eventId: v.pipe(v.string(), v.minLength(1)), key: v.string() }));
 const EVENT_PREFIX = "event:";
 const SNAPSHOT = "snapshot";
 const FIELDS = "fields";
@@ -100,6 +104,17 @@ export class CustomerSync extends DurableObject<Env> {
     const step = planAntavoEvents(await this.load(request.events.map((e) => e.eventId)), request);
     await this.store(step);
     await this.ensurePruneAlarm();
+    return step.result;
+  }
+
+  /** Takes the claims a delivery is about to make in Antavo, before it calls (Antavo has no idempotency key). */
+  async startClaims(
+    requests: { eventId: string; key: string }[],
+    now: number,
+  ): Promise<{ starts: ClaimStart[]; replies: PlanReply[] }> {
+    v.parse(ClaimRequestsSchema, requests);
+    const step = startClaims(await this.load(requests.map((r) => r.eventId)), requests, v.parse(v.number(), now));
+    await this.store(step);
     return step.result;
   }
 

@@ -1,20 +1,23 @@
 /**
- * Stage 3, claim: the reward claims the plans asked for, through Antavo, each recorded in the
- * customer's object (so a claim Antavo confirmed is never made again) before the actions after it
- * are rendered.
+ * Stage 3, claim: the reward claims the plans asked for, through Antavo. Each is taken in the
+ * customer's object before the call and recorded there after it (Antavo has no idempotency key:
+ * a claim is made at most once, and one whose answer was lost ends outcome_unknown rather than
+ * being made again), before the actions after it are rendered.
  */
-import type { ClaimResult } from "../../durable/customer-sync";
+import type { PendingClaim } from "../../domain/plan-event";
+import type { ClaimResult, PlanReply } from "../../durable/customer-sync";
 import { addAttempt, byCustomer, MAX_CLAIM_ROUNDS, type Pipeline, perCustomer } from "./batch";
 
 export async function performClaims(p: Pipeline) {
   for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-    const due = [...p.replies.values()].flatMap((reply) => reply.claims.map((claim) => ({ reply, claim })));
-    if (due.length === 0) return;
+    const listed = [...p.replies.values()].flatMap((reply) => reply.claims.map((claim) => ({ reply, claim })));
+    if (listed.length === 0) return;
     if (!p.antavo) {
-      for (const { reply } of due)
+      for (const { reply } of listed)
         p.extra.set(reply.eventId, [{ status: "retry", error: "reward claim waits for the Antavo API connection" }]);
       return;
     }
+    const due = await takeClaims(p, listed);
     const completed: (ClaimResult & { customerId: string })[] = [];
     for (const { reply, claim } of due) {
       const started = Date.now();
@@ -39,7 +42,6 @@ export async function performClaims(p: Pipeline) {
             ...(result.retryAfterSeconds ? { retryAfterSeconds: result.retryAfterSeconds } : {}),
           },
         ]);
-        continue;
       }
       completed.push({
         eventId: reply.eventId,
@@ -48,29 +50,70 @@ export async function performClaims(p: Pipeline) {
         result:
           result.status === "claimed"
             ? { status: "claimed", answer: result.claim }
-            : { status: "dead", error: result.error },
+            : result.status === "dead"
+              ? { status: "dead", error: result.error }
+              : { status: "released" },
       });
     }
-    if (completed.length === 0) return;
-    await Promise.all(
-      [...byCustomer(completed)].map(async ([customerId, results]) => {
-        const events = results.map((r) => p.jobs.get(r.eventId)!.event);
-        const replies = await perCustomer(p, events, "recording the reward claim", () =>
-          p.store.completeClaims(customerId, p.config, results),
-        );
-        for (const reply of replies ?? []) p.replies.set(reply.eventId, reply);
-        // A claim made this round is never due again in this batch, whatever the object answered.
-        for (const { eventId, key } of results) {
-          const reply = p.replies.get(eventId);
-          if (reply?.claims.some((c) => c.key === key))
-            p.replies.set(eventId, { ...reply, claims: reply.claims.filter((c) => c.key !== key) });
-        }
-      }),
-    );
+    if (completed.length > 0) await recordClaims(p, completed);
     // A claim that must be retried waits for the next attempt; only completed ones lead on.
     for (const [eventId] of p.extra) {
       const reply = p.replies.get(eventId);
       if (reply) p.replies.set(eventId, { ...reply, claims: [] });
     }
   }
+}
+
+type Listed = { reply: PlanReply; claim: PendingClaim };
+
+/**
+ * Takes the listed claims in their objects before Antavo is called; answers those this delivery
+ * makes. One another delivery is making leaves its event to be retried; one done (made, refused,
+ * or in flight so long that its answer was lost) takes the object's reply instead.
+ */
+async function takeClaims(p: Pipeline, listed: Listed[]): Promise<Listed[]> {
+  const go: Listed[] = [];
+  const byId = byCustomer(listed.map((l) => ({ ...l, customerId: p.jobs.get(l.reply.eventId)!.event.customerId })));
+  await Promise.all(
+    [...byId].map(async ([customerId, items]) => {
+      const events = items.map((i) => p.jobs.get(i.reply.eventId)!.event);
+      const taken = await perCustomer(p, events, "taking the reward claim", () =>
+        p.store.startClaims(
+          customerId,
+          items.map(({ reply, claim }) => ({ eventId: reply.eventId, key: claim.key })),
+          p.now(),
+        ),
+      );
+      if (!taken) return;
+      for (const reply of taken.replies) p.replies.set(reply.eventId, reply);
+      for (const [index, start] of taken.starts.entries()) {
+        const item = items[index]!;
+        if (start.verdict === "go") go.push(item);
+        else if (start.verdict === "busy")
+          p.extra.set(item.reply.eventId, [
+            { status: "retry", error: "reward claim: another delivery of this event is making it" },
+          ]);
+      }
+    }),
+  );
+  return go;
+}
+
+/** Records the made, refused and released claims in their objects, which render what follows a made one. */
+async function recordClaims(p: Pipeline, completed: (ClaimResult & { customerId: string })[]) {
+  await Promise.all(
+    [...byCustomer(completed)].map(async ([customerId, results]) => {
+      const events = results.map((r) => p.jobs.get(r.eventId)!.event);
+      const replies = await perCustomer(p, events, "recording the reward claim", () =>
+        p.store.completeClaims(customerId, p.config, results),
+      );
+      for (const reply of replies ?? []) p.replies.set(reply.eventId, reply);
+      // A claim made this round is never due again in this batch, whatever the object answered.
+      for (const { eventId, key } of results) {
+        const reply = p.replies.get(eventId);
+        if (reply?.claims.some((c) => c.key === key))
+          p.replies.set(eventId, { ...reply, claims: reply.claims.filter((c) => c.key !== key) });
+      }
+    }),
+  );
 }

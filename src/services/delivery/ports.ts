@@ -20,6 +20,7 @@ import type { PlanConfig } from "../../domain/plan-event";
 import type {
   AntavoPlanRequest,
   ClaimResult,
+  ClaimStart,
   CustomerSync,
   PlanAnswer,
   PlanCall,
@@ -31,6 +32,12 @@ import type { DeliveryDeps } from "./batch";
 /** Each customer's CustomerSync object: the single writer of that customer's state. */
 export interface CustomerStore {
   plan(customerId: string, call: PlanCall): Promise<PlanAnswer>;
+  /** Takes the claims before Antavo is called (each answered go, busy or done), with the replies it changed. */
+  startClaims(
+    customerId: string,
+    requests: { eventId: string; key: string }[],
+    now: number,
+  ): Promise<{ starts: ClaimStart[]; replies: PlanReply[] }>;
   completeClaims(customerId: string, config: PlanConfig, results: ClaimResult[]): Promise<PlanReply[]>;
   settle(customerId: string, results: SettleRequest[]): Promise<void>;
   /** The other direction: records the customer's Antavo events and marks what goes out in flight. */
@@ -64,7 +71,10 @@ export interface DeliveryLog {
 }
 
 /** The object's RPC surface. (Workers' RPC typings reduce methods taking `unknown` JSON to never.) */
-type CustomerSyncApi = Pick<CustomerSync, "plan" | "completeClaims" | "settle" | "inspect" | "planAntavo" | "erase">;
+type CustomerSyncApi = Pick<
+  CustomerSync,
+  "plan" | "startClaims" | "completeClaims" | "settle" | "inspect" | "planAntavo" | "erase"
+>;
 
 function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, customerId: string): CustomerSyncApi {
   return namespace.get(namespace.idFromName(customerId)) as unknown as CustomerSyncApi;
@@ -73,6 +83,7 @@ function customerSyncStub(namespace: DurableObjectNamespace<CustomerSync>, custo
 export function customerStore(namespace: DurableObjectNamespace<CustomerSync>): CustomerStore {
   return {
     plan: (customerId, call) => customerSyncStub(namespace, customerId).plan(call),
+    startClaims: (customerId, requests, now) => customerSyncStub(namespace, customerId).startClaims(requests, now),
     completeClaims: (customerId, config, results) =>
       customerSyncStub(namespace, customerId).completeClaims(config, results),
     settle: (customerId, results) => customerSyncStub(namespace, customerId).settle(results),
