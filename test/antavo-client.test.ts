@@ -206,7 +206,7 @@ describe("claimReward", () => {
     });
   });
 
-  it("429 is retried with Retry-After; a timeout is retried and says the outcome is unknown", async () => {
+  it("429 is retried with Retry-After; a timeout is not a retry: its outcome is unknown", async () => {
     const client = setup({}, { timeoutMs: 1 });
     fake.script({ status: 429, retryAfter: 12 }, { kind: "timeout" });
     expect(await client.claimReward("cust-1", "rw-1", { free: true })).toMatchObject({
@@ -214,7 +214,7 @@ describe("claimReward", () => {
       retryAfterSeconds: 12,
     });
     expect(await client.claimReward("cust-1", "rw-1", { free: true })).toEqual({
-      status: "retry",
+      status: "unknown",
       error: "claim reward rw-1 for cust-1 (outcome unknown): timeout: no answer within 1 ms",
     });
     expect(fake.claims).toHaveLength(0);

@@ -211,6 +211,34 @@ describe("customer state", () => {
     expect(made.state.events.get("cl-1")!.outcome).toEqual({ status: "delivered" });
   });
 
+  it("on an admin replay makes a refused claim again, but never a made one or one whose answer was lost", () => {
+    const { config: withClaim, event } = claimSetup();
+    const planned = planEvents(empty(), { ...request([event]), config: withClaim });
+    const key = planned.result.replies[0]!.claims[0]!.key;
+    const taken = startClaims(planned.state, [{ eventId: "cl-1", key }], 100).state;
+    // Bloomreach refused every command (nothing delivered) after the claim was made.
+    const made = completeClaims(taken, withClaim, [
+      { eventId: "cl-1", key, result: { status: "claimed", answer: { id: "cp-1" } } },
+    ]).state;
+    const refused = planned.result.replies[0]!.pending.map((c) => ({ id: c.id, error: "refused" }));
+    const dead = settle(made, [{ eventId: "cl-1", run: 0, delivered: [], dead: refused }]).state;
+    const replayed = planEvents(dead, { ...request([event], 300), config: withClaim, replay: ["cl-1"] });
+    expect(replayed.result.replies[0]!.claims).toEqual([]);
+    expect(replayed.state.events.get("cl-1")!.claims[0]).toMatchObject({ status: "claimed" });
+    expect(replayed.result.replies[0]!.pending.map((c) => c.id)).toEqual(refused.map((r) => r.id));
+
+    const sent = sentAll(planEvents(empty(), { ...request([event]), config: withClaim }));
+    const lost = startClaims(
+      startClaims(sent.state, [{ eventId: "cl-1", key }], 100).state,
+      [{ eventId: "cl-1", key }],
+      100 + CLAIM_INFLIGHT_SECONDS,
+    ).state;
+    expect(lost.events.get("cl-1")!.outcome?.status).toBe("outcome_unknown");
+    const again = planEvents(lost, { ...request([event], 2000), config: withClaim, replay: ["cl-1"] });
+    expect(again.result.replies[0]!.claims).toEqual([]);
+    expect(again.state.events.get("cl-1")!.outcome?.status).toBe("outcome_unknown");
+  });
+
   it("drops a field update older than one already sent", () => {
     const newer = relayEvent({
       id: "n-1",

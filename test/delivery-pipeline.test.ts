@@ -1,10 +1,11 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { createDeps } from "../src/composition";
+import { CLAIM_INFLIGHT_SECONDS } from "../src/domain/customer-state";
 import { deliverEvents } from "../src/services/deliver";
 import { demoMapping } from "./support/fixtures";
 import { admin, json } from "./support/http";
-import { asMessage, attemptRows, deliveryRow, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
+import { ANTAVO, asMessage, attemptRows, deliveryRow, relayEvent, relayWithFakes, runQueue } from "./support/pipeline";
 
 const settings = {
   asyncSync: true,
@@ -338,9 +339,91 @@ describe("reward claims in a batch", () => {
     const real = createDeps(env);
     const deps = { ...real, customerStore: { ...real.customerStore, completeClaims: async () => [] } };
     const event = relayEvent({ id: "claim-once-1", customerId: "claim-once-c" });
-    await deliverEvents(deps, [{ event, attempt: 1 }]);
+    const report = await deliverEvents(deps, [{ event, attempt: 1 }]);
     // Antavo refuses it (no such reward there): a dead claim is as final as a made one.
     expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-once/claim"))).toHaveLength(1);
+    // Done in this batch: not left listed (a second round would find it taken and retry the event).
+    expect(report.outcomes.get(event.id)?.status).not.toBe("retry");
+  });
+
+  /** Every mapped field present: no enrichment lookup goes to Antavo before the claim. */
+  const complete = (id: string) => ({
+    email: `${id}@example.com`,
+    first_name: "Ada",
+    score: 100,
+    tiers: [{ name: "Gold" }],
+  });
+
+  /** An active workflow that claims `rewardId` on opt_in; deleted after the test. */
+  async function claimingWorkflow(rewardId: string) {
+    const created = await admin("/workflows", {
+      method: "POST",
+      body: {
+        name: `claims ${rewardId}`,
+        trigger: { type: "event", action: "opt_in" },
+        actions: [{ type: "reward_claim", rewardId }],
+      },
+    });
+    const { id } = await json(created);
+    onTestFinished(async () => {
+      await admin(`/workflows/${id}`, { method: "DELETE" });
+    });
+    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+  }
+
+  it("ends outcome_unknown, with one call, when the claim call times out (Antavo may have made it)", async () => {
+    const { antavo } = await withAntavo();
+    antavo.seedReward({ id: "rw-to", price: 0 });
+    await claimingWorkflow("rw-to");
+    antavo.script({ kind: "timeout" });
+    const deps = { ...createDeps(env), vendorTimeoutMs: 5 };
+    const event = relayEvent({ id: "claim-to-1", customerId: "claim-to-c", customer: complete("claim-to-c") });
+    const first = await deliverEvents(deps, [{ event, attempt: 1 }]);
+    expect(first.outcomes.get(event.id)).toMatchObject({
+      status: "outcome_unknown",
+      error: expect.stringMatching(/rw-to/),
+    });
+    expect(await deliveryRow("claim-to-1")).toMatchObject({ status: "outcome_unknown" });
+    // Delivered again (a redelivery): the claim is not made a second time.
+    await deliverEvents(deps, [{ event, attempt: 2 }]);
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-to/claim"))).toHaveLength(1);
+  });
+
+  it("marks the event dead when Antavo refuses its claim, even though its commands were delivered", async () => {
+    const { antavo, bloomreach } = await withAntavo();
+    await claimingWorkflow("rw-missing");
+    const event = relayEvent({ id: "claim-refused-1", customerId: "claim-refused-c" });
+    const report = await deliverEvents(createDeps(env), [{ event, attempt: 1 }]);
+    expect(bloomreach.events().map((e) => e.event_type)).toContain("loyalty_opt_in");
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-missing/claim"))).toHaveLength(1);
+    expect(report.outcomes.get(event.id)).toMatchObject({
+      status: "dead",
+      error: expect.stringMatching(/reward claim rw-missing/),
+    });
+  });
+
+  it("retries a claim whose call never started (the budget's object threw), and makes it once later", async () => {
+    const { antavo } = await withAntavo();
+    antavo.seedReward({ id: "rw-later", price: 0 }).seedCustomer({ id: "claim-later-c", ...complete("claim-later-c") });
+    await claimingWorkflow("rw-later");
+    const real = createDeps(env);
+    const broken = {
+      idFromName: (name: string) => env.RATE_LIMITER.idFromName(name),
+      get: (id: DurableObjectId) => {
+        const stub = env.RATE_LIMITER.get(id);
+        // Only Antavo's budget fails; Bloomreach's limiter works.
+        return String(id) === String(env.RATE_LIMITER.idFromName(`antavo:${new URL(ANTAVO.baseUrl).host}`))
+          ? { reserve: async () => Promise.reject(new Error("budget object reset")), backOff: async () => 0 }
+          : stub;
+      },
+    };
+    const event = relayEvent({ id: "claim-later-1", customerId: "claim-later-c", customer: complete("claim-later-c") });
+    const first = await deliverEvents({ ...real, rateLimiter: broken as never }, [{ event, attempt: 1 }]);
+    expect(first.outcomes.get(event.id)).toMatchObject({ status: "retry" });
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-later/claim"))).toHaveLength(0);
+    const second = await deliverEvents(real, [{ event, attempt: 2 }]);
+    expect(second.outcomes.get(event.id)).toEqual({ status: "delivered" });
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-later/claim"))).toHaveLength(1);
   });
 
   it("never makes a claim twice when its answer could not be recorded: it ends outcome_unknown", async () => {
@@ -388,7 +471,7 @@ describe("reward claims in a batch", () => {
       error: expect.stringMatching(/another delivery/),
     });
     // Taken for longer than any call lasts: its answer was lost. Not claimed again.
-    now += 600;
+    now += CLAIM_INFLIGHT_SECONDS;
     const third = await deliverEvents(deps, [{ event, attempt: 3 }]);
     expect(third.outcomes.get(event.id)).toMatchObject({ status: "outcome_unknown" });
     expect(claimCalls()).toBe(1);

@@ -41,7 +41,11 @@ export type GetCustomerResult =
   | { status: "not_found" }
   | AntavoFailure;
 
-export type ClaimRewardResult = { status: "claimed"; claim: Record<string, unknown> } | AntavoFailure;
+/** `unknown`: the call failed on the way (timeout, reset): Antavo may have made the claim. */
+export type ClaimRewardResult =
+  | { status: "claimed"; claim: Record<string, unknown> }
+  | { status: "unknown"; error: string }
+  | AntavoFailure;
 
 export interface ClaimOptions {
   /** Claim at price zero through the bulk-operation endpoint (`force_claim`). */
@@ -160,8 +164,9 @@ export function createAntavoClient(conn: AntavoConnection, deps: AntavoDeps): An
       const body = parseJson(result.text);
       return { status: "claimed", claim: isRecord(body) ? body : {} };
     }
-    // No idempotency key: a timeout or reset here may have claimed already; the error says so.
-    const context = `claim reward ${rewardId} for ${customerId}${result.kind === "failed" ? " (outcome unknown)" : ""}`;
+    // No idempotency key: a timeout or reset here may have claimed already, so it is not a retry.
+    const context = `claim reward ${rewardId} for ${customerId}`;
+    if (result.kind === "failed") return { status: "unknown", error: `${context} (outcome unknown): ${result.error}` };
     return failure(result, context);
   }
 

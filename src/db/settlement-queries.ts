@@ -4,7 +4,7 @@
  * statements that ride in the delivery batch's two D1 batches (the context read, the log write)
  * are built here; the sweep's own reads and deletes too.
  */
-import { and, asc, count, gt, inArray, lte, min } from "drizzle-orm";
+import { and, asc, count, gt, inArray, lte } from "drizzle-orm";
 import * as v from "valibot";
 import { type SettleRequest, SettleRequestSchema } from "../domain/customer-state";
 import { parseJson } from "../lib/http-exchange";
@@ -91,11 +91,28 @@ export async function deleteSettlements(db: Database, ids: readonly number[]): P
   if (statements.length > 0) await db.batch(statements as [(typeof statements)[number]]);
 }
 
-/** The settlements written at or before `before` that still wait: how many, and the oldest's time. */
+/** Most rows the backlog count reads: past it the dashboard says "more than". */
+export const BACKLOG_COUNT_CAP = 10_000;
+
+/**
+ * The settlements written at or before `before` that still wait: how many (at most
+ * BACKLOG_COUNT_CAP + 1) and the oldest's time. Ids grow with time, so the oldest row is the first
+ * by id and the count reads old rows first; no index on created_at is needed.
+ */
 export async function settlementBacklog(db: Database, before: number): Promise<{ count: number; oldestAt?: number }> {
-  const [row] = await db
-    .select({ count: count(), oldestAt: min(objectSettlements.createdAt) })
+  const [oldest] = await db
+    .select({ createdAt: objectSettlements.createdAt })
     .from(objectSettlements)
-    .where(lte(objectSettlements.createdAt, before));
-  return { count: row?.count ?? 0, ...(row?.oldestAt != null ? { oldestAt: row.oldestAt } : {}) };
+    .orderBy(asc(objectSettlements.id))
+    .limit(1);
+  if (!oldest || oldest.createdAt > before) return { count: 0 };
+  const waiting = db
+    .select({ id: objectSettlements.id })
+    .from(objectSettlements)
+    .where(lte(objectSettlements.createdAt, before))
+    .orderBy(asc(objectSettlements.id))
+    .limit(BACKLOG_COUNT_CAP + 1)
+    .as("waiting");
+  const [row] = await db.select({ count: count() }).from(waiting);
+  return { count: row?.count ?? 0, oldestAt: oldest.createdAt };
 }

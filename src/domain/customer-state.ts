@@ -35,6 +35,8 @@ export interface PlanReply {
   /** Commands whose fate Bloomreach's answer left unknown: never resent unless an admin replays. */
   unknown: { id: string; error: string }[];
   claims: PendingClaim[];
+  /** Reward claims Antavo refused, or whose answer was lost: they decide the event beside its commands. */
+  claimOutcomes: CommandResult[];
   warnings: string[];
   outcome?: EventOutcome;
   /** The record's run (0, then one more per replay): its settle request carries it back. */
@@ -79,11 +81,15 @@ export type SettleRequest = v.InferOutput<typeof SettleRequestSchema>;
 export interface ClaimResult {
   eventId: string;
   key: string;
-  /** `released`: Antavo did not take the call (429, 5xx, timeout): the claim is due again. */
+  /**
+   * `released`: Antavo did not take the call (429, 5xx): the claim is due again. `unknown`: the
+   * call failed on the way (a timeout): Antavo may have made it, so it is not made again.
+   */
   result:
     | { status: "claimed"; answer: Record<string, unknown> }
     | { status: "dead"; error: string }
-    | { status: "released" };
+    | { status: "released" }
+    | { status: "unknown"; error: string };
 }
 
 /**
@@ -100,11 +106,14 @@ export interface ClaimRecord extends PendingClaim {
   error?: string;
 }
 
-/** Longer than a claim call can take (10 s timeouts, a few rounds, the rate limit's waits). */
-export const CLAIM_INFLIGHT_SECONDS = 300;
+/**
+ * Longer than a delivery's claims can take: a batch takes all its claims at once and makes them one
+ * after another (10 s timeouts, the shared Antavo budget's waits). A late answer still counts.
+ */
+export const CLAIM_INFLIGHT_SECONDS = 900;
 
 export const CLAIM_UNKNOWN_ERROR =
-  "outcome_unknown: an earlier attempt made this reward claim and its answer was never recorded; it is not claimed again blindly (check the customer in Antavo, then replay if the reward was not given)";
+  "outcome_unknown: an earlier attempt made this reward claim and its answer was never recorded; the relay does not claim it again (check the customer in Antavo, and give the reward there if it was not given)";
 
 export interface ClaimStart {
   eventId: string;
@@ -187,6 +196,7 @@ const erasedReply = (eventId: string, erasedAt: number): PlanReply => ({
   refused: [],
   unknown: [],
   claims: [],
+  claimOutcomes: [],
   warnings: [],
   outcome: {
     status: "dead",
@@ -203,6 +213,7 @@ const needsCustomerReply = (eventId: string): PlanReply => ({
   refused: [],
   unknown: [],
   claims: [],
+  claimOutcomes: [],
   warnings: [],
   run: 0,
 });
@@ -229,9 +240,11 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
       replies.push(replyFor(event.id, existing));
       continue;
     }
-    if (existing && existing.delivered.length > 0) {
-      // Part of it reached Bloomreach: resend only what was refused, never the delivered events.
+    if (existing && (existing.delivered.length > 0 || existing.claims.some((c) => c.status === "claimed"))) {
+      // Part of it reached Bloomreach or Antavo: resend only what was refused, never the delivered
+      // events, and never a reward claim already made.
       const record = retryRefused(existing);
+      settleIfDone(record);
       state.events.set(event.id, record);
       touched.add(event.id);
       replies.push(replyFor(event.id, record));
@@ -346,9 +359,14 @@ export function completeClaims(
     if (stored) asked.add(eventId);
     const record = stored && (touched.has(eventId) ? stored : structuredClone(stored));
     const claim = record?.claims.find((c) => c.key === key);
-    if (!record || !claim || (claim.status !== "inflight" && claim.status !== "pending")) continue;
+    const open = claim?.status === "inflight" || claim?.status === "pending";
+    // Antavo's own answer arriving after the claim was given up as unknown is still the truth.
+    const late = claim?.status === "unknown" && (result.status === "claimed" || result.status === "dead");
+    if (!record || !claim || !(open || late)) continue;
     if (result.status === "released") {
       Object.assign(claim, { status: "pending", since: undefined });
+    } else if (result.status === "unknown") {
+      Object.assign(claim, { status: "unknown", error: result.error, since: undefined });
     } else if (result.status === "dead") {
       Object.assign(claim, { status: "dead", error: result.error, since: undefined });
     } else {
@@ -530,6 +548,16 @@ function needsCustomer(
   return !resolveCustomerIds(config, customer) || lacksMappedField(config, customer);
 }
 
+/** The refused and lost reward claims of an event, as outcomes beside its commands'. */
+function claimOutcomes(record: EventRecord): CommandResult[] {
+  return record.claims
+    .filter((c) => c.status === "dead" || c.status === "unknown")
+    .map((c) => ({
+      status: c.status === "dead" ? ("dead" as const) : ("outcome_unknown" as const),
+      error: `reward claim ${c.action.rewardId}: ${c.error}`,
+    }));
+}
+
 function settleIfDone(record: EventRecord) {
   if (record.pending.length > 0 || record.claims.some((c) => c.status === "pending" || c.status === "inflight")) return;
   record.state = "settled";
@@ -537,12 +565,7 @@ function settleIfDone(record: EventRecord) {
     ...record.delivered.map(() => ({ status: "delivered" as const })),
     ...record.dead.map((d) => ({ status: "dead" as const, error: d.error })),
     ...(record.unknown ?? []).map((u) => ({ status: "outcome_unknown" as const, error: u.error })),
-    ...record.claims
-      .filter((c) => c.status === "dead" || c.status === "unknown")
-      .map((c) => ({
-        status: c.status === "dead" ? ("dead" as const) : ("outcome_unknown" as const),
-        error: `reward claim ${c.action.rewardId}: ${c.error}`,
-      })),
+    ...claimOutcomes(record),
   ];
   // Nothing could be planned because the customer cannot be identified: that is a dead event.
   if (record.commands.length === 0 && record.claims.length === 0 && record.unidentified) {
@@ -554,9 +577,10 @@ function settleIfDone(record: EventRecord) {
 function retryRefused(record: EventRecord): EventRecord {
   const again = [...record.dead, ...(record.unknown ?? [])].map((d) => d.id);
   const run = (record.run ?? 0) + 1;
-  // The admin's replay also decides a refused or unknown reward claim: it is due again.
+  // A claim Antavo refused is due again; one whose answer was lost is not (the reward may have been
+  // given): the relay never makes it again, the admin gives the reward in Antavo if it was not.
   const claims = record.claims.map((c) =>
-    c.status === "dead" || c.status === "unknown" ? { ...c, status: "pending" as const, error: undefined } : c,
+    c.status === "dead" ? { ...c, status: "pending" as const, error: undefined } : c,
   );
   return { ...record, run, state: "planned", outcome: undefined, pending: again, dead: [], unknown: [], claims };
 }
@@ -572,6 +596,7 @@ function replyFor(eventId: string, record: EventRecord): PlanReply {
     unknown: record.unknown ?? [],
     // Due, or taken by a delivery that may have lost its answer: startClaims tells which.
     claims: record.claims.filter((c) => c.status === "pending" || c.status === "inflight"),
+    claimOutcomes: claimOutcomes(record),
     warnings: record.warnings,
     ...(record.outcome ? { outcome: record.outcome } : {}),
     run: record.run ?? 0,

@@ -11,7 +11,7 @@ import { idDedupeKey, type NormalisedEvent } from "../domain/normalise";
 import { eventMessage, type QueueMessage } from "../domain/queue-message";
 import { RelayError } from "../lib/errors";
 import { groupCommit } from "../lib/group-commit";
-import { errorMessage, logger } from "../lib/logger";
+import { errorMessage, logger, withLogScope } from "../lib/logger";
 import { type DeliveryDeps, type DeliveryOutcome, deliverEvents } from "./deliver";
 import { EVENT_ENVELOPE_BYTES, jsonBytes, MAX_MESSAGE_BYTES, sendMessages } from "./producer";
 
@@ -108,14 +108,20 @@ export function recordInboundEvents(db: Database, items: NormalisedEvent[]): Pro
 function handOffFor(deps: IngestDeps): Flush {
   const byDb = memo(handOffs, deps.queue, () => new WeakMap<Database, Flush>());
   return memo(byDb, deps.db, () =>
-    groupCommit(async (requests: NormalisedEvent[][]) => {
-      const results = await claimRequests(deps.db, requests);
-      await handOff(
-        deps,
-        results.flatMap((r) => r.accepted),
-      );
-      return results;
-    }, MAX_REQUESTS_PER_GROUP),
+    groupCommit(
+      (requests: NormalisedEvent[][]) =>
+        // The flush runs in the request that started it, for every request of the group: its
+        // lines name the group, not one request's id.
+        withLogScope({ requestId: undefined, groupRequests: requests.length }, async () => {
+          const results = await claimRequests(deps.db, requests);
+          await handOff(
+            deps,
+            results.flatMap((r) => r.accepted),
+          );
+          return results;
+        }),
+      MAX_REQUESTS_PER_GROUP,
+    ),
   );
 }
 

@@ -4,9 +4,12 @@
  * a claim is made at most once, and one whose answer was lost ends outcome_unknown rather than
  * being made again), before the actions after it are rendered.
  */
+import type { ClaimRewardResult } from "../../antavo/client";
 import type { PendingClaim } from "../../domain/plan-event";
 import type { ClaimResult, PlanReply } from "../../durable/customer-sync";
+import { errorMessage } from "../../lib/logger";
 import { addAttempt, byCustomer, MAX_CLAIM_ROUNDS, type Pipeline, perCustomer } from "./batch";
+import type { AntavoApi } from "./ports";
 
 export async function performClaims(p: Pipeline) {
   for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
@@ -21,14 +24,13 @@ export async function performClaims(p: Pipeline) {
     const completed: (ClaimResult & { customerId: string })[] = [];
     for (const { reply, claim } of due) {
       const started = Date.now();
-      const result = await p.antavo.claimReward(claim.action.customerId, claim.action.rewardId, {
-        free: claim.action.free,
-      });
+      const result = await claimOrRelease(p.antavo, claim);
       const job = p.jobs.get(reply.eventId)!;
       addAttempt(p, reply.eventId, {
         attempt: job.attempt,
         target: "antavo",
-        outcome: result.status === "claimed" ? "delivered" : result.status,
+        outcome:
+          result.status === "claimed" ? "delivered" : result.status === "unknown" ? "outcome_unknown" : result.status,
         ...(result.status === "claimed" ? { response: JSON.stringify(result.claim) } : { error: result.error }),
         request: `claim reward ${claim.action.rewardId}${claim.action.free ? " (free)" : ""}`,
         durationMs: Date.now() - started,
@@ -50,9 +52,9 @@ export async function performClaims(p: Pipeline) {
         result:
           result.status === "claimed"
             ? { status: "claimed", answer: result.claim }
-            : result.status === "dead"
-              ? { status: "dead", error: result.error }
-              : { status: "released" },
+            : result.status === "retry"
+              ? { status: "released" }
+              : { status: result.status, error: result.error },
       });
     }
     if (completed.length > 0) await recordClaims(p, completed);
@@ -61,6 +63,18 @@ export async function performClaims(p: Pipeline) {
       const reply = p.replies.get(eventId);
       if (reply) p.replies.set(eventId, { ...reply, claims: [] });
     }
+  }
+}
+
+/**
+ * Antavo's answer; a throw comes from before the call (the shared budget's object), so the claim
+ * was not made: it is released as a retry, not left in flight to end unknown.
+ */
+async function claimOrRelease(antavo: AntavoApi, claim: PendingClaim): Promise<ClaimRewardResult> {
+  try {
+    return await antavo.claimReward(claim.action.customerId, claim.action.rewardId, { free: claim.action.free });
+  } catch (error) {
+    return { status: "retry", error: `not made: ${errorMessage(error)}` };
   }
 }
 

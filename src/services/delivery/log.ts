@@ -27,6 +27,9 @@ function eventOutcome(p: Pipeline, eventId: string): EventOutcome {
     ...reply.pending.map((c) => named(c.id, p.commandResults.get(c.id) ?? { status: "retry", error: "not sent" })),
     ...reply.refused.map((r) => named(r.id, { status: "dead", error: r.error })),
     ...reply.unknown.map((r) => ({ status: "outcome_unknown" as const, error: r.error })),
+    // Claims decide the event too: refused or lost ones, and any the claim stage left due.
+    ...(reply.claimOutcomes ?? []),
+    ...reply.claims.map(() => ({ status: "retry" as const, error: "reward claim not made yet" })),
   ]);
 }
 

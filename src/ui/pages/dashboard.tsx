@@ -1,6 +1,7 @@
 /** The dashboard: is the relay connected, what is waiting, what failed, and the last day at a glance. */
 
 import type { HourBucket, RecentFailure, StatusCounts } from "../../db/dashboard-queries";
+import { BACKLOG_COUNT_CAP } from "../../db/settlement-queries";
 import type { Mapping, Settings } from "../../domain/config";
 import { SETTLEMENTS_PER_SWEEP } from "../../services/settlement-sweep";
 import { HourlyChart } from "../chart";
@@ -89,10 +90,13 @@ function Stat(props: { n: number; label: string; href?: string; status: string }
 function SettlementBacklog(props: { count: number; oldestAt?: number }) {
   return (
     <p data-settlement-backlog>
-      <span class="badge warn">behind</span> {props.count} Bloomreach answer(s) wait to be recorded in their customers'
-      objects{props.oldestAt !== undefined ? `, the oldest since ${formatTime(props.oldestAt)}` : ""}. The minute cron
-      records them (up to {SETTLEMENTS_PER_SWEEP.toLocaleString("en-US")} a minute); check that the cron trigger runs.
-      Nothing is lost or sent twice meanwhile: a customer's next event carries its answers.
+      <span class="badge warn">behind</span>{" "}
+      {props.count > BACKLOG_COUNT_CAP ? `More than ${BACKLOG_COUNT_CAP.toLocaleString("en-US")}` : props.count}{" "}
+      Bloomreach answer(s) wait to be recorded in their customers' objects
+      {props.oldestAt !== undefined ? `, the oldest since ${formatTime(props.oldestAt)}` : ""}. The minute cron records
+      them (up to {SETTLEMENTS_PER_SWEEP.toLocaleString("en-US")} a minute): check that the cron trigger runs, and the
+      logs for "the customer's object could not record the outcome". Nothing is lost or sent twice meanwhile: a
+      customer's next event carries its answers.
     </p>
   );
 }
