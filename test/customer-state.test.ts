@@ -28,11 +28,14 @@ const config: PlanConfig = {
 };
 
 /** A config whose one workflow claims reward rw-1 on opt_in, and an opt_in event for it. */
-function claimSetup() {
+function claimSetup(followUp = false) {
   const document = WorkflowDocumentSchema.parse({
     name: "welcome reward",
     trigger: { type: "event", action: "opt_in" },
-    actions: [{ type: "reward_claim", rewardId: "rw-1" }],
+    actions: [
+      { type: "reward_claim", rewardId: "rw-1" },
+      ...(followUp ? [{ type: "sync_event", event: "reward_given", properties: { code: "{{claim.id}}" } }] : []),
+    ],
   });
   const withClaim: PlanConfig = {
     ...config,
@@ -237,6 +240,56 @@ describe("customer state", () => {
     const again = planEvents(lost, { ...request([event], 2000), config: withClaim, replay: ["cl-1"] });
     expect(again.result.replies[0]!.claims).toEqual([]);
     expect(again.state.events.get("cl-1")!.outcome?.status).toBe("outcome_unknown");
+  });
+
+  it("keeps a lost claim lost on a replay even when nothing else reached Bloomreach, and re-makes a refused one", () => {
+    const { config: withClaim, event } = claimSetup();
+    const planned = planEvents(empty(), { ...request([event]), config: withClaim });
+    const key = planned.result.replies[0]!.claims[0]!.key;
+    const ask = [{ eventId: "cl-1", key }];
+    const lost = startClaims(startClaims(planned.state, ask, 100).state, ask, 100 + CLAIM_INFLIGHT_SECONDS).state;
+    const refused = planned.result.replies[0]!.pending.map((c) => ({ id: c.id, error: "refused" }));
+    const dead = settle(lost, [{ eventId: "cl-1", run: 0, delivered: [], dead: refused }]).state;
+    expect(dead.events.get("cl-1")!.outcome?.status).toBe("dead");
+    const replayed = planEvents(dead, { ...request([event], 3000), config: withClaim, replay: ["cl-1"] });
+    expect(replayed.result.replies[0]!.claims).toEqual([]);
+    expect(replayed.state.events.get("cl-1")!.claims[0]!.status).toBe("unknown");
+
+    const sent = sentAll(planEvents(empty(), { ...request([event]), config: withClaim }));
+    const taken = startClaims(sent.state, ask, 100).state;
+    const refusedClaim = completeClaims(taken, withClaim, [
+      { eventId: "cl-1", key, result: { status: "dead", error: "reward not found" } },
+    ]).state;
+    expect(refusedClaim.events.get("cl-1")!.outcome).toEqual({
+      status: "dead",
+      error: "reward claim rw-1: reward not found",
+    });
+    const again = planEvents(refusedClaim, { ...request([event], 300), config: withClaim, replay: ["cl-1"] });
+    expect(again.result.replies[0]!.claims.map((c) => c.key)).toEqual([key]);
+  });
+
+  it("takes a late answer for a claim given up as lost, and sends what follows it", () => {
+    const { config: withClaim, event } = claimSetup(true);
+    const sent = sentAll(planEvents(empty(), { ...request([event]), config: withClaim }));
+    const key = sent.result.replies[0]!.claims[0]!.key;
+    const ask = [{ eventId: "cl-1", key }];
+    const lost = startClaims(startClaims(sent.state, ask, 100).state, ask, 100 + CLAIM_INFLIGHT_SECONDS).state;
+    expect(lost.events.get("cl-1")!.state).toBe("settled");
+    const late = completeClaims(lost, withClaim, [
+      { eventId: "cl-1", key, result: { status: "claimed", answer: { id: "cp-9" } } },
+    ]);
+    const record = late.state.events.get("cl-1")!;
+    expect(record.state).toBe("planned");
+    expect(late.result[0]!.pending.map((c) => c.command)).toEqual([
+      expect.objectContaining({
+        name: "customers/events",
+        data: expect.objectContaining({ event_type: "reward_given" }),
+      }),
+    ]);
+    const done = settle(late.state, [
+      { eventId: "cl-1", run: 0, delivered: late.result[0]!.pending.map((c) => c.id), dead: [] },
+    ]);
+    expect(done.state.events.get("cl-1")!.outcome).toEqual({ status: "delivered" });
   });
 
   it("drops a field update older than one already sent", () => {

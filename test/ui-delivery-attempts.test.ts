@@ -101,6 +101,32 @@ describe("reward claims and deliveries to Antavo", () => {
   const log = (entries: Parameters<typeof writeDeliveryLog>[1]) =>
     writeDeliveryLog(openDatabase(env.DB), entries, now());
 
+  it("says a timed-out reward claim's outcome is unknown, not that Antavo refused it", async () => {
+    await log([
+      {
+        eventId: "claim-unknown-1",
+        customerId: "claim-c",
+        action: "birthday",
+        status: "outcome_unknown",
+        commands: [],
+        attempts: [
+          {
+            attempt: 1,
+            target: "antavo",
+            outcome: "outcome_unknown",
+            error: "claim reward rw-1 for claim-c (outcome unknown): timeout: no answer within 10000 ms",
+            request: "claim reward rw-1 (free)",
+            durationMs: 10_000,
+            startedAt: now(),
+          },
+        ],
+      },
+    ]);
+    const { text } = await detailText("claim-unknown-1");
+    expect(text).toContain("Reward claim in Antavo : unknown outcome");
+    expect(text).not.toContain("refused");
+  });
+
   it("labels a reward claim of a delivery to Bloomreach, unnumbered", async () => {
     await log([
       {

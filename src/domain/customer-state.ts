@@ -240,9 +240,10 @@ export function planEvents(current: CustomerState, request: PlanRequest): StateS
       replies.push(replyFor(event.id, existing));
       continue;
     }
-    if (existing && (existing.delivered.length > 0 || existing.claims.some((c) => c.status === "claimed"))) {
+    const claimTouched = existing?.claims.some((c) => c.status === "claimed" || c.status === "unknown");
+    if (existing && (existing.delivered.length > 0 || claimTouched)) {
       // Part of it reached Bloomreach or Antavo: resend only what was refused, never the delivered
-      // events, and never a reward claim already made.
+      // events, and never a reward claim that was made or may have been.
       const record = retryRefused(existing);
       settleIfDone(record);
       state.events.set(event.id, record);
@@ -375,6 +376,11 @@ export function completeClaims(
       // Records planned before `at` existed carry only `now`.
       state.fields = addCommands(record, eventId, next.commands, state.fields, claim.context.at ?? claim.context.now);
       if (next.claim) record.claims.push({ ...next.claim, status: "pending" });
+    }
+    // A late answer reopens an event settled as unknown: what follows the claim is still to send.
+    if (late) {
+      record.state = "planned";
+      record.outcome = undefined;
     }
     settleIfDone(record);
     state.events.set(eventId, record);

@@ -205,6 +205,8 @@ function claimWords(a: Attempt): SideCallWords {
   if (a.outcome === "delivered") return { title, badge: "claimed", badgeClass: "delivered" };
   if (a.outcome === "retry")
     return { title, badge: "to be tried again", badgeClass: "retrying", reason: a.error, reasonClass: "error" };
+  if (a.outcome === "outcome_unknown")
+    return { title, badge: "unknown outcome", badgeClass: "dead", reason: a.error, reasonClass: "error" };
   return { title, badge: "refused", badgeClass: "dead", reason: a.error, reasonClass: "error" };
 }
 
