@@ -426,6 +426,38 @@ describe("reward claims in a batch", () => {
     expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-later/claim"))).toHaveLength(1);
   });
 
+  it("takes and records one customer's claims before it takes the next customer's", async () => {
+    const { antavo } = await withAntavo();
+    antavo.seedReward({ id: "rw-seq", price: 0 });
+    for (const id of ["seq-a", "seq-b"]) antavo.seedCustomer({ id, ...complete(id) });
+    await claimingWorkflow("rw-seq");
+    const real = createDeps(env);
+    const order: string[] = [];
+    const store = real.customerStore;
+    const deps = {
+      ...real,
+      customerStore: {
+        ...store,
+        startClaims: (...args: Parameters<typeof store.startClaims>) => {
+          order.push(`take ${args[0]}`);
+          return store.startClaims(...args);
+        },
+        completeClaims: (...args: Parameters<typeof store.completeClaims>) => {
+          order.push(`record ${args[0]}`);
+          return store.completeClaims(...args);
+        },
+      },
+    };
+    const events = ["seq-a", "seq-b"].map((c) => relayEvent({ id: `${c}-1`, customerId: c, customer: complete(c) }));
+    const report = await deliverEvents(
+      deps,
+      events.map((event) => ({ event, attempt: 1 })),
+    );
+    expect([...report.outcomes.values()].map((o) => o.status)).toEqual(["delivered", "delivered"]);
+    // A crash between the two leaves only one customer's claim in flight.
+    expect(order).toEqual(["take seq-a", "record seq-a", "take seq-b", "record seq-b"]);
+  });
+
   it("never makes a claim twice when its answer could not be recorded: it ends outcome_unknown", async () => {
     const { antavo } = await withAntavo();
     antavo.seedReward({ id: "rw-lost", price: 0 });
