@@ -10,10 +10,12 @@ import { describe, expect, it } from "vitest";
 import { createDeps } from "../src/composition";
 import { runScheduled } from "../src/cron/scheduled";
 import { openDatabase } from "../src/db/client";
+import { inboundRules } from "../src/db/schema";
 import { DEFAULT_SETTINGS } from "../src/domain/config";
 import type { EventMessage } from "../src/domain/queue-message";
 import type { CustomerSync } from "../src/durable/customer-sync";
 import { consumeEvents } from "../src/queue/consumer";
+import { deliverEvents } from "../src/services/deliver";
 import { deliveryLog } from "../src/services/delivery/ports";
 import { applyStaleSettlements, SETTLEMENT_GRACE_SECONDS } from "../src/services/settlement-sweep";
 import { failingDeliveryLog } from "./support/d1-faults";
@@ -190,6 +192,47 @@ describe("the rate limiter's object failing", () => {
     const row = await deliveryRow("rlo-1");
     expect(row).toMatchObject({ status: "retrying" });
     expect(row?.last_error).toMatch(/Bloomreach call not made: rate limiter object reset/);
+  });
+});
+
+describe("a batch of both directions", () => {
+  it("fails only after the Bloomreach side has finished and logged, when the Antavo side throws", async () => {
+    const { bloomreach } = await relay();
+    const real = createDeps(env);
+    // The Antavo side's first read (its rules) fails; every other read works.
+    const db = new Proxy(real.db, {
+      get(target, prop, receiver) {
+        if (prop !== "select") return Reflect.get(target, prop, receiver);
+        return (...args: Parameters<typeof target.select>) => {
+          const builder = target.select(...args);
+          return new Proxy(builder, {
+            get(b, p, r) {
+              if (p !== "from") return Reflect.get(b, p, r);
+              return (table: unknown) => {
+                if (table === inboundRules) throw new Error("D1 hiccup on the rules");
+                return b.from(table as never);
+              };
+            },
+          });
+        };
+      },
+    });
+    const toBloomreach = relayEvent({ id: "mixed-br-1", customerId: "mixed-c1" });
+    const toAntavo = relayEvent({
+      id: "br-mixed-1",
+      customerId: "mixed-c2",
+      bloomreach: { customerIds: { registered: "x@example.com" } },
+    });
+    await expect(
+      deliverEvents({ ...real, db }, [
+        { event: toBloomreach, attempt: 1 },
+        { event: toAntavo, attempt: 1 },
+      ]),
+    ).rejects.toThrow("D1 hiccup on the rules");
+    // By the time the batch failed, the Bloomreach side had sent and logged its event: the
+    // one-by-one pass that follows finds it delivered instead of sending it beside a live send.
+    expect(bloomreach.events()).toHaveLength(1);
+    expect(await deliveryRow("mixed-br-1")).toMatchObject({ status: "delivered" });
   });
 });
 
