@@ -153,4 +153,20 @@ describe("date runs", () => {
       expect((await instance.inspect("later-59")).event?.state).toBe("planned");
     });
   });
+
+  it("refuses a malformed claim request before it touches storage", async () => {
+    const stub = stubFor("do-claims");
+    await runInDurableObject(stub, async (instance: CustomerSync) => {
+      await expect(instance.startClaims([{ eventId: "", key: "wf:0" }], 1)).rejects.toThrow();
+      await expect(
+        instance.startClaims([{ eventId: "e-1", key: "wf:0" }], "soon" as unknown as number),
+      ).rejects.toThrow();
+      // A well-formed request for an event the object does not know takes nothing.
+      expect(await instance.startClaims([{ eventId: "e-1", key: "wf:0" }], 1)).toEqual({
+        starts: [{ eventId: "e-1", key: "wf:0", verdict: "done" }],
+        replies: [],
+      });
+      expect(await instance.dumpStorage()).toEqual({});
+    });
+  });
 });

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import * as v from "valibot";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { EventMessageSchema } from "../src/domain/queue-message";
 import { appWith, recordingQueue } from "./support/app";
 import { demoMapping, optInEvent } from "./support/fixtures";
@@ -77,5 +77,27 @@ describe("sync mode (asyncSync: false)", () => {
     });
     expect(recorder.sent.map((m) => v.parse(EventMessageSchema, m).event.id)).toEqual(["sync-later"]);
     expect((await deliveryRow("sync-later"))?.status).toBe("retrying");
+  });
+});
+
+describe("the request's log scope", () => {
+  it("gives the lines services log during a request that request's id", async () => {
+    const { post } = await syncRelay();
+    const lines: Record<string, unknown>[] = [];
+    const spy = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      if (typeof line === "string" && line.startsWith("{")) lines.push(JSON.parse(line));
+    });
+    let response: Response;
+    try {
+      response = await post("/webhooks/antavo", webhook(optInEvent({ id: "scope-1" })));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(response.status).toBe(200);
+    const requestId = response.headers.get("x-request-id");
+    expect(requestId).toBeTruthy();
+    // Sync mode delivers inside the request: the delivery stage's own line carries its id.
+    const batch = lines.find((l) => l.message === "delivery batch");
+    expect(batch).toMatchObject({ requestId, events: 1, outcomes: { delivered: 1 } });
   });
 });
