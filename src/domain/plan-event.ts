@@ -16,6 +16,7 @@ import {
   matchEventWorkflows,
   runActions,
   type StoredWorkflow,
+  triggeredBy,
 } from "./workflow/engine";
 
 export interface PlanConfig extends SyncConfig {
@@ -31,10 +32,10 @@ export interface PlanConfig extends SyncConfig {
  * concern the customer's events, not how many the project has.
  */
 export function planConfigFor(config: PlanConfig, events: readonly RelayEvent[]): PlanConfig {
-  const actions = new Set(events.filter((e) => !e.dateRun).map((e) => e.action));
+  const actions = [...new Set(events.filter((e) => !e.dateRun).map((e) => e.action))];
   const dateWorkflows = new Set(events.flatMap((e) => (e.dateRun ? [e.dateRun.workflowId] : [])));
-  const workflows = config.workflows.filter(({ id, document: { trigger } }) =>
-    trigger.type === "event" ? actions.has(trigger.action) : dateWorkflows.has(id),
+  const workflows = config.workflows.filter(
+    ({ id, document }) => dateWorkflows.has(id) || actions.some((action) => triggeredBy(document, action)),
   );
   return workflows.length === config.workflows.length ? config : { ...config, workflows };
 }

@@ -71,6 +71,10 @@ export function isInWindow(document: WorkflowDocument, now: number): boolean {
   return starts <= now && now < ends;
 }
 
+/** Whether an event of `action` triggers the workflow (an event trigger on exactly that action). */
+export const triggeredBy = (document: StoredWorkflow["document"], action: string): boolean =>
+  document.trigger.type === "event" && document.trigger.action === action;
+
 /** Priority, then age, then id: the same workflows always run in the same order. */
 export function compareWorkflows(a: StoredWorkflow, b: StoredWorkflow): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
@@ -87,7 +91,7 @@ export function matchEventWorkflows(
   const context = eventContext(event);
   return workflows
     .filter(({ active, document }) => {
-      if (!active || document.trigger.type !== "event" || document.trigger.action !== event.action) return false;
+      if (!active || !triggeredBy(document, event.action)) return false;
       return isInWindow(document, now) && evaluateFilters(document.filters, { event: context, customer, now });
     })
     .sort(compareWorkflows);
