@@ -15,6 +15,16 @@ afterEach(() => {
   restore = undefined;
 });
 
+/** The relay set up to sync opt_in events to the fake Bloomreach, restored after the test. */
+async function syncingRelay() {
+  const fakes = await setUpRelay({
+    mapping: demoMapping,
+    settings: { asyncSync: true, events: [{ action: "opt_in" }] },
+  });
+  restore = fakes.restore;
+  return fakes;
+}
+
 const adminRequest = (method: string, body?: unknown): RequestInit => ({
   method,
   headers: { authorization: `Bearer ${secrets.adminToken}`, "content-type": "application/json" },
@@ -33,11 +43,7 @@ describe("paused delivery", () => {
   });
 
   it("pauses on 401 instead of burning retries, parks later events without calling, and resumes when the connection is saved", async () => {
-    const fakes = await setUpRelay({
-      mapping: demoMapping,
-      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
-    });
-    restore = fakes.restore;
+    const fakes = await syncingRelay();
     fakes.bloomreach.script({ status: 401, body: { success: false, error: "Unknown API key" } });
 
     const first = await runQueue([asMessage(relayEvent({ id: "auth-1", customerId: "auth-c1" }))]);
@@ -71,11 +77,7 @@ describe("paused delivery", () => {
   });
 
   it("pauses on 403 and resumes when the connection test passes", async () => {
-    const fakes = await setUpRelay({
-      mapping: demoMapping,
-      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
-    });
-    restore = fakes.restore;
+    const fakes = await syncingRelay();
     fakes.bloomreach.script({ status: 403, body: { success: false, errors: ["No permission to set events"] } });
     await runQueue([asMessage(relayEvent({ id: "perm-1", customerId: "perm-c" }))]);
     expect(await json(await admin("/connection"))).toMatchObject({ deliveryState: "paused" });
@@ -123,11 +125,7 @@ describe("connection test", () => {
 
 describe("a pause that cannot be written", () => {
   it("still logs the batch: the events are parked and the next batch pauses", async () => {
-    const fakes = await setUpRelay({
-      mapping: demoMapping,
-      settings: { asyncSync: true, events: [{ action: "opt_in" }] },
-    });
-    restore = fakes.restore;
+    const fakes = await syncingRelay();
     fakes.bloomreach.script({ status: 401, body: { success: false, error: "Unknown API key" } });
     const real = createDeps(env);
     // Updates fail (the pause is the delivery's only one); reads and the log's batch work.

@@ -13,6 +13,24 @@ const settings = {
 };
 const relay = relayWithFakes({ mapping: demoMapping, settings });
 
+/**
+ * Creates and activates a workflow on `action`; answers its id. D1 outlives the test, so it is
+ * deleted when the test ends, before it can run in the tests after this one.
+ */
+async function activeWorkflow(action: string, actions: unknown[]): Promise<string> {
+  const created = await admin("/workflows", {
+    method: "POST",
+    body: { name: `on ${action}: ${JSON.stringify(actions)}`, trigger: { type: "event", action }, actions },
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const { id } = await json(created);
+  onTestFinished(async () => {
+    await admin(`/workflows/${id}`, { method: "DELETE" });
+  });
+  expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+  return id as string;
+}
+
 describe("delivery pipeline", () => {
   it("sends the plan config to an object only when it may not hold it: first call, or not called lately", async () => {
     await relay();
@@ -42,25 +60,11 @@ describe("delivery pipeline", () => {
 
   it("carries to the object only the workflows the customer's events can trigger", async () => {
     const { bloomreach } = await relay();
-    const workflow = async (action: string, event: string) => {
-      const created = await admin("/workflows", {
-        method: "POST",
-        body: { name: `on ${action}`, trigger: { type: "event", action }, actions: [{ type: "sync_event", event }] },
-      });
-      expect(created.status, await created.clone().text()).toBe(201);
-      const { id } = await json(created);
-      expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
-      return id as string;
-    };
     const ids = [
-      await workflow("opt_in", "wf_welcome"),
-      await workflow("point_add", "wf_points"),
-      await workflow("tier_change", "wf_tier"),
+      await activeWorkflow("opt_in", [{ type: "sync_event", event: "wf_welcome" }]),
+      await activeWorkflow("point_add", [{ type: "sync_event", event: "wf_points" }]),
+      await activeWorkflow("tier_change", [{ type: "sync_event", event: "wf_tier" }]),
     ];
-    // D1 outlives the test: the workflows must not run in the tests after this one.
-    onTestFinished(async () => {
-      for (const id of ids) await admin(`/workflows/${id}`, { method: "DELETE" });
-    });
     const real = createDeps(env);
     const carried: string[][] = [];
     const deps = {
@@ -321,31 +325,6 @@ describe("the delivery batch log line", () => {
 describe("reward claims in a batch", () => {
   const withAntavo = relayWithFakes({ mapping: demoMapping, settings, antavo: true });
 
-  it("claims once even when the object answers nothing for it (another batch recorded it first)", async () => {
-    const { antavo } = await withAntavo();
-    const created = await admin("/workflows", {
-      method: "POST",
-      body: {
-        name: "welcome reward",
-        trigger: { type: "event", action: "opt_in" },
-        actions: [{ type: "reward_claim", rewardId: "rw-once" }],
-      },
-    });
-    const { id } = await json(created);
-    onTestFinished(async () => {
-      await admin(`/workflows/${id}`, { method: "DELETE" });
-    });
-    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
-    const real = createDeps(env);
-    const deps = { ...real, customerStore: { ...real.customerStore, completeClaims: async () => [] } };
-    const event = relayEvent({ id: "claim-once-1", customerId: "claim-once-c" });
-    const report = await deliverEvents(deps, [{ event, attempt: 1 }]);
-    // Antavo refuses it (no such reward there): a dead claim is as final as a made one.
-    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-once/claim"))).toHaveLength(1);
-    // Done in this batch: not left listed (a second round would find it taken and retry the event).
-    expect(report.outcomes.get(event.id)?.status).not.toBe("retry");
-  });
-
   /** Every mapped field present: no enrichment lookup goes to Antavo before the claim. */
   const complete = (id: string) => ({
     email: `${id}@example.com`,
@@ -355,21 +334,20 @@ describe("reward claims in a batch", () => {
   });
 
   /** An active workflow that claims `rewardId` on opt_in; deleted after the test. */
-  async function claimingWorkflow(rewardId: string) {
-    const created = await admin("/workflows", {
-      method: "POST",
-      body: {
-        name: `claims ${rewardId}`,
-        trigger: { type: "event", action: "opt_in" },
-        actions: [{ type: "reward_claim", rewardId }],
-      },
-    });
-    const { id } = await json(created);
-    onTestFinished(async () => {
-      await admin(`/workflows/${id}`, { method: "DELETE" });
-    });
-    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
-  }
+  const claimingWorkflow = (rewardId: string) => activeWorkflow("opt_in", [{ type: "reward_claim", rewardId }]);
+
+  it("claims once even when the object answers nothing for it (another batch recorded it first)", async () => {
+    const { antavo } = await withAntavo();
+    await claimingWorkflow("rw-once");
+    const real = createDeps(env);
+    const deps = { ...real, customerStore: { ...real.customerStore, completeClaims: async () => [] } };
+    const event = relayEvent({ id: "claim-once-1", customerId: "claim-once-c" });
+    const report = await deliverEvents(deps, [{ event, attempt: 1 }]);
+    // Antavo refuses it (no such reward there): a dead claim is as final as a made one.
+    expect(antavo.requests.filter((r) => r.path.endsWith("/rewards/rw-once/claim"))).toHaveLength(1);
+    // Done in this batch: not left listed (a second round would find it taken and retry the event).
+    expect(report.outcomes.get(event.id)?.status).not.toBe("retry");
+  });
 
   it("ends outcome_unknown, with one call, when the claim call times out (Antavo may have made it)", async () => {
     const { antavo } = await withAntavo();
@@ -461,19 +439,7 @@ describe("reward claims in a batch", () => {
   it("never makes a claim twice when its answer could not be recorded: it ends outcome_unknown", async () => {
     const { antavo } = await withAntavo();
     antavo.seedReward({ id: "rw-lost", price: 0 });
-    const created = await admin("/workflows", {
-      method: "POST",
-      body: {
-        name: "lost answer",
-        trigger: { type: "event", action: "opt_in" },
-        actions: [{ type: "reward_claim", rewardId: "rw-lost" }],
-      },
-    });
-    const { id } = await json(created);
-    onTestFinished(async () => {
-      await admin(`/workflows/${id}`, { method: "DELETE" });
-    });
-    expect((await admin(`/workflows/${id}/activate`, { method: "POST" })).status).toBe(200);
+    await claimingWorkflow("rw-lost");
     const real = createDeps(env);
     let now = 1_767_225_600;
     let recordFails = true;
